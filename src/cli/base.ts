@@ -1,0 +1,51 @@
+import { Command, Errors, Flags } from "@oclif/core";
+import pc from "picocolors";
+import { ExitCode, UserError } from "./errors.js";
+
+/**
+ * Every svc command: `--json` returns the command's typed result; errors become a message with a
+ * hint and an exit code from the table in errors.ts. Stacks are shown only with --debug.
+ */
+export abstract class SvcCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    debug: Flags.boolean({
+      description: "Show stack traces and internal details on errors.",
+      helpGroup: "GLOBAL",
+    }),
+  };
+
+  protected override async catch(
+    error: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
+    if (error instanceof Errors.ExitError) throw error;
+    const debug = this.argv.includes("--debug");
+    if (error instanceof UserError) {
+      if (this.jsonEnabled()) {
+        this.logJson({
+          error: { message: error.message, hint: error.options.hint, exitCode: error.exitCode },
+        });
+      } else {
+        process.stderr.write(`${pc.red("Error:")} ${error.message}\n`);
+        if (error.options.hint) process.stderr.write(`${pc.dim("Try this:")} ${error.options.hint}\n`);
+        if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+      }
+      this.exit(error.exitCode);
+    }
+    // oclif's own parse errors (unknown flag, missing argument) are invalid input: exit 3.
+    if (error.oclif?.exit !== undefined && !debug) {
+      process.stderr.write(
+        `${pc.red("Error:")} ${error.message}\n${pc.dim("Try this:")} svc ${this.id} --help\n`,
+      );
+      this.exit(error.oclif.exit);
+    }
+    if (!debug) {
+      process.stderr.write(
+        `${pc.red("Error:")} ${error.message}\n${pc.dim("This is a bug in svc. Re-run with --debug for details and report it.")}\n`,
+      );
+      this.exit(ExitCode.error);
+    }
+    return super.catch(error);
+  }
+}

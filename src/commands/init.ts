@@ -1,0 +1,71 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Args, Flags } from "@oclif/core";
+import pc from "picocolors";
+import { SvcCommand } from "../cli/base.js";
+import { ExitCode, UserError } from "../cli/errors.js";
+import { MANIFEST_NAME } from "../spec/load.js";
+import { serviceSchemaUrl } from "../spec/schema.js";
+import { starterManifest } from "../spec/starter.js";
+
+export interface InitResult {
+  file: string;
+  name: string;
+  target: string;
+}
+
+export default class Init extends SvcCommand {
+  static override summary = "Write a commented starter service.yaml.";
+  static override description = "Never overwrites an existing file unless --force is given.";
+  static override examples = [
+    "<%= config.bin %> init",
+    "<%= config.bin %> init services/api --name api --target prod",
+  ];
+  static override args = {
+    dir: Args.string({ description: "Directory to write service.yaml into.", default: "." }),
+  };
+  static override flags = {
+    name: Flags.string({ description: "Service name (default: the directory's name, cleaned up)." }),
+    target: Flags.string({ description: "Target (credential name) to deploy into.", default: "local" }),
+    image: Flags.string({ description: "Image of the first container.", default: "nginx:1.27" }),
+    force: Flags.boolean({ description: "Overwrite an existing service.yaml." }),
+  };
+
+  async run(): Promise<InitResult> {
+    const { args, flags } = await this.parse(Init);
+    const dir = resolve(args.dir);
+    const file = join(dir, MANIFEST_NAME);
+    if (existsSync(file) && !flags.force) {
+      throw new UserError(`${relative(process.cwd(), file) || file} already exists`, {
+        hint: "pass --force to overwrite it, or choose another directory",
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    const name = flags.name ?? serviceName(basename(dir));
+    if (!/^[a-z0-9-]{1,63}$/.test(name)) {
+      throw new UserError(`"${name}" is not a valid service name`, {
+        hint: "pass --name with 1-63 lower-case letters, digits or dashes",
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    const schemaRef = relative(dir, fileURLToPath(serviceSchemaUrl));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, starterManifest({ name, target: flags.target, image: flags.image, schemaRef }));
+    const shown = relative(process.cwd(), file) || file;
+    if (!this.jsonEnabled()) {
+      this.log(`${pc.green("✔")} wrote ${shown}`);
+      this.log(`Next: edit it, then ${pc.bold("svc validate")} and ${pc.bold("svc plan")}.`);
+    }
+    return { file: shown, name, target: flags.target };
+  }
+}
+
+function serviceName(dirName: string): string {
+  const cleaned = dirName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63);
+  return cleaned || "app";
+}

@@ -1,0 +1,121 @@
+/** The desired state of one service: the manifest after interpolation, merge and normalization. */
+export interface ServiceSpec {
+  name: string;
+  description?: string;
+  /** Keys sorted. */
+  labels: Record<string, string>;
+  target: string;
+  /** In manifest order (the order the platform is given them). */
+  containers: ContainerSpec[];
+  /** Sorted by name; names lower-cased. */
+  domains: DomainSpec[];
+  /** The manifest files merged into this service, in order. */
+  files: string[];
+}
+
+export type Protocol = "tcp" | "udp";
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  units: Units;
+  /** Sorted by container port, then protocol. */
+  ports: PortSpec[];
+  /** Keys sorted. */
+  env: Record<string, EnvValue>;
+  storage?: string;
+  command?: string[];
+  args?: string[];
+  /** Sorted by target. */
+  files: FileSpec[];
+}
+
+export type Units = 1 | 2 | 4 | 8 | 16;
+
+export interface PortSpec {
+  container: number;
+  /** Absent: the platform assigns one. */
+  host?: number;
+  protocol: Protocol;
+}
+
+export type EnvValue = { value: string } | { secret: string };
+
+export interface FileSpec {
+  /** Absolute path of the local file. */
+  source: string;
+  /** Absolute path inside the container. */
+  target: string;
+  content: string;
+}
+
+export interface DomainSpec {
+  name: string;
+  port: number;
+  https: boolean;
+}
+
+/** Raw, schema-valid manifest shapes (before normalization). */
+export interface RawManifest {
+  apiVersion: "svc/v1";
+  kind: "Service";
+  metadata: { name: string; description?: string; labels?: Record<string, string> };
+  spec: { target: string; containers: RawContainer[]; domains?: RawDomain[] };
+}
+
+export interface RawContainer {
+  name: string;
+  image: string;
+  units?: Units;
+  ports?: RawPort[];
+  env?: Record<string, string | { secret: string }>;
+  storage?: string;
+  command?: string[];
+  args?: string[];
+  files?: { source: string; target: string }[];
+}
+
+export type RawPort = number | string | { container: number; host?: number; protocol?: string };
+
+export interface RawDomain {
+  name: string;
+  port: number;
+  https?: boolean;
+}
+
+const SHORT_PORT = /^(?:([0-9]{1,5}):)?([0-9]{1,5})(?:\/([A-Za-z]+))?$/;
+
+/** `80`, `"8080:80/udp"` or `{ container, host, protocol }` → one normalized shape. */
+export function parsePort(raw: RawPort): PortSpec {
+  if (typeof raw === "number") return { container: raw, protocol: "tcp" };
+  if (typeof raw === "string") {
+    const m = SHORT_PORT.exec(raw);
+    if (!m) throw new Error(`not a short port: ${raw}`);
+    const [, host, container, protocol] = m;
+    return {
+      container: Number(container),
+      ...(host ? { host: Number(host) } : {}),
+      protocol: (protocol?.toLowerCase() ?? "tcp") as Protocol,
+    };
+  }
+  return {
+    container: raw.container,
+    ...(raw.host !== undefined ? { host: raw.host } : {}),
+    protocol: (raw.protocol?.toLowerCase() ?? "tcp") as Protocol,
+  };
+}
+
+export function sortedRecord<T>(record: Record<string, T> | undefined): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record ?? {}).sort()) out[key] = (record as Record<string, T>)[key] as T;
+  return out;
+}
+
+/** The tag of an image reference; undefined when it has none. A digest-pinned image has `digest`. */
+export function imageTag(image: string): { tag?: string; digest?: string } {
+  const at = image.indexOf("@");
+  if (at >= 0) return { digest: image.slice(at + 1) };
+  const lastSlash = image.lastIndexOf("/");
+  const colon = image.indexOf(":", lastSlash + 1);
+  return colon >= 0 ? { tag: image.slice(colon + 1) } : {};
+}

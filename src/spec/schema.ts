@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import { closest, distance } from "fastest-levenshtein";
+import type { Diagnostic, PathSegment } from "./diagnostics.js";
+import { formatPath, parsePointer } from "./diagnostics.js";
+import type { Locator } from "./locate.js";
+
+export const serviceSchemaUrl = new URL("../../schemas/service.schema.json", import.meta.url);
+
+let compiled: ValidateFunction | undefined;
+
+/** Precompiled by scripts/compile-schemas.mjs at build time; absent when running the sources. */
+const precompiledUrl = new URL("./service-validator.cjs", import.meta.url);
+
+function validator(): ValidateFunction {
+  if (compiled) return compiled;
+  // ajv itself is loaded only when there is no precompiled validator: it is the slow part of startup.
+  const require = createRequire(import.meta.url);
+  if (existsSync(precompiledUrl)) {
+    compiled = require(precompiledUrl.pathname) as ValidateFunction;
+  } else {
+    const { Ajv2020 } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
+    const ajvErrors = require("ajv-errors") as typeof import("ajv-errors").default;
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
+    ajvErrors(ajv);
+    compiled = ajv.compile(JSON.parse(readFileSync(serviceSchemaUrl, "utf8")));
+  }
+  return compiled;
+}
+
+/** Validates a merged manifest against schemas/service.schema.json; every problem, each located. */
+export function checkSchema(value: unknown, locate: Locator): Diagnostic[] {
+  const validate = validator();
+  if (validate(value)) return [];
+  return translate(validate.errors ?? [], locate);
+}
+
+function translate(errors: ErrorObject[], locate: Locator): Diagnostic[] {
+  const nameRules = new Map<string, string>();
+  for (const e of errors) {
+    if (
+      e.keyword === "errorMessage" &&
+      innerErrors(e).some((i) => i.schemaPath.includes("/propertyNames/"))
+    ) {
+      nameRules.set(e.instancePath, e.message ?? "");
+    }
+  }
+  // "unknown field imgae, did you mean image?" already says image is missing: say it once.
+  const typos = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== "additionalProperties") continue;
+    const hint = suggestion(String(e.params.additionalProperty), allowedFields(e));
+    if (hint) typos.add(`${e.instancePath}/${hint}`);
+  }
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    const path = parsePointer(e.instancePath);
+    const error = (at: PathSegment[], message: string, hint?: string, onKey = false): void => {
+      const pos = onKey ? locate.key(at) : locate.value(at);
+      out.push({ severity: "error", ...pos, path: formatPath(at), message, ...(hint ? { hint } : {}) });
+    };
+    switch (e.keyword) {
+      case "if":
+        break; // the failing then/else branch reports the real problem
+      case "errorMessage":
+        if (!nameRules.has(e.instancePath) || e.message !== nameRules.get(e.instancePath)) {
+          error(path, e.message ?? "is invalid");
+        }
+        break;
+      case "propertyNames": {
+        const name = String(e.params.propertyName);
+        error(
+          [...path, name],
+          `invalid name "${name}": ${nameRules.get(e.instancePath) ?? "not allowed"}`,
+          undefined,
+          true,
+        );
+        break;
+      }
+      case "required":
+        if (!typos.has(`${e.instancePath}/${e.params.missingProperty}`)) {
+          error(path, `missing required field "${e.params.missingProperty}"`);
+        }
+        break;
+      case "additionalProperties": {
+        const key = String(e.params.additionalProperty);
+        const allowed = allowedFields(e);
+        const typo = suggestion(key, allowed);
+        const hint = typo
+          ? `did you mean "${typo}"?`
+          : `allowed fields here: ${[...allowed].sort().join(", ")}`;
+        error([...path, key], `unknown field "${key}"`, hint, true);
+        break;
+      }
+      case "type":
+        error(path, `must be ${article(String(e.params.type))}`);
+        break;
+      case "const":
+        error(path, `must be ${JSON.stringify(e.params.allowedValue)}`);
+        break;
+      case "enum":
+        error(path, `must be one of ${(e.params.allowedValues as unknown[]).join(", ")}`);
+        break;
+      case "minItems":
+        error(path, `must have at least ${e.params.limit} item${e.params.limit === 1 ? "" : "s"}`);
+        break;
+      case "maxItems":
+        error(path, `must have at most ${e.params.limit} items`);
+        break;
+      default:
+        error(path, e.message ?? "is invalid");
+    }
+  }
+  return out;
+}
+
+function innerErrors(e: ErrorObject): ErrorObject[] {
+  return (e.params as { errors?: ErrorObject[] }).errors ?? [];
+}
+
+function allowedFields(e: ErrorObject): string[] {
+  return Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+}
+
+/** The allowed field a key is most likely a typo of, if it is close enough to be one. */
+function suggestion(key: string, allowed: string[]): string | undefined {
+  if (allowed.length === 0) return undefined;
+  const best = closest(key, allowed);
+  return distance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3))
+    ? best
+    : undefined;
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = {
+    object: "a map",
+    array: "a list",
+    string: "a string",
+    integer: "a whole number",
+    number: "a number",
+    boolean: "true or false",
+  };
+  return names[type] ?? type;
+}

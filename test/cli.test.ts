@@ -1,0 +1,127 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv2020 from "ajv/dist/2020.js";
+import { describe, expect, it } from "vitest";
+import { repoRoot, svc } from "./support/cli.js";
+
+const readJson = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), "utf8"));
+
+describe("svc validate", () => {
+  it("accepts the examples, exit 0", () => {
+    const r = svc(["validate", "examples/hello", "examples/shop"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("✔ 2 services valid: hello, shop");
+  });
+
+  it("reports an unknown key at its line with a did-you-mean", () => {
+    const r = svc(["validate", "test/fixtures/invalid/unknown-key"]);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toContain(
+      'test/fixtures/invalid/unknown-key/service.yaml:9:7  spec.containers[0].imgae  unknown field "imgae"\n    hint: did you mean "image"?',
+    );
+  });
+
+  it("prints all problems of several services at once, sorted", () => {
+    const r = svc(["validate", "test/fixtures/invalid"]);
+    expect(r.status).toBe(3);
+    const located = r.stdout.split("\n").filter((l) => l.startsWith("test/"));
+    expect(located.length).toBeGreaterThanOrEqual(14);
+    expect([...located].sort((a, b) => a.localeCompare(b))).toEqual(located);
+  });
+
+  it("still exits 0 on warnings, printing them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-cli-"));
+    writeFileSync(
+      join(dir, "service.yaml"),
+      "apiVersion: svc/v1\nkind: Service\nmetadata: { name: w }\nspec:\n  target: local\n  containers: [{ name: a, image: nginx }]\n",
+    );
+    const r = svc(["validate"], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      'service.yaml:6:34  spec.containers[0].image  warning: image "nginx" has no tag',
+    );
+  });
+
+  it("--json output validates against its published schema, valid or not", () => {
+    const ajv = new Ajv2020.default({ strict: true });
+    const check = ajv.compile(readJson("schemas/validate-result.schema.json"));
+    for (const [args, status] of [
+      [["validate", "examples", "--json"], 0],
+      [["validate", "test/fixtures/invalid", "--json"], 3],
+    ] as const) {
+      const r = svc([...args]);
+      expect(r.status).toBe(status);
+      const result = JSON.parse(r.stdout);
+      expect(check(result), JSON.stringify(check.errors)).toBe(true);
+      expect(result.valid).toBe(status === 0);
+    }
+  });
+
+  it("takes --var over the environment and rejects a malformed one with exit 3", () => {
+    const env = { SHOP_VERSION: "bad tag" };
+    expect(svc(["validate", "examples/shop"], { env }).status).toBe(3);
+    expect(svc(["validate", "examples/shop", "--var", "SHOP_VERSION=2.0"], { env }).status).toBe(0);
+    const bad = svc(["validate", "examples/shop", "--var", "NOEQUALS"]);
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toContain('Error: --var "NOEQUALS" is not KEY=VALUE');
+    expect(bad.stderr).not.toMatch(/\bat \w+ \(/); // no stack trace
+  });
+
+  it("an unknown flag is invalid input (3), never oclif's default 2", () => {
+    const r = svc(["validate", "--nope"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("Nonexistent flag: --nope");
+  });
+});
+
+describe("svc init", () => {
+  it("writes a starter that validates, and never overwrites without --force", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "svc-init-")), "My App");
+    expect(svc(["init", dir]).status).toBe(0);
+    const text = readFileSync(join(dir, "service.yaml"), "utf8");
+    expect(text.split("\n")[0]).toMatch(
+      /^# yaml-language-server: \$schema=.*schemas\/service\.schema\.json$/,
+    );
+    expect(text).toContain("name: my-app");
+    expect(svc(["validate", dir]).status).toBe(0);
+
+    writeFileSync(join(dir, "service.yaml"), "mine");
+    const again = svc(["init", dir]);
+    expect(again.status).toBe(3);
+    expect(again.stderr).toContain("already exists");
+    expect(again.stderr).toContain("--force");
+    expect(readFileSync(join(dir, "service.yaml"), "utf8")).toBe("mine");
+    expect(svc(["init", dir, "--force", "--name", "api"]).status).toBe(0);
+    expect(readFileSync(join(dir, "service.yaml"), "utf8")).toContain("name: api");
+  });
+});
+
+describe("svc --help", () => {
+  it("lists the commands", () => {
+    const r = svc(["--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/init\s+Write a commented starter service.yaml/);
+    expect(r.stdout).toMatch(/validate\s+Check manifests offline/);
+  });
+});
+
+describe("published schemas", () => {
+  it("service.schema.json has an $id and a description on every property", () => {
+    const schema = readJson("schemas/service.schema.json");
+    expect(schema.$id).toMatch(/^https:\/\//);
+    const missing: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (typeof node !== "object" || node === null) return;
+      const props = (node as { properties?: Record<string, { description?: string; $ref?: string }> })
+        .properties;
+      for (const [key, child] of Object.entries(props ?? {})) {
+        if (!child.description && !child.$ref) missing.push(`${path}.${key}`);
+      }
+      for (const [key, child] of Object.entries(node)) walk(child, `${path}.${key}`);
+    };
+    walk(schema, "");
+    expect(missing).toEqual([]);
+  });
+});
