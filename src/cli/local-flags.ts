@@ -1,0 +1,25 @@
+import { Flags } from "@oclif/core";
+
+/** Listener and fault flags shared by `svc local up` and `svc local serve`. */
+export const serveFlags = {
+  port: Flags.integer({ description: "API port on 127.0.0.1.", default: 7480, min: 0, max: 65535 }),
+  "http-port": Flags.integer({ description: "Domain proxy HTTP port.", default: 7481, min: 0, max: 65535 }),
+  "https-port": Flags.integer({ description: "Domain proxy HTTPS port.", default: 7482, min: 0, max: 65535 }),
+  "host-ports": Flags.string({ description: "Range host ports are assigned from.", default: "30000-32767" }),
+  "fault-latency-ms": Flags.integer({ description: "Testing: delay every API call.", hidden: true, min: 0 }),
+  "fault-jitter-ms": Flags.integer({ description: "Testing: random extra delay.", hidden: true, min: 0 }),
+  "fault-error-rate": Flags.string({
+    description: "Testing: share of calls answered 503 (0-1).",
+    hidden: true,
+  }),
+  "fault-reset-rate": Flags.string({
+    description: "Testing: share of connections reset (0-1).",
+    hidden: true,
+  }),
+};
+
+export function serveArgs(flags: Record<string, unknown>): string[] {
+  return Object.keys(serveFlags).flatMap((name) =>
+    flags[name] === undefined ? [] : [`--${name}`, String(flags[name])],
+  );
+}

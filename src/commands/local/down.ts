@@ -1,0 +1,34 @@
+import { existsSync, readFileSync } from "node:fs";
+import pc from "picocolors";
+import { SvcCommand } from "../../cli/base.js";
+import { UserError } from "../../cli/errors.js";
+import { processAlive, readServerInfo, removeServerFiles } from "../../local/control.js";
+import { localPaths } from "../../local/paths.js";
+
+export default class LocalDown extends SvcCommand {
+  static override summary =
+    "Stop the local platform and the containers it started (records and volumes stay).";
+
+  async run(): Promise<{ stopped: boolean; pid?: number }> {
+    await this.parse(LocalDown);
+    const paths = localPaths();
+    const pidText = existsSync(paths.pid) ? readFileSync(paths.pid, "utf8").trim() : "";
+    const pid = Number(pidText) || readServerInfo(paths)?.pid;
+    if (!pid || !processAlive(pid)) {
+      removeServerFiles(paths);
+      if (!this.jsonEnabled()) this.log("local platform: not running");
+      return { stopped: false };
+    }
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 60_000;
+    while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (processAlive(pid)) {
+      throw new UserError(`the local platform (pid ${pid}) did not stop within 60 s`, {
+        hint: `see ${paths.log}; force it with kill -9 ${pid} (svc local up reconciles containers next time)`,
+      });
+    }
+    removeServerFiles(paths);
+    if (!this.jsonEnabled()) this.log(`${pc.green("✔")} local platform stopped (pid ${pid})`);
+    return { stopped: true, pid };
+  }
+}

@@ -1,0 +1,49 @@
+import { SvcCommand } from "../../cli/base.js";
+import { ExitCode, UserError } from "../../cli/errors.js";
+import { serveFlags } from "../../cli/local-flags.js";
+import { localPaths } from "../../local/paths.js";
+import { startLocalPlatform } from "../../local/server.js";
+
+export default class LocalServe extends SvcCommand {
+  static override summary = "Run the local platform in the foreground (what `svc local up` starts detached).";
+  static override hidden = true;
+  static override flags = { ...serveFlags };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(LocalServe);
+    const range = /^(\d+)-(\d+)$/.exec(flags["host-ports"]);
+    if (!range) {
+      throw new UserError(`--host-ports ${flags["host-ports"]} is not a range`, {
+        hint: "write it as LOW-HIGH, e.g. 30000-32767",
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    const rate = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+    const running = await startLocalPlatform({
+      paths: localPaths(),
+      apiPort: flags.port,
+      httpPort: flags["http-port"],
+      httpsPort: flags["https-port"],
+      hostPortRange: [Number(range[1]), Number(range[2])],
+      faults: {
+        latencyMs: flags["fault-latency-ms"],
+        jitterMs: flags["fault-jitter-ms"],
+        errorRate: rate(flags["fault-error-rate"]),
+        resetRate: rate(flags["fault-reset-rate"]),
+      },
+      log,
+    });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        log(`${signal}: stopping, removing containers (records and volumes stay)`);
+        running.close(true).then(resolve, (error) => {
+          log(`stop failed: ${(error as Error).message}`);
+          resolve();
+        });
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** Where the local platform keeps its pid, log, database, admin token, CA and config files. */
+export interface LocalPaths {
+  root: string;
+  db: string;
+  log: string;
+  pid: string;
+  /** Written by the running server: its addresses (JSON). */
+  server: string;
+  adminToken: string;
+  /** Identifies this platform's containers in a shared engine. */
+  instanceId: string;
+  ca: string;
+  configs: string;
+  tokens: string;
+}
+
+/** `$SVC_HOME/local`, else the XDG state directory (`~/.local/state/svc/local`). */
+export function localPaths(env: NodeJS.ProcessEnv = process.env): LocalPaths {
+  const base = env.SVC_HOME ?? join(env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "svc");
+  const root = join(base, "local");
+  return {
+    root,
+    db: join(root, "platform.db"),
+    log: join(root, "platform.log"),
+    pid: join(root, "platform.pid"),
+    server: join(root, "server.json"),
+    adminToken: join(root, "admin-token"),
+    instanceId: join(root, "instance-id"),
+    ca: join(root, "ca"),
+    configs: join(root, "configs"),
+    tokens: join(root, "tokens"),
+  };
+}
+
+export function ensureDir(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  return path;
+}

@@ -1,0 +1,715 @@
+import { createHash, randomBytes } from "node:crypto";
+import net from "node:net";
+import type { Readable } from "node:stream";
+import { baseDomain } from "../spec/semantic.js";
+import {
+  type ContainerState,
+  type ContainerStats,
+  type DockerRuntime,
+  ImagePullError,
+  type Login,
+} from "./runtime.js";
+import {
+  type ContainerRecord,
+  type DomainRecord,
+  type PortRecord,
+  type Protocol,
+  RevisionConflict,
+  type ServiceRecord,
+  type Store,
+} from "./store.js";
+
+/** An API error: the HTTP status and the message returned as `{ error: { code, message } }`. */
+export class PlatformError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The Container shape of the API, as clients send it. */
+export interface ContainerInput {
+  name: string;
+  imageName: string;
+  resourceUnit?: number;
+  ports?: { containerPort: number; hostPort?: number; protocol?: string }[];
+  envs?: { name: string; value: string }[];
+  mountPath?: string;
+  command?: string[];
+  args?: string[];
+  configMap?: Record<string, string>;
+  configMountPath?: string;
+  config?: string;
+}
+
+export interface PlatformOptions {
+  hostPortRange: [number, number];
+  region: string;
+}
+
+export const secretHash = (secret: string) => createHash("sha256").update(secret).digest("hex");
+
+/**
+ * The V Kube provider API's behaviour on the local engine: records first (SQLite), then the engine,
+ * so a crash between the two is repaired by reconcile. Calls on one service are serialized.
+ */
+export class Platform {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private stopWatching: (() => void) | undefined;
+
+  constructor(
+    readonly store: Store,
+    readonly runtime: DockerRuntime,
+    private readonly options: PlatformOptions,
+  ) {}
+
+  // ---- services (admin) ----
+
+  createService(input: {
+    units: number;
+    persistStorage?: boolean;
+    specifiedPort?: boolean;
+    durationHours?: number;
+    name?: string;
+  }): { service: ServiceRecord; secret: string } {
+    const id = input.name ?? `us-${randomBytes(4).toString("hex")}`;
+    if (this.store.service(id)) throw new PlatformError(409, `a user service named ${id} already exists`);
+    const secret = randomBytes(24).toString("hex");
+    const now = new Date();
+    const hours = input.durationHours ?? 720;
+    const service = this.store.createService(
+      {
+        id,
+        units: input.units,
+        persistStorage: input.persistStorage ?? false,
+        specifiedPort: input.specifiedPort ?? false,
+        region: this.options.region,
+        status: "ServicePending",
+        createdAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + hours * 3600_000).toISOString(),
+        duration: hours,
+        description: "",
+        labels: {},
+      },
+      secretHash(secret),
+    );
+    this.store.addNotice(id, "Created", `user service with ${input.units} units`);
+    return { service, secret };
+  }
+
+  authenticate(secret: string | undefined): ServiceRecord | undefined {
+    return secret ? this.store.serviceBySecretHash(secretHash(secret)) : undefined;
+  }
+
+  /** The service as the API shows it; an expired service reads as ServiceDone. */
+  view(service: ServiceRecord) {
+    const status = Date.parse(service.expiresAt) < Date.now() ? "ServiceDone" : service.status;
+    return {
+      id: service.id,
+      status,
+      serviceOptions: {
+        resourceUnit: `${service.units}-Unit-Resource`,
+        persistStorage: service.persistStorage ? "Yes" : "No",
+        region: service.region,
+        specifiedPort: service.specifiedPort,
+      },
+      createdAt: service.createdAt,
+      expiresAt: service.expiresAt,
+      duration: service.duration,
+      description: service.description,
+      labels: service.labels,
+      revision: service.revision,
+    };
+  }
+
+  // ---- deployment ----
+
+  deploy(
+    serviceId: string,
+    body: { containers: ContainerInput[]; pvtLogin?: Login[] },
+    options: { first: boolean; ifRevision?: number },
+  ) {
+    return this.serialized(serviceId, async () => {
+      const service = this.live(serviceId);
+      const current = this.store.deployment(serviceId);
+      if (options.first && current) {
+        throw new PlatformError(409, "already deployed: replace it with POST /api/v1/k8s/deployment/update");
+      }
+      if (!options.first && !current) {
+        throw new PlatformError(409, "not deployed yet: create it with POST /api/v1/k8s/deployment");
+      }
+      const containers = await this.validateDeployment(service, body.containers, current?.containers ?? []);
+      await this.pullAll(containers, body.pvtLogin ?? []);
+      const revision = this.mutate(service, options.ifRevision, (next) => {
+        this.store.saveDeployment(serviceId, next, containers);
+        this.store.setStatus(serviceId, "ServiceRunning");
+      });
+      this.store.addNotice(
+        serviceId,
+        "Deployed",
+        `revision ${revision}: ${containers.map((c) => c.name).join(", ")}`,
+      );
+      await this.engine(() => this.runtime.deployPod({ serviceId, revision, containers }));
+      return { revision };
+    });
+  }
+
+  deploymentInfo(service: ServiceRecord) {
+    const current = this.store.deployment(service.id);
+    if (!current) throw new PlatformError(404, "nothing deployed yet");
+    return { containers: current.containers, revision: service.revision };
+  }
+
+  setDescription(serviceId: string, description: string, ifRevision?: number) {
+    return this.serialized(serviceId, async () => {
+      const revision = this.mutate(this.live(serviceId), ifRevision, () =>
+        this.store.setDescription(serviceId, description),
+      );
+      return { revision };
+    });
+  }
+
+  setLabels(
+    serviceId: string,
+    body: { customizedLabel?: string; labels?: Record<string, string> },
+    ifRevision?: number,
+  ) {
+    return this.serialized(serviceId, async () => {
+      const service = this.live(serviceId);
+      let labels: Record<string, string>;
+      if (body.labels) labels = body.labels;
+      else if (body.customizedLabel) {
+        const eq = body.customizedLabel.indexOf("=");
+        labels = {
+          ...service.labels,
+          [body.customizedLabel.slice(0, eq)]: body.customizedLabel.slice(eq + 1),
+        };
+      } else throw new PlatformError(400, "send customizedLabel (key=value) or labels (a map)");
+      const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+      const revision = this.mutate(service, ifRevision, () => this.store.setLabels(serviceId, sorted));
+      return { revision };
+    });
+  }
+
+  // ---- pod ----
+
+  async podStatus(service: ServiceRecord) {
+    const current = this.store.deployment(service.id);
+    const containers = current?.containers ?? [];
+    const states: ContainerState[] = current
+      ? await this.runtime.podState({ serviceId: service.id, revision: current.revision, containers })
+      : [];
+    const phase =
+      service.status === "ServiceStop"
+        ? "Paused"
+        : !current
+          ? "Pending"
+          : states.every((s) => s.ready)
+            ? "Running"
+            : states.some((s) => "terminated" in s.state || "CrashLoopBackOff" === waitingReason(s))
+              ? "Failed"
+              : "Pending";
+    return {
+      podSpec: { containers: containers.map((c) => ({ name: c.name, image: c.imageName, ports: c.ports })) },
+      podStatus: { phase, hostIP: "127.0.0.1", containerStatuses: states },
+      domains: this.store.domains(service.id).map((d) => ({
+        domain: d.domain,
+        containerPort: d.containerPort,
+        isHttps: d.isHttps,
+      })),
+      ports: containers.flatMap((c) => c.ports),
+    };
+  }
+
+  lifecycle(serviceId: string, action: "restart" | "stop" | "start", ifRevision?: number) {
+    return this.serialized(serviceId, async () => {
+      const service = this.live(serviceId);
+      if (!this.store.deployment(serviceId)) throw new PlatformError(409, "nothing deployed yet");
+      const status = action === "stop" ? "ServiceStop" : "ServiceRunning";
+      const revision = this.mutate(service, ifRevision, () => this.store.setStatus(serviceId, status));
+      const notice = { restart: "Restarted", stop: "Paused", start: "Resumed" }[action];
+      this.store.addNotice(serviceId, notice);
+      await this.engine(() =>
+        action === "restart"
+          ? this.runtime.restartPod(serviceId)
+          : action === "stop"
+            ? this.runtime.stopPod(serviceId)
+            : this.runtime.startPod(serviceId),
+      );
+      return { revision };
+    });
+  }
+
+  updateImages(
+    serviceId: string,
+    items: { image: string; login?: Login; container?: string }[],
+    ifRevision?: number,
+  ) {
+    return this.serialized(serviceId, async () => {
+      const service = this.live(serviceId);
+      const current = this.deployed(serviceId);
+      const containers = structuredClone(current.containers);
+      for (const item of items) {
+        const target = item.container
+          ? containers.find((c) => c.name === item.container)
+          : containers.find((c) => repository(c.imageName) === repository(item.image));
+        if (!target) {
+          throw new PlatformError(
+            400,
+            item.container
+              ? `no container named ${item.container}`
+              : `no container runs an image of ${repository(item.image)}; name the container`,
+          );
+        }
+        await this.pull(item.image, item.login);
+        target.imageName = item.image;
+      }
+      const images = containers.map((c) => c.imageName);
+      if (new Set(images).size !== images.length)
+        throw new PlatformError(400, "containers must use distinct images");
+      return this.redeployApps(service, ifRevision, containers, "ImageUpdated");
+    });
+  }
+
+  updatePod(
+    serviceId: string,
+    body: {
+      config?: Record<string, string | Record<string, string>>;
+      environment?: Record<string, Record<string, string>>;
+    },
+    ifRevision?: number,
+  ) {
+    return this.serialized(serviceId, async () => {
+      const service = this.live(serviceId);
+      const containers = structuredClone(this.deployed(serviceId).containers);
+      const byName = (name: string) => {
+        const c = containers.find((x) => x.name === name);
+        if (!c) throw new PlatformError(400, `no container named ${name}`);
+        return c;
+      };
+      for (const [name, config] of Object.entries(body.config ?? {})) {
+        const c = byName(name);
+        if (typeof config === "string") {
+          const paths = Object.keys(c.configMap);
+          if (paths.length !== 1) {
+            throw new PlatformError(
+              400,
+              `container ${name} has ${paths.length} config files: send a path -> content map`,
+            );
+          }
+          c.configMap = { [paths[0] as string]: config };
+        } else c.configMap = sortedMap(config);
+      }
+      for (const [name, env] of Object.entries(body.environment ?? {})) {
+        byName(name).envs = Object.entries(env)
+          .map(([k, v]) => ({ name: k, value: v }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      }
+      return this.redeployApps(service, ifRevision, containers, "Updated");
+    });
+  }
+
+  configMaps(service: ServiceRecord): Record<string, Record<string, string>> {
+    const current = this.store.deployment(service.id);
+    return Object.fromEntries((current?.containers ?? []).map((c) => [c.name, c.configMap]));
+  }
+
+  async logs(
+    service: ServiceRecord,
+    container: string,
+    options: { tail?: number; follow?: boolean; since?: number },
+  ) {
+    this.containerOf(service, container);
+    try {
+      return await this.runtime.logs(service.id, container, options);
+    } catch (error) {
+      throw new PlatformError(404, `no logs for ${container} yet: ${(error as Error).message}`);
+    }
+  }
+
+  async monitor(service: ServiceRecord, names?: string[]): Promise<Record<string, ContainerStats>> {
+    const containers = this.store.deployment(service.id)?.containers ?? [];
+    const wanted = names?.length
+      ? names.map((n) => this.containerOf(service, n).name)
+      : containers.map((c) => c.name);
+    const out: Record<string, ContainerStats> = {};
+    for (const name of wanted) {
+      try {
+        out[name] = await this.runtime.stats(service.id, name);
+      } catch {
+        out[name] = {
+          cpu: 0,
+          memory: { value: 0, limitValue: 0 },
+          networkDownload: 0,
+          networkUpload: 0,
+          storage: 0,
+        };
+      }
+    }
+    return out;
+  }
+
+  notices(service: ServiceRecord, page: number, pageSize: number) {
+    return this.store.notices(service.id, page, pageSize);
+  }
+
+  // ---- domains ----
+
+  bindDomain(
+    serviceId: string,
+    body: { domain: string; containerPort: number; isLetsencrypt?: boolean },
+    ifRevision?: number,
+  ) {
+    return this.serialized(serviceId, async () => {
+      const service = this.live(serviceId);
+      const domain = body.domain.toLowerCase();
+      const ports = (this.store.deployment(serviceId)?.containers ?? []).flatMap((c) => c.ports);
+      if (!ports.some((p) => p.containerPort === body.containerPort && p.protocol === "TCP")) {
+        throw new PlatformError(400, `no container exposes tcp port ${body.containerPort}`);
+      }
+      const owner = this.store.domains().find((d) => d.domain === domain);
+      if (owner) {
+        throw new PlatformError(
+          409,
+          owner.serviceId === serviceId
+            ? `${domain} is already bound`
+            : `${domain} is bound by another service`,
+        );
+      }
+      const group = this.store.domains(serviceId).filter((d) => baseDomain(d.domain) === baseDomain(domain));
+      const fixed = group[0]?.isHttps;
+      if (fixed !== undefined && body.isLetsencrypt !== undefined && body.isLetsencrypt !== fixed) {
+        throw new PlatformError(
+          409,
+          `https for domains under ${baseDomain(domain)} was fixed to ${fixed} at first bind: unbind all of them first (${group.map((d) => d.domain).join(", ")})`,
+        );
+      }
+      const record: DomainRecord = {
+        serviceId,
+        domain,
+        containerPort: body.containerPort,
+        isHttps: fixed ?? body.isLetsencrypt ?? false,
+      };
+      const revision = this.mutate(service, ifRevision, () => this.store.bindDomain(record));
+      this.store.addNotice(serviceId, "DomainBound", domain);
+      return { revision };
+    });
+  }
+
+  unbindDomains(serviceId: string, domains: string[] | undefined, ifRevision?: number) {
+    return this.serialized(serviceId, async () => {
+      const service = this.live(serviceId);
+      const names = domains?.map((d) => d.toLowerCase());
+      const bound = new Set(this.store.domains(serviceId).map((d) => d.domain));
+      const missing = names?.filter((d) => !bound.has(d)) ?? [];
+      if (missing.length > 0) throw new PlatformError(404, `not bound: ${missing.join(", ")}`);
+      const revision = this.mutate(service, ifRevision, () => this.store.unbindDomains(serviceId, names));
+      this.store.addNotice(serviceId, "DomainUnbound", names?.join(", ") ?? "all");
+      return { revision };
+    });
+  }
+
+  /** The proxy's routing table lookup. */
+  route(domain: string): { hostPort: number; isHttps: boolean } | undefined {
+    const d = this.store.domains().find((x) => x.domain === domain);
+    if (!d) return undefined;
+    const port = (this.store.deployment(d.serviceId)?.containers ?? [])
+      .flatMap((c) => c.ports)
+      .find((p) => p.containerPort === d.containerPort && p.protocol === "TCP");
+    return port && { hostPort: port.hostPort, isHttps: d.isHttps };
+  }
+
+  // ---- preflight ----
+
+  async imageAvailable(ref: string, login?: Login): Promise<boolean> {
+    return this.runtime.imageAvailable(ref, login);
+  }
+
+  async checkPorts(serviceId: string, ports: number[]): Promise<number[]> {
+    const used = this.store.hostPortsInUse(serviceId);
+    const taken: number[] = [];
+    for (const port of [...new Set(ports)].sort((a, b) => a - b)) {
+      if (used.has(`${port}/TCP`) || used.has(`${port}/UDP`) || !(await portFree(port))) taken.push(port);
+    }
+    return taken;
+  }
+
+  // ---- start-up and shut-down ----
+
+  /**
+   * Makes the engine match the records: recreates pods that are missing or at another revision,
+   * starts stopped ones that should run, removes containers of ours that no record explains.
+   */
+  async reconcile(log: (line: string) => void): Promise<void> {
+    const wanted = new Set<string>();
+    for (const service of this.store.services()) {
+      const current = this.store.deployment(service.id);
+      if (!current) continue;
+      wanted.add(service.id);
+      const pod = { serviceId: service.id, revision: current.revision, containers: current.containers };
+      try {
+        if (!(await this.runtime.podMatches(pod))) {
+          log(`reconcile: recreating ${service.id} at revision ${current.revision}`);
+          for (const c of current.containers) await this.runtime.ensureImage(c.imageName);
+          await this.runtime.deployPod(pod);
+          this.store.addNotice(service.id, "Reconciled", `recreated at revision ${current.revision}`);
+        }
+        if (service.status === "ServiceStop") await this.runtime.stopPod(service.id);
+        else await this.runtime.startPod(service.id);
+      } catch (error) {
+        log(`reconcile: ${service.id} failed: ${(error as Error).message}`);
+        this.store.addNotice(service.id, "ReconcileFailed", (error as Error).message);
+      }
+    }
+    for (const c of await this.runtime.list()) {
+      const serviceId = c.Labels["dev.svc.service"] ?? "";
+      if (!wanted.has(serviceId)) {
+        log(`reconcile: removing stray container ${c.Names[0]}`);
+        await this.runtime.remove(c.Id);
+      }
+    }
+  }
+
+  async watch(): Promise<void> {
+    this.stopWatching = await this.runtime.watchCrashes((serviceId, container, exitCode) => {
+      if (this.store.service(serviceId)) {
+        this.store.addNotice(serviceId, "Crashed", `container ${container} exited with code ${exitCode}`);
+      }
+    });
+  }
+
+  /** Stops watching and removes this platform's containers; records and volumes stay. */
+  async shutdown(removeContainers: boolean): Promise<void> {
+    this.stopWatching?.();
+    await Promise.allSettled([...this.locks.values()]);
+    if (removeContainers) for (const c of await this.runtime.list()) await this.runtime.remove(c.Id);
+  }
+
+  // ---- internals ----
+
+  private async redeployApps(
+    service: ServiceRecord,
+    ifRevision: number | undefined,
+    containers: ContainerRecord[],
+    notice: string,
+  ) {
+    const revision = this.mutate(service, ifRevision, (next) =>
+      this.store.saveDeployment(service.id, next, containers),
+    );
+    this.store.addNotice(service.id, notice, `revision ${revision}`);
+    await this.engine(() => this.runtime.recreateApps({ serviceId: service.id, revision, containers }));
+    if (service.status === "ServiceStop") await this.runtime.stopPod(service.id);
+    return { revision };
+  }
+
+  private async validateDeployment(
+    service: ServiceRecord,
+    input: ContainerInput[],
+    previous: ContainerRecord[],
+  ): Promise<ContainerRecord[]> {
+    const unique = (values: string[], what: string) => {
+      const dup = values.find((v, i) => values.indexOf(v) !== i);
+      if (dup) throw new PlatformError(400, `${what} ${dup} is used twice: containers share one network`);
+    };
+    unique(
+      input.map((c) => c.name),
+      "container name",
+    );
+    unique(
+      input.map((c) => c.imageName),
+      "image",
+    );
+    const ports = input.flatMap((c) =>
+      (c.ports ?? []).map((p) => ({ ...p, protocol: protocolOf(p.protocol) })),
+    );
+    unique(
+      ports.map((p) => `${p.containerPort}/${p.protocol}`),
+      "container port",
+    );
+    const units = input.reduce((n, c) => n + (c.resourceUnit ?? 1), 0);
+    if (units > service.units) {
+      throw new PlatformError(422, `the containers need ${units} units; the service has ${service.units}`);
+    }
+    if (ports.length > service.units) {
+      throw new PlatformError(
+        422,
+        `${ports.length} ports exceed the service's ${service.units} (one port per unit)`,
+      );
+    }
+    const mounts = input.filter((c) => c.mountPath);
+    if (mounts.length > 0 && !service.persistStorage) {
+      throw new PlatformError(422, "the service was bought without persistent storage: remove mountPath");
+    }
+    if (service.persistStorage && mounts.length === 0) {
+      throw new PlatformError(
+        400,
+        "the service has persistent storage: at least one container must set mountPath",
+      );
+    }
+    if (!service.specifiedPort && ports.some((p) => p.hostPort)) {
+      throw new PlatformError(
+        422,
+        "the service was bought without specified ports: leave hostPort 0 or absent",
+      );
+    }
+
+    const usedElsewhere = this.store.hostPortsInUse(service.id);
+    const chosen = new Set<string>();
+    for (const p of ports.filter((x) => x.hostPort)) {
+      const key = `${p.hostPort}/${p.protocol}`;
+      if (usedElsewhere.has(key))
+        throw new PlatformError(409, `host port ${key} is taken by another service`);
+      if (chosen.has(key)) throw new PlatformError(400, `host port ${key} is used twice`);
+      chosen.add(key);
+    }
+    const records: ContainerRecord[] = [];
+    for (const c of input) {
+      const before = previous.find((x) => x.name === c.name);
+      const recordPorts: PortRecord[] = [];
+      for (const p of c.ports ?? []) {
+        const protocol = protocolOf(p.protocol);
+        let hostPort = p.hostPort ?? 0;
+        if (!hostPort) {
+          // Keep an assigned port across updates, so addresses do not move on every deploy.
+          const kept = before?.ports.find(
+            (x) => x.containerPort === p.containerPort && x.protocol === protocol,
+          )?.hostPort;
+          hostPort =
+            kept && !chosen.has(`${kept}/${protocol}`) && !usedElsewhere.has(`${kept}/${protocol}`)
+              ? kept
+              : await this.assignPort(protocol, chosen, usedElsewhere);
+          chosen.add(`${hostPort}/${protocol}`);
+        }
+        recordPorts.push({ containerPort: p.containerPort, hostPort, protocol });
+      }
+      const configMap = { ...(c.configMap ?? {}) };
+      if (c.configMountPath && c.config !== undefined) configMap[c.configMountPath] = c.config;
+      records.push({
+        name: c.name,
+        imageName: c.imageName,
+        resourceUnit: c.resourceUnit ?? 1,
+        ports: recordPorts.sort(
+          (a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol),
+        ),
+        envs: [...(c.envs ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
+        mountPath: c.mountPath ?? "",
+        command: c.command ?? [],
+        args: c.args ?? [],
+        configMap: sortedMap(configMap),
+      });
+    }
+    return records;
+  }
+
+  private async assignPort(
+    protocol: Protocol,
+    chosen: Set<string>,
+    usedElsewhere: Map<string, string>,
+  ): Promise<number> {
+    const [low, high] = this.options.hostPortRange;
+    for (let port = low; port <= high; port++) {
+      const key = `${port}/${protocol}`;
+      if (chosen.has(key) || usedElsewhere.has(key)) continue;
+      if (protocol === "UDP" || (await portFree(port))) return port;
+    }
+    throw new PlatformError(503, `no free host port left in ${low}-${high}`);
+  }
+
+  private async pullAll(containers: ContainerRecord[], logins: Login[]): Promise<void> {
+    for (const [i, c] of containers.entries()) await this.pull(c.imageName, logins[i]);
+  }
+
+  private async pull(ref: string, login?: Login): Promise<void> {
+    try {
+      await this.runtime.ensureImage(ref, login);
+    } catch (error) {
+      if (error instanceof ImagePullError) throw new PlatformError(400, error.message);
+      throw error;
+    }
+  }
+
+  private mutate(
+    service: ServiceRecord,
+    ifRevision: number | undefined,
+    change: (next: number) => void,
+  ): number {
+    try {
+      return this.store.mutate(service.id, ifRevision, change);
+    } catch (error) {
+      if (error instanceof RevisionConflict) throw new PlatformError(409, error.message);
+      throw error;
+    }
+  }
+
+  private async engine(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (error instanceof PlatformError) throw error;
+      throw new PlatformError(502, `the container engine failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** The service, refusing changes to one that has ended. */
+  private live(serviceId: string): ServiceRecord {
+    const service = this.store.service(serviceId);
+    if (!service) throw new PlatformError(404, "no such service");
+    const status = this.view(service).status;
+    if (status === "ServiceDone" || status === "ServiceAbort") {
+      throw new PlatformError(409, `the service has ended (${status}); buy or renew one`);
+    }
+    return service;
+  }
+
+  private deployed(serviceId: string) {
+    const current = this.store.deployment(serviceId);
+    if (!current) throw new PlatformError(409, "nothing deployed yet");
+    return current;
+  }
+
+  private containerOf(service: ServiceRecord, name: string): ContainerRecord {
+    const c = this.store.deployment(service.id)?.containers.find((x) => x.name === name);
+    if (!c) throw new PlatformError(404, `no container named ${name}`);
+    return c;
+  }
+
+  private serialized<T>(serviceId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(serviceId) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(task);
+    this.locks.set(serviceId, next);
+    return next;
+  }
+}
+
+function protocolOf(p: string | undefined): Protocol {
+  return (p ?? "TCP").toUpperCase() === "UDP" ? "UDP" : "TCP";
+}
+
+function waitingReason(s: ContainerState): string | undefined {
+  return "waiting" in s.state ? s.state.waiting.reason : undefined;
+}
+
+/** Image reference without tag or digest. */
+function repository(ref: string): string {
+  const at = ref.indexOf("@");
+  const noDigest = at >= 0 ? ref.slice(0, at) : ref;
+  const slash = noDigest.lastIndexOf("/");
+  const colon = noDigest.indexOf(":", slash + 1);
+  return colon >= 0 ? noDigest.slice(0, colon) : noDigest;
+}
+
+function sortedMap(map: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+  });
+}
+
+export type { Readable };

@@ -1,0 +1,510 @@
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { PassThrough } from "node:stream";
+import Docker from "dockerode";
+import tar from "tar-stream";
+import type { ContainerRecord } from "./store.js";
+
+/** How resource units become engine limits: each unit is half a CPU and 512 MiB of memory. */
+export const UNIT = { nanoCpus: 0.5e9, memoryBytes: 512 * 1024 * 1024 } as const;
+
+const PAUSE_IMAGE = "svc-local/pause:1";
+const FALLBACK_PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
+const LABEL = {
+  instance: "dev.svc.instance",
+  service: "dev.svc.service",
+  role: "dev.svc.role",
+  container: "dev.svc.container",
+  revision: "dev.svc.revision",
+} as const;
+
+export interface Login {
+  username: string;
+  password: string;
+}
+
+export interface PodDefinition {
+  serviceId: string;
+  revision: number;
+  containers: ContainerRecord[];
+}
+
+export interface ContainerState {
+  name: string;
+  image: string;
+  ready: boolean;
+  restartCount: number;
+  state:
+    | { running: { startedAt: string } }
+    | { waiting: { reason: string } }
+    | { terminated: { exitCode: number; reason: string } };
+}
+
+/** An image could not be pulled: the user's problem (wrong name, tag or login), not ours. */
+export class ImagePullError extends Error {}
+
+/**
+ * The local platform's pods on a Docker engine. A pod is an infra container that owns the network
+ * namespace and publishes the ports, and one container per app container joined to it, so the
+ * containers share localhost like a Kubernetes pod. Everything carries labels naming this platform
+ * instance, so several platforms can share one engine and strays can be found.
+ */
+export class DockerRuntime {
+  readonly docker: Docker;
+  private readonly hostCpus = cpus().length;
+  /** Containers svc is stopping on purpose: their exit is not a crash. */
+  readonly expectedStops = new Set<string>();
+
+  constructor(
+    private readonly instanceId: string,
+    private readonly configsDir: string,
+    docker?: Docker,
+  ) {
+    this.docker = docker ?? new Docker();
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
+  name(serviceId: string, container?: string): string {
+    return `svc-${this.instanceId}-${serviceId}-${container ?? "-pod"}`;
+  }
+
+  volumeName(serviceId: string, container: string): string {
+    return `svc-${this.instanceId}-${serviceId}-${container}-data`;
+  }
+
+  /** Uses an image already in the engine as it is; pulls only when missing or tagged latest. */
+  async ensureImage(ref: string, login?: Login): Promise<void> {
+    const latest = !ref.includes("@") && (/:latest$/.test(ref) || !/:[^/]+$/.test(ref));
+    if (!latest && (await this.hasImage(ref))) return;
+    await this.pull(ref, login);
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** True when the image is in the engine or its registry serves it to this login (no pull). */
+  async imageAvailable(ref: string, login?: Login): Promise<boolean> {
+    if (await this.hasImage(ref)) return true;
+    try {
+      const image = this.docker.getImage(ref) as Docker.Image & {
+        distribution(opts: object): Promise<unknown>;
+      };
+      await image.distribution({ authconfig: authConfig(ref, login) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async pull(ref: string, login?: Login): Promise<void> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.pull(ref, login?.username ? { authconfig: authConfig(ref, login) } : {});
+    } catch (error) {
+      throw new ImagePullError(`cannot pull ${ref}: ${engineMessage(error)}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null, events: { error?: string }[]) => {
+        const failed = error?.message ?? events?.find((e) => e.error)?.error;
+        if (failed) reject(new ImagePullError(`cannot pull ${ref}: ${failed}`));
+        else resolve();
+      });
+    });
+  }
+
+  /** Replaces the whole pod: infra container (ports) and every app container. */
+  async deployPod(pod: PodDefinition): Promise<void> {
+    await this.removePod(pod.serviceId);
+    const infra = await this.createInfra(pod);
+    await infra.start();
+    await this.startApps(pod, infra.id);
+  }
+
+  /** Recreates the app containers only (image, env or config changed); ports stay as they are. */
+  async recreateApps(pod: PodDefinition): Promise<void> {
+    const infra = await this.find(this.name(pod.serviceId));
+    if (!infra || infra.State !== "running") return this.deployPod(pod);
+    for (const c of await this.list({ service: pod.serviceId, role: "app" })) await this.remove(c.Id);
+    await this.startApps(pod, infra.Id);
+  }
+
+  private async startApps(pod: PodDefinition, infraId: string): Promise<void> {
+    for (const c of pod.containers) {
+      const container = await this.docker.createContainer(this.appSpec(pod, c, infraId));
+      await container.start();
+    }
+  }
+
+  private async createInfra(pod: PodDefinition): Promise<Docker.Container> {
+    const image = await this.pauseImage();
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const c of pod.containers) {
+      for (const p of c.ports) {
+        const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
+        exposed[key] = {};
+        bindings[key] = [{ HostIp: "0.0.0.0", HostPort: String(p.hostPort) }];
+      }
+    }
+    return this.docker.createContainer({
+      name: this.name(pod.serviceId),
+      Image: image.ref,
+      ...(image.cmd ? { Entrypoint: image.cmd, Cmd: [] } : {}),
+      ExposedPorts: exposed,
+      Labels: this.labels(pod, "pod"),
+      HostConfig: { PortBindings: bindings, RestartPolicy: { Name: "unless-stopped" }, Init: false },
+    });
+  }
+
+  private appSpec(pod: PodDefinition, c: ContainerRecord, infraId: string): Docker.ContainerCreateOptions {
+    const binds = Object.entries(c.configMap).map(([path, content]) => {
+      const dir = join(this.configsDir, pod.serviceId, c.name);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, createHash("sha256").update(path).digest("hex").slice(0, 16));
+      writeFileSync(file, content);
+      return `${file}:${path}:ro`;
+    });
+    const mounts: Docker.MountSettings[] = c.mountPath
+      ? [{ Type: "volume", Source: this.volumeName(pod.serviceId, c.name), Target: c.mountPath }]
+      : [];
+    return {
+      name: this.name(pod.serviceId, c.name),
+      Image: c.imageName,
+      Env: c.envs.map((e) => `${e.name}=${e.value}`),
+      // Kubernetes semantics: command replaces the entrypoint and, with it, the image's CMD.
+      ...(c.command.length > 0
+        ? { Entrypoint: c.command, Cmd: c.args }
+        : c.args.length > 0
+          ? { Cmd: c.args }
+          : {}),
+      Labels: { ...this.labels(pod, "app"), [LABEL.container]: c.name },
+      HostConfig: {
+        NetworkMode: `container:${infraId}`,
+        Binds: binds,
+        Mounts: mounts,
+        Memory: c.resourceUnit * UNIT.memoryBytes,
+        NanoCpus: Math.min(c.resourceUnit * UNIT.nanoCpus, this.hostCpus * 1e9),
+        RestartPolicy: { Name: "unless-stopped" },
+      },
+    };
+  }
+
+  private labels(pod: PodDefinition, role: "pod" | "app"): Record<string, string> {
+    return {
+      [LABEL.instance]: this.instanceId,
+      [LABEL.service]: pod.serviceId,
+      [LABEL.role]: role,
+      [LABEL.revision]: String(pod.revision),
+    };
+  }
+
+  /**
+   * The infra container's image: built once from the host's static busybox (offline), or, where
+   * there is none, the Kubernetes pause image pulled from its registry.
+   */
+  private async pauseImage(): Promise<{ ref: string; cmd?: string[] }> {
+    const cmd = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
+    if (await this.hasImage(PAUSE_IMAGE)) return { ref: PAUSE_IMAGE, cmd };
+    const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((p) => existsSync(p) && isStaticElf(p));
+    if (busybox) {
+      await this.importBusybox(busybox);
+      return { ref: PAUSE_IMAGE, cmd };
+    }
+    try {
+      await this.ensureImage(FALLBACK_PAUSE_IMAGE);
+    } catch (error) {
+      throw new ImagePullError(
+        `no pause image: install busybox-static (apt-get install -y busybox-static) or allow pulling ${FALLBACK_PAUSE_IMAGE} (${(error as Error).message})`,
+      );
+    }
+    return { ref: FALLBACK_PAUSE_IMAGE };
+  }
+
+  private async importBusybox(path: string): Promise<void> {
+    const pack = tar.pack();
+    pack.entry({ name: "bin/busybox", mode: 0o755 }, readFileSync(path));
+    for (const applet of ["sh", "sleep"]) {
+      pack.entry({ name: `bin/${applet}`, type: "symlink", linkname: "busybox" });
+    }
+    pack.finalize();
+    const [repo, tag] = PAUSE_IMAGE.split(":") as [string, string];
+    const stream = await this.docker.importImage(pack as unknown as string, { repo, tag });
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve())),
+    );
+  }
+
+  async stopPod(serviceId: string): Promise<void> {
+    const containers = await this.list({ service: serviceId });
+    // Apps first, the infra container (which holds their network) last.
+    for (const c of containers.sort((a, b) => roleOrder(a) - roleOrder(b))) {
+      if (c.State !== "running" && c.State !== "restarting") continue;
+      this.expectedStops.add(c.Id);
+      await this.docker.getContainer(c.Id).stop({ t: 5 }).catch(ignoreNotModified);
+    }
+  }
+
+  async startPod(serviceId: string): Promise<void> {
+    const containers = await this.list({ service: serviceId });
+    for (const c of containers.sort((a, b) => roleOrder(b) - roleOrder(a))) {
+      if (c.State !== "running") await this.docker.getContainer(c.Id).start().catch(ignoreNotModified);
+    }
+  }
+
+  async restartPod(serviceId: string): Promise<void> {
+    for (const c of await this.list({ service: serviceId, role: "app" })) {
+      this.expectedStops.add(c.Id);
+      await this.docker.getContainer(c.Id).restart({ t: 5 });
+    }
+  }
+
+  async removePod(serviceId: string): Promise<void> {
+    const containers = await this.list({ service: serviceId });
+    for (const c of containers.sort((a, b) => roleOrder(a) - roleOrder(b))) await this.remove(c.Id);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.expectedStops.add(id);
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true, v: false })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+  }
+
+  /** This platform's containers, optionally of one service and role. */
+  async list(filter: { service?: string; role?: "pod" | "app" } = {}): Promise<Docker.ContainerInfo[]> {
+    const label = [`${LABEL.instance}=${this.instanceId}`];
+    if (filter.service) label.push(`${LABEL.service}=${filter.service}`);
+    if (filter.role) label.push(`${LABEL.role}=${filter.role}`);
+    return this.docker.listContainers({ all: true, filters: { label } });
+  }
+
+  private async find(name: string): Promise<Docker.ContainerInfo | undefined> {
+    const found = await this.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    return found[0];
+  }
+
+  /** Per app container: state as the pod status API reports it. */
+  async podState(pod: PodDefinition): Promise<ContainerState[]> {
+    const states: ContainerState[] = [];
+    for (const c of pod.containers) {
+      let info: Docker.ContainerInspectInfo | undefined;
+      try {
+        info = await this.docker.getContainer(this.name(pod.serviceId, c.name)).inspect();
+      } catch {
+        info = undefined;
+      }
+      states.push(containerState(c, info));
+    }
+    return states;
+  }
+
+  /** Whether the pod's containers exist at this revision (reconcile uses it). */
+  async podMatches(pod: PodDefinition): Promise<boolean> {
+    const containers = await this.list({ service: pod.serviceId });
+    const revisionOk = containers.every((c) => c.Labels[LABEL.revision] === String(pod.revision));
+    const apps = containers
+      .filter((c) => c.Labels[LABEL.role] === "app")
+      .map((c) => c.Labels[LABEL.container]);
+    const hasInfra = containers.some((c) => c.Labels[LABEL.role] === "pod");
+    const expected = pod.containers.map((c) => c.name).sort();
+    return revisionOk && hasInfra && JSON.stringify(apps.sort()) === JSON.stringify(expected);
+  }
+
+  /** The container's logs as plain text (stdout and stderr interleaved). */
+  async logs(
+    serviceId: string,
+    container: string,
+    options: { tail?: number; follow?: boolean; since?: number },
+  ): Promise<Readable> {
+    const target = this.docker.getContainer(this.name(serviceId, container));
+    const info = await target.inspect();
+    const common = {
+      stdout: true,
+      stderr: true,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since !== undefined ? { since: options.since } : {}),
+    };
+    const out = new PassThrough();
+    if (options.follow) {
+      const raw = (await target.logs({ ...common, follow: true })) as unknown as Readable;
+      if (info.Config.Tty) raw.pipe(out);
+      else this.docker.modem.demuxStream(raw, out, out);
+      raw.on("end", () => out.end());
+      out.on("close", () => raw.destroy());
+      return out;
+    }
+    const buffer = (await target.logs({ ...common, follow: false })) as unknown as Buffer;
+    out.end(info.Config.Tty ? buffer : demuxBuffer(buffer));
+    return out;
+  }
+
+  async stats(serviceId: string, container: string): Promise<ContainerStats> {
+    const target = this.docker.getContainer(this.name(serviceId, container));
+    const [s, info, infra] = await Promise.all([
+      target.stats({ stream: false }) as Promise<Docker.ContainerStats>,
+      (target.inspect as (o: object) => Promise<Docker.ContainerInspectInfo & { SizeRw?: number }>).call(
+        target,
+        {
+          size: true,
+        },
+      ),
+      // The pod's network is the infra container's: its counters are the pod's traffic.
+      this.docker
+        .getContainer(this.name(serviceId))
+        .stats({ stream: false }) as Promise<Docker.ContainerStats>,
+    ]);
+    const cpuDelta = s.cpu_stats.cpu_usage.total_usage - (s.precpu_stats.cpu_usage?.total_usage ?? 0);
+    const systemDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+    const onlineCpus = s.cpu_stats.online_cpus ?? this.hostCpus;
+    const networks = Object.values(infra.networks ?? {});
+    return {
+      cpu: systemDelta > 0 ? Number(((cpuDelta / systemDelta) * onlineCpus * 100).toFixed(2)) : 0,
+      memory: { value: s.memory_stats.usage ?? 0, limitValue: s.memory_stats.limit ?? 0 },
+      networkDownload: networks.reduce((n, x) => n + x.rx_bytes, 0),
+      networkUpload: networks.reduce((n, x) => n + x.tx_bytes, 0),
+      storage: info.SizeRw ?? 0,
+    };
+  }
+
+  /** Calls back for each of this platform's app containers that dies while svc did not stop it. */
+  async watchCrashes(
+    onCrash: (serviceId: string, container: string, exitCode: number) => void,
+  ): Promise<() => void> {
+    const stream = (await this.docker.getEvents({
+      filters: { type: ["container"], event: ["die"], label: [`${LABEL.instance}=${this.instanceId}`] },
+    })) as unknown as Readable;
+    let buffered = "";
+    stream.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf("\n");
+        try {
+          const event = JSON.parse(line) as { id: string; Actor: { Attributes: Record<string, string> } };
+          const attrs = event.Actor.Attributes;
+          if (this.expectedStops.has(event.id) || attrs[LABEL.role] !== "app") continue;
+          onCrash(attrs[LABEL.service] ?? "", attrs[LABEL.container] ?? "", Number(attrs.exitCode ?? -1));
+        } catch {
+          // a partial or foreign event line: nothing to report
+        }
+      }
+    });
+    stream.on("error", () => {});
+    return () => stream.destroy();
+  }
+
+  removeConfigs(serviceId: string): void {
+    rmSync(join(this.configsDir, serviceId), { recursive: true, force: true });
+  }
+}
+
+export interface ContainerStats {
+  cpu: number;
+  memory: { value: number; limitValue: number };
+  networkDownload: number;
+  networkUpload: number;
+  storage: number;
+}
+
+function containerState(c: ContainerRecord, info: Docker.ContainerInspectInfo | undefined): ContainerState {
+  const base = { name: c.name, image: c.imageName, restartCount: info?.RestartCount ?? 0 };
+  if (!info) return { ...base, ready: false, state: { waiting: { reason: "ContainerCreating" } } };
+  const s = info.State;
+  if (s.Restarting) return { ...base, ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } };
+  if (s.Running) return { ...base, ready: true, state: { running: { startedAt: s.StartedAt } } };
+  if (s.Status === "created")
+    return { ...base, ready: false, state: { waiting: { reason: "ContainerCreating" } } };
+  return {
+    ...base,
+    ready: false,
+    state: {
+      terminated: {
+        exitCode: s.ExitCode,
+        reason: s.ExitCode === 0 ? "Completed" : s.OOMKilled ? "OOMKilled" : "Error",
+      },
+    },
+  };
+}
+
+function roleOrder(c: Docker.ContainerInfo): number {
+  return c.Labels[LABEL.role] === "app" ? 0 : 1;
+}
+
+function ignoreNotModified(error: { statusCode?: number }): void {
+  if (error.statusCode !== 304) throw error;
+}
+
+/** Registry host of an image reference, as the engine's auth config wants it. */
+export function registryOf(ref: string): string {
+  const first = ref.split("/")[0] ?? "";
+  return ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")
+    ? first
+    : "docker.io";
+}
+
+function authConfig(ref: string, login?: Login): Docker.AuthConfig | undefined {
+  if (!login?.username) return undefined;
+  return { username: login.username, password: login.password, serveraddress: registryOf(ref) };
+}
+
+function engineMessage(error: unknown): string {
+  const e = error as { json?: { message?: string }; reason?: string; message?: string };
+  return e.json?.message ?? e.reason ?? e.message ?? String(error);
+}
+
+/** The engine multiplexes stdout and stderr in frames of [stream, 0, 0, 0, size(4)] + payload. */
+function demuxBuffer(buffer: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts);
+}
+
+/** A static ELF has no PT_INTERP program header (no dynamic loader), so it runs in an empty image. */
+function isStaticElf(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const header = Buffer.alloc(64);
+    readSync(fd, header, 0, 64, 0);
+    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2) return false;
+    const phoff = Number(header.readBigUInt64LE(32));
+    const phentsize = header.readUInt16LE(54);
+    const phnum = header.readUInt16LE(56);
+    const table = Buffer.alloc(phentsize * phnum);
+    readSync(fd, table, 0, table.length, phoff);
+    for (let i = 0; i < phnum; i++) if (table.readUInt32LE(i * phentsize) === 3) return false;
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
