@@ -52,10 +52,12 @@ export function routeSchemas(): Map<string, RouteSchema> {
       for (const where of ["query", "header"] as const) {
         const params = (op.parameters ?? []).filter((p) => p.in === where);
         if (params.length === 0) continue;
+        // HTTP header names arrive lower-cased; query names keep their case.
+        const key = (p: Parameter) => (where === "header" ? p.name.toLowerCase() : p.name);
         const object = {
           type: "object",
-          properties: Object.fromEntries(params.map((p) => [p.name.toLowerCase(), p.schema])),
-          required: params.filter((p) => p.required).map((p) => p.name.toLowerCase()),
+          properties: Object.fromEntries(params.map((p) => [key(p), p.schema])),
+          required: params.filter((p) => p.required).map(key),
         };
         if (where === "query") schema.querystring = object;
         else schema.headers = object;

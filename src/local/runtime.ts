@@ -66,6 +66,8 @@ export class DockerRuntime {
   private readonly hostCpus = cpus().length;
   /** Containers svc is stopping on purpose: their exit is not a crash. */
   readonly expectedStops = new Set<string>();
+  /** Restarts asked through the API, by container id: the engine counts only its own. */
+  private readonly manualRestarts = new Map<string, number>();
 
   constructor(
     private readonly instanceId: string,
@@ -144,7 +146,7 @@ export class DockerRuntime {
   /** Recreates the app containers only (image, env or config changed); ports stay as they are. */
   async recreateApps(pod: PodDefinition): Promise<void> {
     const infra = await this.find(this.name(pod.serviceId));
-    if (!infra || infra.State !== "running") return this.deployPod(pod);
+    if (infra?.State !== "running") return this.deployPod(pod);
     for (const c of await this.list({ service: pod.serviceId, role: "app" })) await this.remove(c.Id);
     await this.startApps(pod, infra.Id);
   }
@@ -206,6 +208,8 @@ export class DockerRuntime {
         Memory: c.resourceUnit * UNIT.memoryBytes,
         NanoCpus: Math.min(c.resourceUnit * UNIT.nanoCpus, this.hostCpus * 1e9),
         RestartPolicy: { Name: "unless-stopped" },
+        // An init process as PID 1 forwards signals, so stop and restart do not wait out a timeout.
+        Init: true,
       },
     };
   }
@@ -276,6 +280,7 @@ export class DockerRuntime {
     for (const c of await this.list({ service: serviceId, role: "app" })) {
       this.expectedStops.add(c.Id);
       await this.docker.getContainer(c.Id).restart({ t: 5 });
+      this.manualRestarts.set(c.Id, (this.manualRestarts.get(c.Id) ?? 0) + 1);
     }
   }
 
@@ -317,7 +322,9 @@ export class DockerRuntime {
       } catch {
         info = undefined;
       }
-      states.push(containerState(c, info));
+      const state = containerState(c, info);
+      if (info) state.restartCount += this.manualRestarts.get(info.Id) ?? 0;
+      states.push(state);
     }
     return states;
   }
@@ -408,7 +415,7 @@ export class DockerRuntime {
         try {
           const event = JSON.parse(line) as { id: string; Actor: { Attributes: Record<string, string> } };
           const attrs = event.Actor.Attributes;
-          if (this.expectedStops.has(event.id) || attrs[LABEL.role] !== "app") continue;
+          if (this.expectedStops.delete(event.id) || attrs[LABEL.role] !== "app") continue;
           onCrash(attrs[LABEL.service] ?? "", attrs[LABEL.container] ?? "", Number(attrs.exitCode ?? -1));
         } catch {
           // a partial or foreign event line: nothing to report

@@ -1,0 +1,125 @@
+import { mkdtempSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { localPaths } from "../../src/local/paths.js";
+import { type RunningPlatform, type ServeOptions, startLocalPlatform } from "../../src/local/server.js";
+import { decodeToken } from "../../src/platform/token.js";
+
+/**
+ * A host-port range of its own for each vitest worker, so suites running in parallel never
+ * compete for the same ports.
+ */
+export function workerPortRange(): [number, number] {
+  const worker = Number(process.env.VITEST_POOL_ID ?? 1);
+  const low = 31000 + (worker % 16) * 100;
+  return [low, low + 99];
+}
+
+/** A local platform in this process, with its own state directory and ephemeral ports. */
+export async function startTestPlatform(
+  options: ServeOptions = {},
+): Promise<RunningPlatform & { home: string }> {
+  const home = mkdtempSync(join(tmpdir(), "svc-platform-"));
+  const running = await startLocalPlatform({
+    paths: localPaths({ SVC_HOME: home }),
+    apiPort: 0,
+    httpPort: 0,
+    httpsPort: 0,
+    hostPortRange: workerPortRange(),
+    ...options,
+  });
+  return { ...running, home };
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** A minimal client for one service's API, as any HTTP client would call it. */
+export class ServiceApi {
+  readonly url: string;
+  private readonly secret: string;
+
+  constructor(token: string) {
+    const { host, secret } = decodeToken(token);
+    this.url = host;
+    this.secret = secret;
+  }
+
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        secret: this.secret,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // plain text (logs)
+    }
+    return { status: response.status, body: parsed as T };
+  }
+}
+
+export async function createService(
+  platform: RunningPlatform,
+  input: { units: number; persistStorage?: boolean; specifiedPort?: boolean; name?: string },
+): Promise<{ id: string; token: string; api: ServiceApi }> {
+  const response = await fetch(`${platform.info.apiUrl}/admin/v1/services`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${platform.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(input),
+  });
+  if (response.status !== 201) throw new Error(`create service: ${response.status} ${await response.text()}`);
+  const { id, token } = (await response.json()) as { id: string; token: string };
+  return { id, token, api: new ServiceApi(token) };
+}
+
+/** Polls until `check` returns a value (not undefined) or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+/**
+ * GET a URL's body as text (undefined while it does not answer 200). node:http rather than fetch,
+ * because fetch does not let a caller set the Host header the domain proxy routes by.
+ */
+export function page(url: string, headers: Record<string, string> = {}): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { headers, timeout: 3000 }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.on("end", () => resolve(res.statusCode === 200 ? text : undefined));
+      res.on("error", () => resolve(undefined));
+    });
+    req.on("error", () => resolve(undefined));
+    req.on("timeout", () => req.destroy());
+  });
+}
