@@ -194,7 +194,7 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
 
     const controller = new AbortController();
     const response = await fetch(`${api.url}/api/v1/k8s/pod/logs?container=ticker&follow=true&tail=0`, {
-      headers: { secret: (api as unknown as { secret: string }).secret },
+      headers: { secret: api.secret },
       signal: controller.signal,
     });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();

@@ -480,9 +480,11 @@ function authConfig(ref: string, login?: Login): Docker.AuthConfig | undefined {
   return { username: login.username, password: login.password, serveraddress: registryOf(ref) };
 }
 
+/** The engine's own words: docker-modem puts them after " - " in the message when json is empty. */
 function engineMessage(error: unknown): string {
-  const e = error as { json?: { message?: string }; reason?: string; message?: string };
-  return e.json?.message ?? e.reason ?? e.message ?? String(error);
+  const e = error as { json?: { message?: string } | null; reason?: string; message?: string };
+  const detail = /^\(HTTP code \d+\) [^-]*- ([\s\S]+)$/.exec(e.message ?? "")?.[1];
+  return (e.json?.message ?? detail ?? e.reason ?? e.message ?? String(error)).trim();
 }
 
 /** The engine multiplexes stdout and stderr in frames of [stream, 0, 0, 0, size(4)] + payload. */

@@ -40,12 +40,17 @@ export interface ApiResponse<T = unknown> {
 /** A minimal client for one service's API, as any HTTP client would call it. */
 export class ServiceApi {
   readonly url: string;
-  private readonly secret: string;
+  readonly secret: string;
 
-  constructor(token: string) {
+  constructor(token: string, url?: string) {
     const { host, secret } = decodeToken(token);
-    this.url = host;
+    this.url = url ?? host;
     this.secret = secret;
+  }
+
+  /** The same service's API at another address (a restarted platform listening elsewhere). */
+  at(url: string, token: string): ServiceApi {
+    return new ServiceApi(token, url);
   }
 
   async call<T = Record<string, unknown>>(
