@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts the system parts svc's local platform and tests use, on Debian/Ubuntu, as
 # root: the Docker engine (started in the background when none answers), static busybox (example
-# and pause images, built offline), and a private registry with htpasswd auth (tests).
+# and pause images, built offline), a private registry with htpasswd auth, and D-Bus with
+# gnome-keyring for the keychain tests.
 set -euo pipefail
 
 need=()
@@ -10,6 +11,9 @@ if ! { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; }; then need+=
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v curl >/dev/null || need+=(curl)
+# A real Secret Service for the keychain tests (started per test on a private session bus).
+command -v dbus-daemon >/dev/null || need+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   apt-get update -qq

@@ -125,17 +125,18 @@ describe.skipIf(!hasEngine)("the local platform as a process", () => {
 
   it("svc local up / status / down: a deployment with the saved token serves HTTP, down stops everything", async () => {
     const home = mkdtempSync(join(tmpdir(), "svc-up-"));
-    const env = { SVC_HOME: home };
+    // No session bus: no keychain, so the token must go to a 0600 file and never to output.
+    const env = { SVC_HOME: home, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent" };
     const up = svc(["local", "up", "--json", ...listenerFlags()], { env });
     expect(up.stderr).toBe("");
     expect(up.status).toBe(0);
     const result = JSON.parse(up.stdout) as {
       server: ServerInfo;
-      service: { id: string; created: boolean; tokenFile: string };
+      service: { id: string; created: boolean; token: { keychain: boolean; file: string } };
     };
-    expect(result.service).toMatchObject({ id: "local", created: true });
-    expect(statSync(result.service.tokenFile).mode & 0o777).toBe(0o600);
-    const token = readFileSync(result.service.tokenFile, "utf8").trim();
+    expect(result.service).toMatchObject({ id: "local", created: true, token: { keychain: false } });
+    expect(statSync(result.service.token.file).mode & 0o777).toBe(0o600);
+    const token = readFileSync(result.service.token.file, "utf8").trim();
     expect(up.stdout).not.toContain(token);
 
     const status = svc(["local", "status"], { env });

@@ -1,5 +1,6 @@
 import { Command, Errors, Flags } from "@oclif/core";
 import pc from "picocolors";
+import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "./errors.js";
 
 /**
@@ -15,6 +16,11 @@ export abstract class SvcCommand extends Command {
       helpGroup: "GLOBAL",
     }),
   };
+
+  override async init(): Promise<void> {
+    redactor.install();
+    await super.init();
+  }
 
   protected override async catch(
     error: Error & { exitCode?: number; oclif?: { exit?: number } },

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ExitCode, UserError } from "../cli/errors.js";
+import { Credentials } from "../credentials/credentials.js";
+import { envVar } from "../credentials/names.js";
+import { redactor } from "../credentials/redact.js";
 import { ensureDir, type LocalPaths } from "./paths.js";
 import type { ServerInfo } from "./server.js";
 
@@ -65,14 +68,36 @@ export async function adminCall<T>(
   return json;
 }
 
+export type TokenStorage =
+  | { keychain: true; target: string }
+  | { keychain: false; file: string; reason: string };
+
 /**
- * Keeps a new service's API token in a file only its owner can read, so it never has to be printed.
- * (The credentials work moves it into the OS keychain.)
+ * Keeps a new service's API token as target `serviceId`: in the OS keychain when one is usable;
+ * otherwise in a file only its owner can read (never printed), with the reason, so the caller can
+ * say how to use it (SVC_TOKEN_<TARGET>).
  */
-export function saveToken(paths: LocalPaths, serviceId: string, token: string): string {
-  const file = join(ensureDir(paths.tokens), serviceId);
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return file;
+export async function storeToken(paths: LocalPaths, serviceId: string, token: string): Promise<TokenStorage> {
+  redactor.add(token);
+  try {
+    await new Credentials().save("target", serviceId, token);
+    return { keychain: true, target: serviceId };
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    const file = join(ensureDir(paths.tokens), serviceId);
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    return { keychain: false, file, reason: error.message };
+  }
+}
+
+/** Human lines describing where a token went. */
+export function describeStorage(storage: TokenStorage): string[] {
+  if (storage.keychain) return [`  token        in the OS keychain as target ${storage.target}`];
+  const variable = envVar("target", basename(storage.file));
+  return [
+    `  token file   ${storage.file} (${storage.reason})`,
+    `               use it with: export ${variable}="$(cat ${storage.file})"`,
+  ];
 }
 
 export function removeServerFiles(paths: LocalPaths): void {

@@ -1,7 +1,7 @@
 import { Flags } from "@oclif/core";
 import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
-import { adminCall, saveToken } from "../../local/control.js";
+import { adminCall, describeStorage, storeToken, type TokenStorage } from "../../local/control.js";
 import { localPaths } from "../../local/paths.js";
 
 export default class LocalCreateService extends SvcCommand {
@@ -18,10 +18,9 @@ export default class LocalCreateService extends SvcCommand {
     "specified-ports": Flags.boolean({ description: "Allow choosing host ports." }),
     name: Flags.string({ description: "Service id (default: generated)." }),
     hours: Flags.integer({ description: "Duration in hours.", default: 720, min: 1 }),
-    "show-token": Flags.boolean({ description: "Also print the token." }),
   };
 
-  async run(): Promise<{ id: string; tokenFile: string }> {
+  async run(): Promise<{ id: string; token: TokenStorage }> {
     const { flags } = await this.parse(LocalCreateService);
     const paths = localPaths();
     const { id, token } = await adminCall<{ id: string; token: string }>(
@@ -36,12 +35,13 @@ export default class LocalCreateService extends SvcCommand {
         ...(flags.name ? { name: flags.name } : {}),
       },
     );
-    const tokenFile = saveToken(paths, id, token);
+    const storage = await storeToken(paths, id, token);
     if (!this.jsonEnabled()) {
-      this.log(`${pc.green("✔")} created user service ${pc.bold(id)} (${flags.units} units)`);
-      this.log(`  token file   ${tokenFile}`);
-      if (flags["show-token"]) this.log(`  token        ${token}`);
+      this.log(
+        `${pc.green("✔")} created user service ${pc.bold(id)} (${flags.units} units); target name ${id}`,
+      );
+      for (const line of describeStorage(storage)) this.log(line);
     }
-    return { id, tokenFile };
+    return { id, token: storage };
   }
 }

@@ -1,20 +1,27 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Flags } from "@oclif/core";
 import Docker from "dockerode";
 import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
 import { UserError } from "../../cli/errors.js";
 import { serveArgs, serveFlags } from "../../cli/local-flags.js";
-import { adminCall, healthy, readServerInfo, removeServerFiles, saveToken } from "../../local/control.js";
+import {
+  adminCall,
+  describeStorage,
+  healthy,
+  readServerInfo,
+  removeServerFiles,
+  storeToken,
+  type TokenStorage,
+} from "../../local/control.js";
 import { ensureDir, localPaths } from "../../local/paths.js";
 import type { ServerInfo } from "../../local/server.js";
 
 export interface LocalUpResult {
   server: ServerInfo;
   alreadyRunning: boolean;
-  service: { id: string; created: boolean; tokenFile: string };
+  service: { id: string; created: boolean; token?: TokenStorage };
 }
 
 const LOCAL_SERVICE = {
@@ -28,12 +35,9 @@ const LOCAL_SERVICE = {
 export default class LocalUp extends SvcCommand {
   static override summary = "Start the local platform (detached) and create the user service `local`.";
   static override description =
-    "Runs the platform API on 127.0.0.1 with the Docker engine (DOCKER_HOST or the default socket). State — pid, log, SQLite database, CA — lives under $SVC_HOME/local (default ~/.local/state/svc/local). The `local` service has 8 units, persistent storage and specified ports; its API token is saved to a file only you can read.";
+    "Runs the platform API on 127.0.0.1 with the Docker engine (DOCKER_HOST or the default socket). State — pid, log, SQLite database, CA — lives under $SVC_HOME/local (default ~/.local/state/svc/local). The `local` service has 8 units, persistent storage and specified ports; its API token goes to the OS keychain (target `local`), or, with no usable keychain, to a file only you can read.";
   static override examples = ["<%= config.bin %> local up", "<%= config.bin %> local up --port 9480"];
-  static override flags = {
-    ...serveFlags,
-    "show-token": Flags.boolean({ description: "Also print the token of a newly created `local` service." }),
-  };
+  static override flags = { ...serveFlags };
 
   async run(): Promise<LocalUpResult> {
     const { flags } = await this.parse(LocalUp);
@@ -49,17 +53,21 @@ export default class LocalUp extends SvcCommand {
 
     const { services } = await adminCall<{ services: { id: string }[] }>(paths, "GET", "/admin/v1/services");
     let created = false;
-    let token: string | undefined;
+    let storage: TokenStorage | undefined;
     if (!services.some((s) => s.id === LOCAL_SERVICE.name)) {
-      ({ token } = await adminCall<{ token: string }>(paths, "POST", "/admin/v1/services", LOCAL_SERVICE));
-      saveToken(paths, LOCAL_SERVICE.name, token);
+      const { token } = await adminCall<{ token: string }>(
+        paths,
+        "POST",
+        "/admin/v1/services",
+        LOCAL_SERVICE,
+      );
+      storage = await storeToken(paths, LOCAL_SERVICE.name, token);
       created = true;
     }
-    const tokenFile = `${paths.tokens}/${LOCAL_SERVICE.name}`;
     const result: LocalUpResult = {
       server: server as ServerInfo,
       alreadyRunning,
-      service: { id: LOCAL_SERVICE.name, created, tokenFile },
+      service: { id: LOCAL_SERVICE.name, created, ...(storage ? { token: storage } : {}) },
     };
     if (!this.jsonEnabled()) {
       const s = result.server;
@@ -70,8 +78,7 @@ export default class LocalUp extends SvcCommand {
       this.log(`  domains      ${s.proxyHttp}  ${s.proxyHttps}`);
       this.log(`  CA           ${s.caCertificate}`);
       this.log(`  service      local${created ? " (created: 8 units, storage, specified ports)" : ""}`);
-      this.log(`  token file   ${tokenFile}`);
-      if (created && flags["show-token"] && token) this.log(`  token        ${token}`);
+      for (const line of storage ? describeStorage(storage) : []) this.log(line);
       this.log(`Stop it with ${pc.bold("svc local down")}.`);
     }
     return result;

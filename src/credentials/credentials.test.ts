@@ -1,0 +1,138 @@
+import { describe, expect, it } from "vitest";
+import { encodeToken } from "../platform/token.js";
+import { Credentials, MissingCredential } from "./credentials.js";
+import { type Keychain, KeychainUnavailable } from "./keychain.js";
+import { envVar } from "./names.js";
+import { Redactor, redactor } from "./redact.js";
+
+/** An in-memory keychain; `broken` behaves like a machine without a usable one. */
+class FakeKeychain implements Keychain {
+  readonly items = new Map<string, string>();
+  constructor(private readonly broken = false) {}
+  private check() {
+    if (this.broken) throw new KeychainUnavailable("no Secret Service on the session bus");
+  }
+  async get(account: string) {
+    this.check();
+    return this.items.get(account);
+  }
+  async set(account: string, value: string) {
+    this.check();
+    this.items.set(account, value);
+  }
+  async delete(account: string) {
+    this.check();
+    return this.items.delete(account);
+  }
+  async accounts() {
+    this.check();
+    return [...this.items.keys()].sort();
+  }
+}
+
+const token = encodeToken({ host: "https://node.example.net:8443", secret: "s3cr3t-value" });
+
+describe("credential names", () => {
+  it("maps names to upper-case environment variables", () => {
+    expect(envVar("target", "shop-prod")).toBe("SVC_TOKEN_SHOP_PROD");
+    expect(envVar("registry", "ghcr.io")).toBe("SVC_REGISTRY_GHCR_IO");
+    expect(envVar("registry", "127.0.0.1:5000")).toBe("SVC_REGISTRY_127_0_0_1_5000");
+    expect(envVar("secret", "shop-db.password")).toBe("SVC_SECRET_SHOP_DB_PASSWORD");
+  });
+});
+
+describe("Credentials", () => {
+  it("prefers the environment over the keychain", async () => {
+    const keychain = new FakeKeychain();
+    await keychain.set(
+      "target:shop",
+      encodeToken({ host: "http://keychain.test:1", secret: "from-keychain" }),
+    );
+    const fromKeychain = await new Credentials({}, keychain).token("shop");
+    expect(fromKeychain.source).toBe("keychain");
+    expect(fromKeychain.value).toEqual({ host: "http://keychain.test:1", secret: "from-keychain" });
+    const fromEnv = await new Credentials({ SVC_TOKEN_SHOP: token }, keychain).token("shop");
+    expect(fromEnv.source).toBe("env");
+    expect(fromEnv.value.secret).toBe("s3cr3t-value");
+  });
+
+  it("names both ways to provide a missing credential", async () => {
+    const error = await new Credentials({}, new FakeKeychain()).token("shop-prod").catch((e) => e);
+    expect(error).toBeInstanceOf(MissingCredential);
+    expect(error.message).toBe('no token for target "shop-prod"');
+    expect(error.options.hint).toBe(
+      "run `svc login shop-prod`, or set SVC_TOKEN_SHOP_PROD in the environment",
+    );
+  });
+
+  it("says when there is no usable keychain and points to the environment", async () => {
+    const creds = new Credentials({}, new FakeKeychain(true));
+    const error = await creds.secret("db").catch((e) => e);
+    expect(error.message).toBe(
+      'no secret "db" (and no usable keychain: no Secret Service on the session bus)',
+    );
+    expect(error.options.hint).toBe("set SVC_SECRET_DB in the environment");
+    const saving = await creds.save("secret", "db", "value-1").catch((e) => e);
+    expect(saving.message).toMatch(/^no usable keychain on this machine/);
+    expect(saving.options.hint).toContain("never falls back to a plaintext file");
+    expect(saving.options.hint).toContain("SVC_SECRET_DB");
+    expect(
+      (await new Credentials({ SVC_SECRET_DB: "from-env" }, new FakeKeychain(true)).secret("db")).value,
+    ).toBe("from-env");
+  });
+
+  it("refuses a malformed token, naming where it came from", async () => {
+    const error = await new Credentials({ SVC_TOKEN_SHOP: "not base58 0OIl" }, new FakeKeychain())
+      .token("shop")
+      .catch((e) => e);
+    expect(error.message).toBe(
+      'the token for target "shop" in SVC_TOKEN_SHOP is malformed: the token is not base58 text as the platform shows it',
+    );
+  });
+
+  it("reads registry logins from USER:PASSWORD in the environment or JSON in the keychain", async () => {
+    const keychain = new FakeKeychain();
+    const creds = new Credentials({ SVC_REGISTRY_GHCR_IO: "octocat:p:w" }, keychain);
+    expect((await creds.registry("ghcr.io"))?.value).toEqual({ username: "octocat", password: "p:w" });
+    await creds.saveRegistry("quay.io", { username: "bot", password: "pw-9" });
+    expect((await creds.registry("quay.io"))?.value).toEqual({ username: "bot", password: "pw-9" });
+    expect(await creds.registry("docker.io")).toBeUndefined();
+  });
+
+  it("lists names from both sources, env first per name, never values", async () => {
+    const keychain = new FakeKeychain();
+    const creds = new Credentials({ SVC_SECRET_API_KEY: "v1" }, keychain);
+    await creds.save("secret", "db-pass", "v2");
+    await creds.save("secret", "api-key", "v3");
+    await creds.save("target", "local", token);
+    const { entries } = await creds.list("secret");
+    expect(entries).toEqual([
+      { name: "api-key", source: "env", variable: "SVC_SECRET_API_KEY" },
+      { name: "db-pass", source: "keychain" },
+    ]);
+    expect(JSON.stringify(entries)).not.toMatch(/v1|v2|v3/);
+  });
+
+  it("registers every value it loads with the redactor", async () => {
+    await new Credentials({ SVC_SECRET_LOADED: "loaded-secret-value" }, new FakeKeychain()).secret("loaded");
+    expect(redactor.redact("x loaded-secret-value y")).toBe("x *** y");
+  });
+});
+
+describe("Redactor", () => {
+  it("masks every known secret, including JSON-escaped forms, longest first", () => {
+    const r = new Redactor();
+    r.add("abcd");
+    r.add("abcdef");
+    r.add('q"uote');
+    expect(r.redact("abcdef abcd")).toBe("*** ***");
+    expect(r.redact(JSON.stringify({ v: 'q"uote' }))).toBe('{"v":"***"}');
+    expect(r.redact("nothing here")).toBe("nothing here");
+  });
+
+  it("ignores values too short to be secrets", () => {
+    const r = new Redactor();
+    r.add("ab");
+    expect(r.redact("ab ab")).toBe("ab ab");
+  });
+});

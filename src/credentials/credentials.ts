@@ -1,0 +1,173 @@
+import { ExitCode, UserError } from "../cli/errors.js";
+import { decodeToken, type ServiceToken, TokenFormatError } from "../platform/token.js";
+import { type Keychain, KeychainUnavailable, OsKeychain } from "./keychain.js";
+import { account, type CredentialKind, envEntries, envVar } from "./names.js";
+import { redactor } from "./redact.js";
+
+export type CredentialSource = "env" | "keychain";
+
+export interface Resolved<T> {
+  value: T;
+  source: CredentialSource;
+}
+
+export interface RegistryLogin {
+  username: string;
+  password: string;
+}
+
+export interface ListedCredential {
+  name: string;
+  source: CredentialSource;
+  /** For env entries: the variable that provides it. */
+  variable?: string;
+}
+
+const WHAT: Record<CredentialKind, { noun: string; add: (name: string) => string }> = {
+  target: { noun: "token for target", add: (n) => `svc login ${n}` },
+  registry: { noun: "login for registry", add: (n) => `svc registry login ${n} -u USER --password-stdin` },
+  secret: { noun: "secret", add: (n) => `svc secret set ${n}` },
+};
+
+/**
+ * Every credential svc uses, resolved environment first (CI), then the OS keychain. Each value
+ * loaded is registered with the redactor before it is returned.
+ */
+export class Credentials {
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    readonly keychain: Keychain = new OsKeychain(),
+  ) {}
+
+  async token(target: string): Promise<Resolved<ServiceToken> & { raw: string }> {
+    const found = await this.lookup("target", target);
+    try {
+      const token = decodeToken(found.value);
+      redactor.add(token.secret);
+      return { ...found, raw: found.value, value: token };
+    } catch (error) {
+      if (!(error instanceof TokenFormatError)) throw error;
+      const where = found.source === "env" ? envVar("target", target) : `the keychain (svc login ${target})`;
+      throw new UserError(`the token for target "${target}" in ${where} is malformed: ${error.message}`, {
+        hint: "copy the token again exactly as the platform shows it",
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+  }
+
+  async registry(host: string): Promise<Resolved<RegistryLogin> | undefined> {
+    let found: Resolved<string>;
+    try {
+      found = await this.lookup("registry", host);
+    } catch (error) {
+      if (error instanceof MissingCredential) return undefined;
+      throw error;
+    }
+    const colon = found.value.indexOf(":");
+    const login =
+      found.source === "keychain" && found.value.startsWith("{")
+        ? (JSON.parse(found.value) as RegistryLogin)
+        : { username: found.value.slice(0, colon), password: found.value.slice(colon + 1) };
+    if (colon < 1 && found.source === "env") {
+      throw new UserError(`${envVar("registry", host)} must be USER:PASSWORD`, {
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    redactor.add(login.password);
+    return { ...found, value: login };
+  }
+
+  async secret(name: string): Promise<Resolved<string>> {
+    return this.lookup("secret", name);
+  }
+
+  async save(kind: CredentialKind, name: string, value: string): Promise<void> {
+    redactor.add(value);
+    try {
+      await this.keychain.set(account(kind, name), value);
+    } catch (error) {
+      throw this.unavailable(error, kind, name);
+    }
+  }
+
+  async saveRegistry(host: string, login: RegistryLogin): Promise<void> {
+    redactor.add(login.password);
+    await this.save("registry", host, JSON.stringify(login));
+  }
+
+  /** Removes from the keychain; true when there was something to remove. */
+  async remove(kind: CredentialKind, name: string): Promise<boolean> {
+    try {
+      return await this.keychain.delete(account(kind, name));
+    } catch (error) {
+      throw this.unavailable(error, kind, name);
+    }
+  }
+
+  /** Names only, never values: env entries, then keychain entries, each sorted. */
+  async list(kind: CredentialKind): Promise<{ entries: ListedCredential[]; keychainError?: string }> {
+    const entries: ListedCredential[] = envEntries(kind, this.env).map((e) => ({
+      name: e.name,
+      source: "env" as const,
+      variable: e.variable,
+    }));
+    let keychainError: string | undefined;
+    try {
+      const prefix = `${kind}:`;
+      for (const a of await this.keychain.accounts()) {
+        if (!a.startsWith(prefix)) continue;
+        const name = a.slice(prefix.length);
+        if (!entries.some((e) => e.name === name)) entries.push({ name, source: "keychain" });
+      }
+    } catch (error) {
+      if (!(error instanceof KeychainUnavailable)) throw error;
+      keychainError = error.message;
+    }
+    return {
+      entries: entries.sort((a, b) => a.name.localeCompare(b.name)),
+      ...(keychainError ? { keychainError } : {}),
+    };
+  }
+
+  envVariable(kind: CredentialKind, name: string): string {
+    return envVar(kind, name);
+  }
+
+  private async lookup(kind: CredentialKind, name: string): Promise<Resolved<string>> {
+    const variable = envVar(kind, name);
+    const fromEnv = this.env[variable];
+    if (fromEnv) {
+      redactor.add(fromEnv);
+      return { value: fromEnv, source: "env" };
+    }
+    let stored: string | undefined;
+    let keychainError: string | undefined;
+    try {
+      stored = await this.keychain.get(account(kind, name));
+    } catch (error) {
+      if (!(error instanceof KeychainUnavailable)) throw error;
+      keychainError = error.message;
+    }
+    if (stored) {
+      redactor.add(stored);
+      return { value: stored, source: "keychain" };
+    }
+    throw new MissingCredential(
+      `no ${WHAT[kind].noun} "${name}"${keychainError ? ` (and no usable keychain: ${keychainError})` : ""}`,
+      {
+        hint: keychainError
+          ? `set ${variable} in the environment`
+          : `run \`${WHAT[kind].add(name)}\`, or set ${variable} in the environment`,
+      },
+    );
+  }
+
+  private unavailable(error: unknown, kind: CredentialKind, name: string): Error {
+    if (!(error instanceof KeychainUnavailable)) return error as Error;
+    return new UserError(`no usable keychain on this machine: ${error.message}`, {
+      hint: `svc never falls back to a plaintext file; provide it as ${envVar(kind, name)} in the environment instead, or start a keychain (on Linux: a Secret Service such as gnome-keyring in a D-Bus session)`,
+    });
+  }
+}
+
+export class MissingCredential extends UserError {}

@@ -1,0 +1,49 @@
+import { AsyncEntry, findCredentialsAsync } from "@napi-rs/keyring";
+import { KEYCHAIN_SERVICE } from "./names.js";
+
+/** The OS keychain: macOS Keychain, Windows Credential Manager, the Secret Service on Linux. */
+export interface Keychain {
+  get(account: string): Promise<string | undefined>;
+  set(account: string, value: string): Promise<void>;
+  delete(account: string): Promise<boolean>;
+  /** Accounts stored under svc's keychain service. */
+  accounts(): Promise<string[]>;
+}
+
+/** No usable keychain on this machine (no Secret Service, locked, no session bus, ...). */
+export class KeychainUnavailable extends Error {}
+
+// On Linux, require the Secret Service: the library's fallback (the kernel keyring) forgets
+// everything at logout, which would look like a silent loss of credentials.
+const OPTIONS = { linux: { store: "secret-service" as const } };
+
+export class OsKeychain implements Keychain {
+  async get(account: string): Promise<string | undefined> {
+    return (await this.call(() => this.entry(account).getPassword())) ?? undefined;
+  }
+
+  async set(account: string, value: string): Promise<void> {
+    await this.call(() => this.entry(account).setPassword(value));
+  }
+
+  async delete(account: string): Promise<boolean> {
+    return this.call(() => this.entry(account).deletePassword());
+  }
+
+  async accounts(): Promise<string[]> {
+    const found = await this.call(() => findCredentialsAsync(KEYCHAIN_SERVICE));
+    return found.map((c) => c.account).sort();
+  }
+
+  private entry(account: string): AsyncEntry {
+    return new AsyncEntry(KEYCHAIN_SERVICE, account, OPTIONS);
+  }
+
+  private async call<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw new KeychainUnavailable((error as Error).message.replace(/^Platform failure: /, ""));
+    }
+  }
+}

@@ -1,0 +1,42 @@
+const MASK = "***";
+
+/**
+ * Knows every secret value this process has loaded (tokens, registry passwords, secret env
+ * values) and masks them in anything written to stdout or stderr: one redactor for every output,
+ * log and error path, installed once by the CLI before a command runs.
+ */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+  private pattern: RegExp | undefined;
+
+  add(value: string | undefined): void {
+    // Very short values would mask ordinary text; nothing that short is a real secret here.
+    if (!value || value.length < 4) return;
+    for (const form of [value, JSON.stringify(value).slice(1, -1)]) this.secrets.add(form);
+    const escaped = [...this.secrets]
+      .sort((a, b) => b.length - a.length)
+      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    this.pattern = new RegExp(escaped.join("|"), "g");
+  }
+
+  redact(text: string): string {
+    return this.pattern ? text.replace(this.pattern, MASK) : text;
+  }
+
+  /** Wraps process.stdout and process.stderr so nothing reaches them unredacted. */
+  install(): void {
+    for (const stream of [process.stdout, process.stderr]) {
+      const original = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+      if ((stream as { __svcRedacted?: boolean }).__svcRedacted) continue;
+      (stream as { __svcRedacted?: boolean }).__svcRedacted = true;
+      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+        if (!this.pattern) return original(chunk, ...rest);
+        const text =
+          typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : chunk;
+        return original(typeof text === "string" ? this.redact(text) : text, ...rest);
+      }) as typeof stream.write;
+    }
+  }
+}
+
+export const redactor = new Redactor();

@@ -1,0 +1,170 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningPlatform } from "../src/local/server.js";
+import { decodeToken, encodeToken } from "../src/platform/token.js";
+import { type CliResult, svc, svcAsync } from "./support/cli.js";
+import { engineAvailable } from "./support/engine.js";
+import { keyringAvailable, startKeyring, type TestKeyring } from "./support/keyring.js";
+import { createService, startTestPlatform } from "./support/local-platform.js";
+
+const ready = (await engineAvailable("the credentials suite")) && keyringAvailable("the credentials suite");
+
+/** Every file below a directory, as text: where a leaked secret would sit. */
+function filesBelow(dir: string): { path: string; text: string }[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((p) => statSync(p).size < 5_000_000)
+    .map((path) => ({ path, text: readFileSync(path).toString("latin1") }));
+}
+
+describe.skipIf(!ready)("credentials in a real Secret Service", () => {
+  let platform: RunningPlatform & { home: string };
+  let keyring: TestKeyring;
+  let token: string;
+  let serviceId: string;
+  const outputs: CliResult[] = [];
+  const REGISTRY_PASSWORD = "registry-pw-7c1e2f";
+  const SECRET_VALUE = "db-secret-value-93ab";
+  const WRONG_SECRET = "wrong-secret-5d2a9e";
+
+  /** svc with the test keychain and platform state; every result is kept for the leak scan. */
+  const run = async (args: string[], input?: string, env: Record<string, string> = {}) => {
+    const r = await svcAsync(args, {
+      env: { ...keyring.env, SVC_HOME: platform.home, ...env },
+      ...(input ? { input } : {}),
+    });
+    outputs.push(r);
+    return r;
+  };
+
+  beforeAll(async () => {
+    keyring = startKeyring();
+    platform = await startTestPlatform();
+    ({ token, id: serviceId } = await createService(platform, { units: 1 }));
+  }, 60_000);
+  afterAll(async () => {
+    await platform?.close(true);
+    keyring?.stop();
+  });
+
+  it("login verifies the token, stores it, and targets shows it from the keychain without the token", async () => {
+    const login = await run(["login", "local"], token);
+    expect(login.stderr).toBe("");
+    expect(login.status).toBe(0);
+    expect(login.stdout).toContain(
+      `logged in to local: service ${serviceId} (ServicePending) at ${platform.info.apiUrl}`,
+    );
+
+    const targets = await run(["targets", "--json"]);
+    expect(targets.status).toBe(0);
+    expect(JSON.parse(targets.stdout).targets).toEqual([
+      { name: "local", source: "keychain", host: platform.info.apiUrl, serviceId, status: "ServicePending" },
+    ]);
+    const human = await run(["targets"]);
+    expect(human.stdout).toMatch(
+      /TARGET\s+HOST\s+SERVICE\s+SOURCE\nlocal\s+http:\/\/127\.0\.0\.1:\d+\s+us-\w+\s+keychain/,
+    );
+  });
+
+  it("the environment wins over the keychain", async () => {
+    const targets = await run(["targets", "--json"], undefined, { SVC_TOKEN_LOCAL: token });
+    expect(JSON.parse(targets.stdout).targets[0]).toMatchObject({ name: "local", source: "env", serviceId });
+  });
+
+  it("refuses a malformed token, a wrong secret and an unreachable host, saving nothing", async () => {
+    const malformed = await run(["login", "bad"], "this is not a token");
+    expect(malformed.status).toBe(3);
+    expect(malformed.stderr).toContain("that token is malformed");
+
+    const wrong = await run(
+      ["login", "wrong"],
+      encodeToken({ host: platform.info.apiUrl, secret: WRONG_SECRET }),
+    );
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain("refused the token (401: missing or wrong secret)");
+
+    const unreachable = await run(
+      ["login", "gone"],
+      encodeToken({ host: "http://127.0.0.1:65534", secret: WRONG_SECRET }),
+    );
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toContain("not saved: cannot reach http://127.0.0.1:65534: ECONNREFUSED");
+
+    const names = JSON.parse((await run(["targets", "--json"])).stdout).targets.map(
+      (t: { name: string }) => t.name,
+    );
+    expect(names).toEqual(["local"]);
+  });
+
+  it("round-trips registry logins and secrets, listing names only", async () => {
+    expect(
+      (await run(["registry", "login", "127.0.0.1:5000", "-u", "bot", "--password-stdin"], REGISTRY_PASSWORD))
+        .status,
+    ).toBe(0);
+    expect((await run(["secret", "set", "shop-db-password"], SECRET_VALUE)).status).toBe(0);
+    const list = await run(["secret", "list", "--json"], undefined, { SVC_SECRET_FROM_CI: "ci-value-1234" });
+    expect(JSON.parse(list.stdout).secrets).toEqual([
+      { name: "from-ci", source: "env", variable: "SVC_SECRET_FROM_CI" },
+      { name: "shop-db-password", source: "keychain" },
+    ]);
+    expect((await run(["secret", "list"])).stdout).toMatch(/SECRET\s+SOURCE\nshop-db-password\s+keychain/);
+
+    expect((await run(["secret", "rm", "shop-db-password"])).stdout).toContain(
+      "removed secret shop-db-password",
+    );
+    expect((await run(["secret", "rm", "shop-db-password"])).stdout).toContain(
+      "nothing to remove: no secret shop-db-password",
+    );
+    expect((await run(["registry", "logout", "127.0.0.1:5000"])).stdout).toContain(
+      "removed the login for 127.0.0.1:5000",
+    );
+    expect((await run(["logout", "local"])).stdout).toContain("removed the token for target local");
+    expect(JSON.parse((await run(["targets", "--json"])).stdout).targets).toEqual([]);
+  });
+
+  it("never lets a token, password or secret value reach output or files", async () => {
+    const known = [
+      token,
+      decodeToken(token).secret,
+      REGISTRY_PASSWORD,
+      SECRET_VALUE,
+      WRONG_SECRET,
+      "ci-value-1234",
+    ];
+    expect(outputs.length).toBeGreaterThan(10);
+    const leaks: string[] = [];
+    for (const [i, r] of outputs.entries()) {
+      for (const value of known) {
+        if (r.stdout.includes(value) || r.stderr.includes(value))
+          leaks.push(`command #${i} printed ${value}`);
+      }
+    }
+    for (const file of [...filesBelow(platform.home), ...filesBelow(keyring.home)]) {
+      for (const value of known) if (file.text.includes(value)) leaks.push(`${file.path} holds ${value}`);
+    }
+    expect(leaks).toEqual([]);
+  });
+});
+
+describe("credentials with no usable keychain", () => {
+  const env = { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus" };
+
+  it("says so, points to the environment, and never writes a plaintext file", () => {
+    const set = svc(["secret", "set", "db"], { env, input: "value-xyz-123" });
+    expect(set.status).toBe(1);
+    expect(set.stderr).toContain("Error: no usable keychain on this machine");
+    expect(set.stderr).toContain("SVC_SECRET_DB");
+    expect(set.stderr).not.toContain("value-xyz-123");
+  });
+
+  it("still resolves and lists what the environment provides", () => {
+    const list = svc(["secret", "list", "--json"], { env: { ...env, SVC_SECRET_DB_PASS: "env-only-value" } });
+    expect(list.status).toBe(0);
+    const result = JSON.parse(list.stdout);
+    expect(result.secrets).toEqual([{ name: "db-pass", source: "env", variable: "SVC_SECRET_DB_PASS" }]);
+    expect(result.keychainError).toContain("/nonexistent/bus");
+    expect(list.stdout).not.toContain("env-only-value");
+  });
+});
