@@ -15,6 +15,7 @@ import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import tar from "tar-stream";
+import { registryOf } from "../platform/image.js";
 import type { ContainerRecord } from "./store.js";
 
 /** How resource units become engine limits: each unit is half a CPU and 512 MiB of memory. */
@@ -465,14 +466,6 @@ function roleOrder(c: Docker.ContainerInfo): number {
 
 function ignoreNotModified(error: { statusCode?: number }): void {
   if (error.statusCode !== 304) throw error;
-}
-
-/** Registry host of an image reference, as the engine's auth config wants it. */
-export function registryOf(ref: string): string {
-  const first = ref.split("/")[0] ?? "";
-  return ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")
-    ? first
-    : "docker.io";
 }
 
 function authConfig(ref: string, login?: Login): Docker.AuthConfig | undefined {

@@ -1,0 +1,91 @@
+import { writeFileSync } from "node:fs";
+import { Args, Flags } from "@oclif/core";
+import { SvcCommand } from "../cli/base.js";
+import { ExitCode, UserError } from "../cli/errors.js";
+import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
+import { Credentials } from "../credentials/credentials.js";
+import { redactor } from "../credentials/redact.js";
+import type { Plan } from "../plan/model.js";
+import { makePlan } from "../plan/plan.js";
+import { renderDiagnostics } from "../render/diagnostics.js";
+import { renderPlanMarkdown } from "../render/plan-markdown.js";
+import { renderPlanText } from "../render/plan-text.js";
+import { hasErrors } from "../spec/diagnostics.js";
+import { loadServices } from "../spec/load.js";
+
+export default class PlanCommand extends SvcCommand {
+  static override summary = "Show exactly what apply would change on the platform, and why.";
+  static override description =
+    "Reads the manifests, observes each target's live state, and compares them after normalizing both. Exit codes: 0 ok, 1 error, 3 invalid manifest; with --detailed-exitcode, 0 no changes and 2 changes present.";
+  static override examples = [
+    "<%= config.bin %> plan",
+    "<%= config.bin %> plan services/ --detailed-exitcode",
+    "<%= config.bin %> plan --format markdown > plan.md",
+    "<%= config.bin %> plan --out plan.json",
+  ];
+  static override strict = false;
+  static override args = {
+    path: Args.string({ description: "Directories to search for **/service.yaml (or manifest files)." }),
+  };
+  static override flags = {
+    ...manifestFlags,
+    target: Flags.string({ multiple: true, description: "Plan only the services deploying to this target." }),
+    "detailed-exitcode": Flags.boolean({
+      description: "Exit 2 when there are changes, 0 when there are none.",
+    }),
+    out: Flags.string({
+      description: "Save the plan (with each service's live-state fingerprint) for `svc apply FILE`.",
+      helpValue: "FILE",
+    }),
+    format: Flags.string({
+      description: "Output format.",
+      options: ["human", "markdown", "json"],
+      default: "human",
+    }),
+    parallelism: Flags.integer({ description: "Services observed at once.", default: 8, min: 1, max: 256 }),
+  };
+
+  async run(): Promise<Plan> {
+    const { argv, flags } = await this.parse(PlanCommand);
+    const loaded = loadServices({
+      files: flags.file ?? [],
+      paths: argv as string[],
+      vars: interpolationVariables(flags.var),
+    });
+    const json = this.jsonEnabled() || flags.format === "json";
+    if (hasErrors(loaded.diagnostics)) {
+      if (json) this.logJson({ error: { message: "invalid manifests", diagnostics: loaded.diagnostics } });
+      else this.log(renderDiagnostics(loaded.diagnostics));
+      this.exit(ExitCode.invalidInput);
+    }
+    const specs = flags.target
+      ? loaded.services.filter((s) => flags.target?.includes(s.target))
+      : loaded.services;
+    if (specs.length === 0) {
+      throw new UserError(`no service deploys to ${flags.target?.join(", ")}`, {
+        hint: `targets in these manifests: ${[...new Set(loaded.services.map((s) => s.target))].join(", ")}`,
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+
+    const plan = await makePlan(specs, { credentials: new Credentials(), parallelism: flags.parallelism });
+    plan.diagnostics.push(...loaded.diagnostics);
+    plan.summary.warnings += loaded.diagnostics.length;
+
+    if (flags.out) {
+      writeFileSync(flags.out, `${redactor.redact(JSON.stringify(plan, null, 2))}\n`, { mode: 0o600 });
+    }
+    const changed = plan.services.some((s) => s.action !== "noop");
+    const exitCode =
+      plan.summary.errors > 0
+        ? ExitCode.error
+        : flags["detailed-exitcode"] && changed
+          ? ExitCode.changesPresent
+          : ExitCode.ok;
+    // With --json and exit 0, oclif prints the returned plan itself.
+    if (json && (exitCode !== ExitCode.ok || !this.jsonEnabled())) this.logJson(plan);
+    else if (!json) this.log(flags.format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan));
+    if (exitCode !== ExitCode.ok) this.exit(exitCode);
+    return plan;
+  }
+}

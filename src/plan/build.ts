@@ -1,0 +1,74 @@
+import type { Diagnostic } from "../spec/diagnostics.js";
+import type { ServiceSpec } from "../spec/model.js";
+import { diffService } from "./diff.js";
+import type { LiveState, Plan, ServicePlan } from "./model.js";
+import { PLAN_FORMAT_VERSION } from "./model.js";
+import { canonical, normalizeDesired, normalizeLive, sha256 } from "./normalize.js";
+import { preflight } from "./preflight.js";
+
+/** One service's plan from its manifest and what was observed. Pure. */
+export function planService(
+  spec: ServiceSpec,
+  live: LiveState,
+  secrets: ReadonlyMap<string, string>,
+  now = Date.now(),
+): ServicePlan {
+  const desired = normalizeDesired(spec, secrets);
+  const liveNormal = live.containers
+    ? normalizeLive(live.service.description, live.service.labels, live.containers, live.domains)
+    : undefined;
+  const diff = diffService(desired, liveNormal);
+  return {
+    name: spec.name,
+    target: spec.target,
+    files: spec.files,
+    action: diff.action,
+    restarts: diff.restarts,
+    destructive: diff.destructive,
+    redeployCauses: diff.redeployCauses,
+    changes: diff.changes,
+    operations: diff.operations,
+    diagnostics: preflight(spec, desired, live, now),
+    desired,
+    fingerprint: {
+      revision: live.service.revision,
+      sha256: sha256(canonical({ status: live.service.status, state: liveNormal ?? null })),
+    },
+  };
+}
+
+/** A plan that could not be made for a service (unreachable target, missing credential, ...). */
+export function failedService(spec: ServiceSpec, message: string, hint?: string): Diagnostic {
+  return {
+    severity: "error",
+    file: spec.files[0] ?? "",
+    line: 0,
+    column: 0,
+    path: "spec.target",
+    message,
+    ...(hint ? { hint } : {}),
+  };
+}
+
+export function assemble(
+  services: ServicePlan[],
+  diagnostics: Diagnostic[],
+  createdAt = new Date().toISOString(),
+): Plan {
+  const all = [...diagnostics, ...services.flatMap((s) => s.diagnostics)];
+  const count = (a: ServicePlan["action"]) => services.filter((s) => s.action === a).length;
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    createdAt,
+    services: [...services].sort((a, b) => a.name.localeCompare(b.name)),
+    diagnostics,
+    summary: {
+      create: count("create"),
+      update: count("update"),
+      replace: count("replace"),
+      noop: count("noop"),
+      errors: all.filter((d) => d.severity === "error").length,
+      warnings: all.filter((d) => d.severity === "warning").length,
+    },
+  };
+}

@@ -1,0 +1,356 @@
+import { createTwoFilesPatch } from "diff";
+import { baseDomain } from "../spec/semantic.js";
+import type {
+  Action,
+  Change,
+  NormalContainer,
+  NormalDomain,
+  NormalEnv,
+  NormalService,
+  Operation,
+} from "./model.js";
+import { sha256 } from "./normalize.js";
+
+export interface ServiceDiff {
+  action: Action;
+  changes: Change[];
+  operations: Operation[];
+  restarts: boolean;
+  destructive: boolean;
+  redeployCauses: string[];
+}
+
+const SENSITIVE = "(sensitive)";
+
+/**
+ * Compares desired with live (both normalized) and decides the minimal API calls, each with its
+ * cause, in a fixed order: unbind domains, deploy or redeploy, images, config, description,
+ * labels, bind domains. Pure: no I/O.
+ */
+export function diffService(desired: NormalService, live: NormalService | undefined): ServiceDiff {
+  if (!live) return create(desired);
+
+  const changes: Change[] = [];
+  const redeployCauses: string[] = [];
+  const imageChanged: string[] = [];
+  const configChanged: string[] = [];
+  let destructive = false;
+
+  const liveByName = new Map(live.containers.map((c) => [c.name, c]));
+  const desiredNames = new Set(desired.containers.map((c) => c.name));
+  for (const d of desired.containers) {
+    const l = liveByName.get(d.name);
+    const at = `containers.${d.name}`;
+    if (!l) {
+      changes.push({ path: at, kind: "add", after: d.image, forcesRedeploy: true });
+      redeployCauses.push(`${at} added`);
+      continue;
+    }
+    const redeployField = (field: string, before: unknown, after: unknown, isDestructive = false) => {
+      changes.push({
+        path: `${at}.${field}`,
+        kind: "change",
+        before,
+        after,
+        forcesRedeploy: true,
+        ...(isDestructive ? { destructive: true } : {}),
+      });
+      redeployCauses.push(`${at}.${field}`);
+      if (isDestructive) destructive = true;
+    };
+    if (!samePorts(d, l)) redeployField("ports", portList(l, d), portList(d));
+    if (d.units !== l.units) redeployField("units", l.units, d.units);
+    if (d.storage !== l.storage)
+      redeployField("storage", l.storage || "(none)", d.storage || "(none)", l.storage !== "");
+    if (!sameList(d.command, l.command)) redeployField("command", l.command, d.command);
+    if (!sameList(d.args, l.args)) redeployField("args", l.args, d.args);
+    if (d.image !== l.image) {
+      changes.push({ path: `${at}.image`, kind: "change", before: l.image, after: d.image });
+      imageChanged.push(d.name);
+    }
+    const envChanges = diffEnv(at, d.env, l.env);
+    const fileChanges = diffFiles(at, d.files, l.files);
+    changes.push(...envChanges, ...fileChanges);
+    if (envChanges.length + fileChanges.length > 0) configChanged.push(d.name);
+  }
+  for (const l of live.containers) {
+    if (desiredNames.has(l.name)) continue;
+    const hadStorage = l.storage !== "";
+    changes.push({
+      path: `containers.${l.name}`,
+      kind: "remove",
+      before: l.image,
+      forcesRedeploy: true,
+      ...(hadStorage ? { destructive: true } : {}),
+    });
+    redeployCauses.push(`containers.${l.name} removed`);
+    if (hadStorage) destructive = true;
+  }
+
+  const operations: Operation[] = [];
+  const domainOps = diffDomains(desired.domains, live.domains, changes);
+  operations.push(...domainOps.unbind);
+  if (redeployCauses.length > 0) {
+    operations.push({
+      kind: "redeploy",
+      cause: `${redeployCauses.join(", ")} ${redeployCauses.length === 1 ? "forces" : "force"} a redeploy`,
+      restarts: true,
+      ...(destructive ? { destructive: true } : {}),
+      containers: desired.containers.map((c) => c.name),
+    });
+  } else {
+    if (imageChanged.length > 0) {
+      operations.push({
+        kind: "update-images",
+        cause: `image changed: ${imageChanged.join(", ")}`,
+        restarts: true,
+        containers: imageChanged,
+      });
+    }
+    if (configChanged.length > 0) {
+      operations.push({
+        kind: "update-config",
+        cause: `env or files changed: ${configChanged.join(", ")}`,
+        restarts: true,
+        containers: configChanged,
+      });
+    }
+  }
+  if (desired.description !== live.description) {
+    changes.push({
+      path: "metadata.description",
+      kind: "change",
+      before: live.description,
+      after: desired.description,
+    });
+    operations.push({ kind: "set-description", cause: "description changed", restarts: false });
+  }
+  const labelChanges = diffMap("metadata.labels", desired.labels, live.labels);
+  if (labelChanges.length > 0) {
+    changes.push(...labelChanges);
+    operations.push({ kind: "set-labels", cause: "labels changed", restarts: false });
+  }
+  operations.push(...domainOps.bind);
+
+  const restarts = operations.some((o) => o.restarts);
+  const action: Action =
+    operations.length === 0 ? "noop" : operations.some((o) => o.kind === "redeploy") ? "replace" : "update";
+  return { action, changes: sortChanges(changes), operations, restarts, destructive, redeployCauses };
+}
+
+function create(desired: NormalService): ServiceDiff {
+  const changes: Change[] = desired.containers.map((c) => ({
+    path: `containers.${c.name}`,
+    kind: "add" as const,
+    after: c.image,
+  }));
+  const operations: Operation[] = [
+    {
+      kind: "deploy",
+      cause: "never deployed",
+      restarts: false,
+      containers: desired.containers.map((c) => c.name),
+    },
+  ];
+  if (desired.description) {
+    changes.push({ path: "metadata.description", kind: "add", after: desired.description });
+    operations.push({ kind: "set-description", cause: "description set", restarts: false });
+  }
+  const labels = diffMap("metadata.labels", desired.labels, {});
+  if (labels.length > 0) {
+    changes.push(...labels);
+    operations.push({ kind: "set-labels", cause: "labels set", restarts: false });
+  }
+  for (const d of desired.domains) {
+    changes.push({ path: `domains.${d.name}`, kind: "add", after: domainText(d) });
+    operations.push({
+      kind: "bind-domain",
+      cause: `domain ${d.name} added`,
+      restarts: false,
+      domains: [d.name],
+    });
+  }
+  return {
+    action: "create",
+    changes: sortChanges(changes),
+    operations,
+    restarts: false,
+    destructive: false,
+    redeployCauses: [],
+  };
+}
+
+/**
+ * Domains are bound one by one and unbound in groups. https is fixed per base domain at its first
+ * bind, so a changed https rebinds every domain of that base domain.
+ */
+function diffDomains(
+  desired: NormalDomain[],
+  live: NormalDomain[],
+  changes: Change[],
+): { unbind: Operation[]; bind: Operation[] } {
+  const liveByName = new Map(live.map((d) => [d.name, d]));
+  const desiredByName = new Map(desired.map((d) => [d.name, d]));
+  const rebindGroups = new Set<string>();
+  for (const d of desired) {
+    const group = baseDomain(d.name);
+    const liveGroup = live.filter((l) => baseDomain(l.name) === group);
+    if (liveGroup.length > 0 && liveGroup.some((l) => l.https !== d.https)) rebindGroups.add(group);
+  }
+  const unbind: string[] = [];
+  const bind: NormalDomain[] = [];
+  const causes = new Map<string, string>();
+  for (const group of [...rebindGroups].sort()) {
+    for (const l of live.filter((x) => baseDomain(x.name) === group)) unbind.push(l.name);
+    for (const d of desired.filter((x) => baseDomain(x.name) === group)) {
+      bind.push(d);
+      causes.set(d.name, `https of ${group} changed: every domain under it is rebound`);
+    }
+  }
+  for (const l of live) {
+    if (rebindGroups.has(baseDomain(l.name))) continue;
+    const d = desiredByName.get(l.name);
+    if (!d) unbind.push(l.name);
+    else if (d.port !== l.port) {
+      unbind.push(l.name);
+      bind.push(d);
+      causes.set(d.name, `domain ${d.name} moves to port ${d.port}`);
+    }
+  }
+  for (const d of desired) {
+    if (!rebindGroups.has(baseDomain(d.name)) && !liveByName.has(d.name)) {
+      bind.push(d);
+      causes.set(d.name, `domain ${d.name} added`);
+    }
+  }
+  for (const name of unbind) {
+    const l = liveByName.get(name) as NormalDomain;
+    const d = desiredByName.get(name);
+    if (!d) changes.push({ path: `domains.${name}`, kind: "remove", before: domainText(l) });
+  }
+  for (const d of bind) {
+    const l = liveByName.get(d.name);
+    changes.push(
+      l
+        ? { path: `domains.${d.name}`, kind: "change", before: domainText(l), after: domainText(d) }
+        : { path: `domains.${d.name}`, kind: "add", after: domainText(d) },
+    );
+  }
+  const unbindOps: Operation[] =
+    unbind.length > 0
+      ? [
+          {
+            kind: "unbind-domains",
+            cause:
+              rebindGroups.size > 0
+                ? `rebind of ${[...rebindGroups].sort().join(", ")}`
+                : "domains removed or moved",
+            restarts: false,
+            domains: unbind.sort(),
+          },
+        ]
+      : [];
+  const bindOps: Operation[] = bind
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((d) => ({
+      kind: "bind-domain",
+      cause: causes.get(d.name) ?? "",
+      restarts: false,
+      domains: [d.name],
+    }));
+  return { unbind: unbindOps, bind: bindOps };
+}
+
+function diffEnv(at: string, desired: Record<string, NormalEnv>, live: Record<string, NormalEnv>): Change[] {
+  const out: Change[] = [];
+  const liveValue = (k: string) =>
+    live[k] && "value" in (live[k] as NormalEnv) ? (live[k] as { value: string }).value : undefined;
+  for (const [k, d] of Object.entries(desired)) {
+    const path = `${at}.env.${k}`;
+    const lv = liveValue(k);
+    if ("secret" in d) {
+      if (lv === undefined) out.push({ path, kind: "add", after: SENSITIVE, sensitive: true });
+      else if (sha256(lv) !== d.sha256)
+        out.push({ path, kind: "change", before: SENSITIVE, after: SENSITIVE, sensitive: true });
+    } else if (lv === undefined) out.push({ path, kind: "add", after: d.value });
+    else if (lv !== d.value) out.push({ path, kind: "change", before: lv, after: d.value });
+  }
+  // A variable that leaves the manifest may have held a secret: its value is never shown.
+  for (const k of Object.keys(live)) {
+    if (!(k in desired))
+      out.push({ path: `${at}.env.${k}`, kind: "remove", before: SENSITIVE, sensitive: true });
+  }
+  return out;
+}
+
+function diffFiles(at: string, desired: Record<string, string>, live: Record<string, string>): Change[] {
+  const out: Change[] = [];
+  for (const path of [...new Set([...Object.keys(desired), ...Object.keys(live)])].sort()) {
+    const before = live[path];
+    const after = desired[path];
+    if (before === after) continue;
+    out.push({
+      path: `${at}.files.${path}`,
+      kind: before === undefined ? "add" : after === undefined ? "remove" : "change",
+      diff: createTwoFilesPatch(`live${path}`, `desired${path}`, before ?? "", after ?? "", "", "", {
+        context: 3,
+      })
+        .split("\n")
+        .slice(2)
+        .join("\n")
+        .trimEnd(),
+    });
+  }
+  return out;
+}
+
+function diffMap(at: string, desired: Record<string, string>, live: Record<string, string>): Change[] {
+  const out: Change[] = [];
+  for (const k of [...new Set([...Object.keys(desired), ...Object.keys(live)])].sort()) {
+    const [before, after] = [live[k], desired[k]];
+    if (before === after) continue;
+    out.push({
+      path: `${at}.${k}`,
+      kind: before === undefined ? "add" : after === undefined ? "remove" : "change",
+      ...(before !== undefined ? { before } : {}),
+      ...(after !== undefined ? { after } : {}),
+    });
+  }
+  return out;
+}
+
+/** Desired ports without `host` match whatever host the platform assigned. */
+function samePorts(desired: NormalContainer, live: NormalContainer): boolean {
+  if (desired.ports.length !== live.ports.length) return false;
+  return desired.ports.every((d, i) => {
+    const l = live.ports[i];
+    return (
+      l !== undefined &&
+      d.container === l.container &&
+      d.protocol === l.protocol &&
+      (d.host === undefined || d.host === l.host)
+    );
+  });
+}
+
+function portList(c: NormalContainer, hostsFrom?: NormalContainer): string[] {
+  return c.ports.map((p) => {
+    // Show an assigned host port only where the other side names one.
+    const showHost =
+      p.host !== undefined &&
+      (!hostsFrom || hostsFrom.ports.some((x) => x.container === p.container && x.host !== undefined));
+    return `${showHost ? `${p.host}:` : ""}${p.container}/${p.protocol}`;
+  });
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function domainText(d: NormalDomain): string {
+  return `port ${d.port}${d.https ? ", https" : ""}`;
+}
+
+function sortChanges(changes: Change[]): Change[] {
+  return [...changes].sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,101 @@
+import { createHash } from "node:crypto";
+import type { LiveContainer, LiveDomain } from "../platform/client.js";
+import type { ServiceSpec } from "../spec/model.js";
+import type { NormalContainer, NormalDomain, NormalEnv, NormalService } from "./model.js";
+
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+const sortedKeys = <T>(map: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
+
+/**
+ * The manifest's side. `secrets` holds the resolved value of every `{ secret: name }`; only its
+ * hash enters the normalized form.
+ */
+export function normalizeDesired(spec: ServiceSpec, secrets: ReadonlyMap<string, string>): NormalService {
+  return {
+    description: spec.description ?? "",
+    labels: sortedKeys(spec.labels),
+    containers: spec.containers
+      .map(
+        (c): NormalContainer => ({
+          name: c.name,
+          image: c.image,
+          units: c.units,
+          ports: c.ports.map((p) => ({
+            container: p.container,
+            protocol: p.protocol,
+            ...(p.host ? { host: p.host } : {}),
+          })),
+          env: sortedKeys(
+            Object.fromEntries(
+              Object.entries(c.env).map(([k, v]): [string, NormalEnv] => [
+                k,
+                "secret" in v
+                  ? { secret: v.secret, sha256: sha256(secrets.get(v.secret) ?? "") }
+                  : { value: v.value },
+              ]),
+            ),
+          ),
+          storage: c.storage ?? "",
+          command: c.command ?? [],
+          args: c.args ?? [],
+          files: sortedKeys(Object.fromEntries(c.files.map((f) => [f.target, f.content]))),
+        }),
+      )
+      .sort(byName),
+    domains: spec.domains.map((d) => ({ name: d.name, port: d.port, https: d.https })).sort(byName),
+  };
+}
+
+/** The platform's side: protocol case, defaults, ordering and config-map shapes made comparable. */
+export function normalizeLive(
+  description: string,
+  labels: Record<string, string>,
+  containers: LiveContainer[],
+  domains: LiveDomain[],
+): NormalService {
+  return {
+    description,
+    labels: sortedKeys(labels),
+    containers: containers
+      .map(
+        (c): NormalContainer => ({
+          name: c.name,
+          image: c.imageName,
+          units: c.resourceUnit || 1,
+          ports: c.ports
+            .map((p) => ({
+              container: p.containerPort,
+              protocol: (p.protocol ?? "TCP").toLowerCase() as "tcp" | "udp",
+              host: p.hostPort,
+            }))
+            .sort((a, b) => a.container - b.container || a.protocol.localeCompare(b.protocol)),
+          env: sortedKeys(Object.fromEntries(c.envs.map((e) => [e.name, { value: e.value }]))),
+          storage: c.mountPath ?? "",
+          command: c.command ?? [],
+          args: c.args ?? [],
+          files: sortedKeys(c.configMap ?? {}),
+        }),
+      )
+      .sort(byName),
+    domains: domains
+      .map((d) => ({ name: d.domain.toLowerCase(), port: d.containerPort, https: d.isHttps }))
+      .sort(byName),
+  };
+}
+
+/** Canonical JSON (sorted keys) for hashing: equal states hash equal, whatever their key order. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export type { NormalDomain };

@@ -1,0 +1,89 @@
+import pLimit from "p-limit";
+import { UserError } from "../cli/errors.js";
+import type { Credentials } from "../credentials/credentials.js";
+import {
+  HttpPlatformClient,
+  type PlatformClient,
+  PlatformHttpError,
+  PlatformUnreachable,
+} from "../platform/client.js";
+import type { ServiceToken } from "../platform/token.js";
+import type { Diagnostic } from "../spec/diagnostics.js";
+import type { ServiceSpec } from "../spec/model.js";
+import { assemble, failedService, planService } from "./build.js";
+import type { Plan, ServicePlan } from "./model.js";
+import { observe } from "./observe.js";
+
+export interface PlanOptions {
+  credentials: Credentials;
+  /** Services observed at once. */
+  parallelism: number;
+  client?: (token: ServiceToken) => PlatformClient;
+  now?: number;
+}
+
+/**
+ * Observes every service's target concurrently (p-limit), then diffs each. Problems reaching a
+ * target or resolving a credential become diagnostics of that service; the others still plan.
+ */
+export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Promise<Plan> {
+  const diagnostics: Diagnostic[] = [];
+  const byTarget = new Map<string, ServiceSpec[]>();
+  for (const spec of specs) byTarget.set(spec.target, [...(byTarget.get(spec.target) ?? []), spec]);
+  const planned: ServiceSpec[] = [];
+  for (const [target, group] of byTarget) {
+    if (group.length === 1) planned.push(group[0] as ServiceSpec);
+    else {
+      for (const spec of group) {
+        diagnostics.push(
+          failedService(
+            spec,
+            `target ${target} is also used by ${group
+              .filter((s) => s !== spec)
+              .map((s) => s.name)
+              .join(", ")}`,
+            "a user service holds one deployment: give each service its own target",
+          ),
+        );
+      }
+    }
+  }
+
+  const client = options.client ?? ((token: ServiceToken) => new HttpPlatformClient(token));
+  const limit = pLimit(Math.max(1, options.parallelism));
+  const results = await Promise.all(
+    planned.map((spec) =>
+      limit(async (): Promise<ServicePlan | Diagnostic> => {
+        try {
+          const secrets = new Map<string, string>();
+          for (const c of spec.containers) {
+            for (const v of Object.values(c.env)) {
+              if ("secret" in v && !secrets.has(v.secret)) {
+                secrets.set(v.secret, (await options.credentials.secret(v.secret)).value);
+              }
+            }
+          }
+          const { value: token } = await options.credentials.token(spec.target);
+          const live = await observe(client(token), spec, options.credentials);
+          return planService(spec, live, secrets, options.now);
+        } catch (error) {
+          if (error instanceof UserError) return failedService(spec, error.message, error.options.hint);
+          if (error instanceof PlatformUnreachable) {
+            return failedService(spec, error.message, `check that target ${spec.target}'s platform is up`);
+          }
+          if (error instanceof PlatformHttpError) {
+            return failedService(
+              spec,
+              `target ${spec.target} answered ${error.status}: ${error.message}`,
+              error.status === 401 ? `the token is no longer valid: svc login ${spec.target}` : undefined,
+            );
+          }
+          throw error;
+        }
+      }),
+    ),
+  );
+  const services = results.filter((r): r is ServicePlan => "action" in r);
+  diagnostics.push(...results.filter((r): r is Diagnostic => !("action" in r)));
+  return assemble(services, diagnostics, new Date(options.now ?? Date.now()).toISOString());
+}

@@ -1,0 +1,115 @@
+import type { Diagnostic } from "../spec/diagnostics.js";
+import type { ServiceSpec } from "../spec/model.js";
+import type { LiveState, NormalService } from "./model.js";
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * The platform's rules checked before any call, so a plan never shows a change the platform
+ * would refuse: budget, specified ports, storage, images, and the service's own state.
+ */
+export function preflight(
+  spec: ServiceSpec,
+  desired: NormalService,
+  live: LiveState,
+  now = Date.now(),
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const file = spec.files[0] ?? "";
+  const problem = (severity: Diagnostic["severity"], path: string, message: string, hint?: string) =>
+    out.push({ severity, file, line: 0, column: 0, path, message, ...(hint ? { hint } : {}) });
+  const svc = live.service;
+  const index = (name: string) => spec.containers.findIndex((c) => c.name === name);
+
+  if (svc.status === "ServiceDone" || svc.status === "ServiceAbort") {
+    problem(
+      "error",
+      "spec.target",
+      `target ${spec.target} has ended (${svc.status})`,
+      "renew the user service or choose another target",
+    );
+  } else {
+    const left = Date.parse(svc.expiresAt) - now;
+    if (left < DAY_MS) {
+      problem(
+        "warning",
+        "spec.target",
+        `target ${spec.target} expires in ${Math.max(0, Math.round(left / 3600_000))} h (${svc.expiresAt})`,
+        "renew it before it ends, or the service stops",
+      );
+    }
+  }
+
+  const bought = Number(/^(\d+)-Unit-Resource$/.exec(svc.serviceOptions.resourceUnit)?.[1] ?? 0);
+  const units = desired.containers.reduce((n, c) => n + c.units, 0);
+  if (units > bought) {
+    problem(
+      "error",
+      "spec.containers",
+      `the containers need ${units} units; target ${spec.target} has ${bought}`,
+      "lower units or buy a bigger service",
+    );
+  }
+  const ports = desired.containers.reduce((n, c) => n + c.ports.length, 0);
+  if (ports > bought) {
+    problem(
+      "error",
+      "spec.containers",
+      `${ports} ports exceed the ${bought} of target ${spec.target} (one port per unit)`,
+      "expose fewer ports or buy more units",
+    );
+  }
+
+  for (const c of desired.containers) {
+    c.ports.forEach((p, i) => {
+      if (p.host === undefined) return;
+      const path = `spec.containers[${index(c.name)}].ports[${i}]`;
+      if (!svc.serviceOptions.specifiedPort) {
+        problem(
+          "error",
+          path,
+          `host port ${p.host} can't be chosen: target ${spec.target} was bought without specified ports`,
+          "remove host: the platform assigns one",
+        );
+      } else if (live.takenPorts.includes(p.host)) {
+        problem(
+          "error",
+          path,
+          `host port ${p.host} is taken by another service`,
+          "choose another host port, or omit it",
+        );
+      }
+    });
+  }
+
+  const withStorage = desired.containers.filter((c) => c.storage);
+  if (svc.serviceOptions.persistStorage !== "Yes") {
+    for (const c of withStorage) {
+      problem(
+        "error",
+        `spec.containers[${index(c.name)}].storage`,
+        `target ${spec.target} has no persistent storage`,
+        "remove storage, or buy a service with storage",
+      );
+    }
+  } else if (withStorage.length === 0) {
+    problem(
+      "error",
+      "spec.containers",
+      `target ${spec.target} has persistent storage: at least one container must mount it`,
+      "set storage: /path on the container that keeps data",
+    );
+  }
+
+  for (const c of desired.containers) {
+    if (live.images[c.image] === false) {
+      problem(
+        "error",
+        `spec.containers[${index(c.name)}].image`,
+        `image ${c.image} does not exist or cannot be pulled`,
+        "check the name and tag; for a private registry: svc registry login HOST (or SVC_REGISTRY_<HOST>)",
+      );
+    }
+  }
+  return out;
+}

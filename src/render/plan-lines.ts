@@ -1,0 +1,49 @@
+import type { Action, Change, ServicePlan } from "../plan/model.js";
+
+/** Shared wording of plans, for the terminal and for Markdown. */
+
+export const SYMBOL: Record<Action, string> = { create: "+", update: "~", replace: "-/+", noop: "=" };
+const CHANGE_SYMBOL: Record<Change["kind"], string> = { add: "+", remove: "-", change: "~" };
+
+export function actionText(s: ServicePlan): string {
+  switch (s.action) {
+    case "create":
+      return "will be created";
+    case "update":
+      return s.restarts
+        ? "will be updated in place (restarts the pod)"
+        : "will be updated in place (no restart)";
+    case "replace":
+      return "will be redeployed (all containers restart)";
+    default:
+      return "no changes";
+  }
+}
+
+const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v));
+
+/** `~ containers.web.image: "a:1" → "a:2"`, plus the file diff lines for a config file. */
+export function changeLines(c: Change): { head: string; symbol: string; diff?: string[] } {
+  const symbol = CHANGE_SYMBOL[c.kind];
+  const value =
+    c.kind === "add"
+      ? c.after !== undefined
+        ? `: ${show(c.after)}`
+        : ""
+      : c.kind === "remove"
+        ? c.before !== undefined
+          ? `: ${show(c.before)}`
+          : ""
+        : c.diff
+          ? ""
+          : `: ${show(c.before)} → ${show(c.after)}`;
+  const notes = [c.forcesRedeploy ? "forces redeploy" : "", c.destructive ? "DESTRUCTIVE" : ""].filter(
+    Boolean,
+  );
+  const head = `${symbol} ${c.path}${value.replaceAll('"(sensitive)"', "(sensitive)")}${notes.length ? `  (${notes.join(", ")})` : ""}`;
+  return { head, symbol, ...(c.diff ? { diff: c.diff.split("\n") } : {}) };
+}
+
+export function summaryLine(counts: Record<Action, number>): string {
+  return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.replace} to redeploy, ${counts.noop} unchanged.`;
+}

@@ -1,0 +1,58 @@
+import pc from "picocolors";
+import type { Plan, ServicePlan } from "../plan/model.js";
+import { renderDiagnostics } from "./diagnostics.js";
+import { actionText, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
+
+const colour = { "+": pc.green, "-": pc.red, "~": pc.yellow, "-/+": pc.magenta, "=": pc.dim } as const;
+type Sym = keyof typeof colour;
+
+/** The plan for a terminal: per service its changes, the calls that make them, then a summary. */
+export function renderPlanText(plan: Plan): string {
+  const out: string[] = [];
+  const changed = plan.services.filter((s) => s.action !== "noop");
+  for (const s of changed) out.push(service(s), "");
+  if (plan.diagnostics.length > 0) out.push(renderDiagnostics(plan.diagnostics), "");
+  if (changed.length === 0 && plan.summary.errors === 0) {
+    out.push(
+      pc.green(
+        `No changes. The live state matches the manifests (${plan.services.length} service${plan.services.length === 1 ? "" : "s"}).`,
+      ),
+    );
+  } else out.push(pc.bold(summaryLine(plan.summary)));
+  return out.join("\n");
+}
+
+function service(s: ServicePlan): string {
+  const sym = SYMBOL[s.action] as Sym;
+  const lines = [
+    `${colour[sym](pc.bold(`${sym} ${s.name}`))} ${pc.dim(`(target ${s.target})`)} ${actionText(s)}`,
+  ];
+  for (const c of s.changes) {
+    const { head, symbol, diff } = changeLines(c);
+    lines.push(`    ${colour[symbol as Sym](head)}`);
+    for (const d of diff ?? []) {
+      const paint = d.startsWith("+")
+        ? pc.green
+        : d.startsWith("-")
+          ? pc.red
+          : d.startsWith("@@")
+            ? pc.cyan
+            : pc.dim;
+      lines.push(`        ${paint(d)}`);
+    }
+  }
+  if (s.operations.length > 0) {
+    lines.push(pc.dim("  calls, in order:"));
+    s.operations.forEach((o, i) => {
+      const tags = [o.restarts ? "restarts" : "", o.destructive ? "DESTRUCTIVE" : ""]
+        .filter(Boolean)
+        .join(", ");
+      lines.push(pc.dim(`    ${i + 1}. ${o.kind}: ${o.cause}${tags ? ` [${tags}]` : ""}`));
+    });
+  }
+  if (s.destructive) {
+    lines.push(pc.red(pc.bold("  destructive: data at the old storage path will no longer be mounted")));
+  }
+  if (s.diagnostics.length > 0) lines.push(renderDiagnostics(s.diagnostics).replace(/^/gm, "  "));
+  return lines.join("\n");
+}

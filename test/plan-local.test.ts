@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import Ajv2020 from "ajv/dist/2020.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deploymentBody } from "../src/apply/payload.js";
+import type { RunningPlatform } from "../src/local/server.js";
+import { normalizeDesired } from "../src/plan/normalize.js";
+import { loadServices } from "../src/spec/load.js";
+import { repoRoot, svcAsync } from "./support/cli.js";
+import { engineAvailable, ensureExampleImages } from "./support/engine.js";
+import { createService, type ServiceApi, startTestPlatform } from "./support/local-platform.js";
+
+const hasEngine = await engineAvailable("the plan suite");
+const DB_PASSWORD = "plan-db-pass-4411";
+
+/** Deploys a manifest through the API exactly as it says, as apply will. */
+async function deployManifest(api: ServiceApi, manifestDir: string, secrets: Map<string, string>) {
+  const [spec] = loadServices({ cwd: repoRoot, paths: [manifestDir], vars: {} }).services;
+  if (!spec) throw new Error(`no service in ${manifestDir}`);
+  const desired = normalizeDesired(spec, secrets);
+  const deployed = await api.call(
+    "POST",
+    "/api/v1/k8s/deployment",
+    deploymentBody(desired, secrets, () => undefined),
+  );
+  expect(deployed.status).toBe(200);
+  if (desired.description)
+    await api.call("POST", "/api/v1/k8s/deployment/metadata/annotation", {
+      description: desired.description,
+    });
+  if (Object.keys(desired.labels).length)
+    await api.call("POST", "/api/v1/k8s/deployment/metadata/label", { labels: desired.labels });
+  for (const d of desired.domains) {
+    expect(
+      (
+        await api.call("POST", "/api/v1/k8s/pod/ingress", {
+          domain: d.name,
+          containerPort: d.port,
+          isLetsencrypt: d.https,
+        })
+      ).status,
+    ).toBe(200);
+  }
+}
+
+describe.skipIf(!hasEngine)("svc plan against the local platform", () => {
+  let platform: RunningPlatform & { home: string };
+  let api: ServiceApi;
+  let env: Record<string, string>;
+
+  const plan = (...args: string[]) => svcAsync(["plan", "examples/shop", ...args], { env });
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    platform = await startTestPlatform();
+    const created = await createService(platform, { units: 8, persistStorage: true, specifiedPort: true });
+    api = created.api;
+    env = {
+      SVC_TOKEN_LOCAL: created.token,
+      SVC_SECRET_SHOP_DB_PASSWORD: DB_PASSWORD,
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await platform?.close(true);
+  });
+
+  it("plans a create before anything is deployed (exit 2 with --detailed-exitcode)", async () => {
+    const r = await plan("--detailed-exitcode");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain("+ shop (target local) will be created");
+  });
+
+  it("says No changes for a freshly deployed service that matches its manifest (exit 0)", async () => {
+    await deployManifest(api, "examples/shop", new Map([["shop-db-password", DB_PASSWORD]]));
+    const r = await plan("--detailed-exitcode");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("No changes. The live state matches the manifests (1 service).");
+    expect(r.status).toBe(0);
+  });
+
+  it("reports exactly the drift made behind svc's back: image, env, a domain, a label", async () => {
+    expect(
+      (
+        await api.call("PATCH", "/api/v1/k8s/pod/images", [
+          { image: "svc-examples/shop-web:2.0", container: "web" },
+        ])
+      ).status,
+    ).toBe(200);
+    expect(
+      (await api.call("PUT", "/api/v1/k8s/pod/update", { environment: { web: { LOG_LEVEL: "debug" } } }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await api.call("PATCH", "/api/v1/k8s/pod/ingress", { action: "Del", domains: ["api.example.test"] }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await api.call("POST", "/api/v1/k8s/deployment/metadata/label", { customizedLabel: "env=prod" }))
+        .status,
+    ).toBe(200);
+
+    const r = await plan("--detailed-exitcode");
+    expect(r.status).toBe(2);
+    const lines = r.stdout.split("\n").map((l) => l.trim());
+    const changes = lines.filter((l) => /^[+~-] (containers|domains|metadata)\./.test(l));
+    expect(changes).toEqual([
+      '~ containers.web.env.LOG_LEVEL: "debug" → "info"',
+      '~ containers.web.image: "svc-examples/shop-web:2.0" → "svc-examples/shop-web:1.0"',
+      '+ domains.api.example.test: "port 9000, https"',
+      '~ metadata.labels.env: "prod" → "dev"',
+    ]);
+    expect(lines).toContain("1. update-images: image changed: web [restarts]");
+    expect(lines).toContain("2. update-config: env or files changed: web [restarts]");
+    expect(lines).toContain("3. set-labels: labels changed");
+    expect(lines).toContain("4. bind-domain: domain api.example.test added");
+  });
+
+  it("emits JSON valid against schemas/plan.schema.json and a Markdown summary with details", async () => {
+    const json = await plan("--json");
+    const schema = JSON.parse(readFileSync(`${repoRoot}/schemas/plan.schema.json`, "utf8"));
+    const validate = new Ajv2020.default({ strict: true }).compile(schema);
+    const parsed = JSON.parse(json.stdout);
+    expect(validate(parsed), JSON.stringify(validate.errors)).toBe(true);
+    expect(parsed.services[0]).toMatchObject({ name: "shop", action: "update", restarts: true });
+
+    const md = await plan("--format", "markdown");
+    expect(md.stdout).toContain("| service | target | action | restarts | destructive |");
+    expect(md.stdout).toContain("| shop | local | `~` update | yes | no |");
+    expect(md.stdout).toMatch(/<details><summary><code>~<\/code> <b>shop<\/b>/);
+  });
+
+  it("never puts a token or secret value in any output or in the --out file", async () => {
+    const outFile = `${platform.home}/plan.json`;
+    // Make the secret itself drift, so it is part of the plan.
+    await api.call("PUT", "/api/v1/k8s/pod/update", {
+      environment: { api: { DATA_DIR: "/var/lib/shop", DB_PASSWORD: "old-value-0000" } },
+    });
+    const results = await Promise.all([
+      plan(),
+      plan("--json"),
+      plan("--format", "markdown"),
+      plan("--out", outFile),
+    ]);
+    const token = env.SVC_TOKEN_LOCAL as string;
+    const secret = (await import("../src/platform/token.js")).decodeToken(token).secret;
+    const texts = [...results.flatMap((r) => [r.stdout, r.stderr]), readFileSync(outFile, "utf8")];
+    expect(texts.join("\n")).toContain("containers.api.env.DB_PASSWORD: (sensitive) → (sensitive)");
+    for (const value of [DB_PASSWORD, "old-value-0000", token, secret]) {
+      expect(texts.filter((t) => t.includes(value))).toEqual([]);
+    }
+  });
+});
