@@ -1,4 +1,4 @@
-import { createTwoFilesPatch } from "diff";
+import { structuredPatch } from "diff";
 import { baseDomain } from "../spec/semantic.js";
 import type {
   Action,
@@ -292,13 +292,7 @@ function diffFiles(at: string, desired: Record<string, string>, live: Record<str
     out.push({
       path: `${at}.files.${path}`,
       kind: before === undefined ? "add" : after === undefined ? "remove" : "change",
-      diff: createTwoFilesPatch(`live${path}`, `desired${path}`, before ?? "", after ?? "", "", "", {
-        context: 3,
-      })
-        .split("\n")
-        .slice(2)
-        .join("\n")
-        .trimEnd(),
+      diff: fileDiff(before ?? "", after ?? ""),
     });
   }
   return out;
@@ -353,4 +347,12 @@ function domainText(d: NormalDomain): string {
 
 function sortChanges(changes: Change[]): Change[] {
   return [...changes].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The hunks of a unified diff, live → desired (the path is already on the change). */
+function fileDiff(before: string, after: string): string {
+  const patch = structuredPatch("live", "desired", before, after, "", "", { context: 3 });
+  return patch.hunks
+    .flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines])
+    .join("\n");
 }

@@ -16,7 +16,7 @@ export function actionText(s: ServicePlan): string {
     case "replace":
       return "will be redeployed (all containers restart)";
     default:
-      return "no changes";
+      return s.diagnostics.length > 0 ? "no changes, but:" : "no changes";
   }
 }
 

@@ -10,7 +10,9 @@ type Sym = keyof typeof colour;
 export function renderPlanText(plan: Plan): string {
   const out: string[] = [];
   const changed = plan.services.filter((s) => s.action !== "noop");
-  for (const s of changed) out.push(service(s), "");
+  // A service without changes still shows its preflight problems.
+  for (const s of plan.services.filter((x) => x.action !== "noop" || x.diagnostics.length > 0))
+    out.push(service(s), "");
   if (plan.diagnostics.length > 0) out.push(renderDiagnostics(plan.diagnostics), "");
   if (changed.length === 0 && plan.summary.errors === 0) {
     out.push(
@@ -19,6 +21,13 @@ export function renderPlanText(plan: Plan): string {
       ),
     );
   } else out.push(pc.bold(summaryLine(plan.summary)));
+  if (plan.summary.errors > 0) {
+    out.push(
+      pc.red(
+        `${plan.summary.errors} problem${plan.summary.errors === 1 ? "" : "s"} must be fixed before apply.`,
+      ),
+    );
+  }
   return out.join("\n");
 }
 
