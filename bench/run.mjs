@@ -1,7 +1,10 @@
 // `npm run bench`: each benchmark runs its subject and its baseline alternately in the same run
 // (so machine load affects both alike) and reports medians and their ratio against a goal.
 // Usage: node bench/run.mjs [name...]   (needs `npm run build` first)
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -35,11 +38,112 @@ const benches = {
   },
 };
 
-const selected = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
+/**
+ * `svc plan` over many services on the local platform with injected API latency, against the
+ * ideal bound (services x calls / parallelism x latency): how close observation gets to perfect
+ * concurrency. Needs a Docker engine (the local platform checks for one).
+ */
+async function planBench() {
+  const services = Number(process.env.BENCH_SERVICES ?? 500);
+  const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
+  const parallelism = 8;
+  const callsPerService = 3; // userService, deployment/info, images (never deployed: a create)
+  const home = mkdtempSync(join(tmpdir(), "svc-bench-"));
+  const server = spawn(
+    process.execPath,
+    [
+      bin,
+      "local",
+      "serve",
+      "--port",
+      "0",
+      "--http-port",
+      "0",
+      "--https-port",
+      "0",
+      "--fault-latency-ms",
+      String(latencyMs),
+    ],
+    { env: { ...process.env, SVC_HOME: home }, stdio: "ignore" },
+  );
+  try {
+    let info;
+    for (let i = 0; i < 300 && !info; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        info = JSON.parse(readFileSync(join(home, "local/server.json"), "utf8"));
+      } catch {}
+    }
+    if (!info) throw new Error("the local platform did not start (is a Docker engine running?)");
+    const admin = readFileSync(join(home, "local/admin-token"), "utf8");
+    const env = {
+      ...process.env,
+      NO_COLOR: "1",
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+      ...JSON.parse(process.env.BENCH_EXTRA_ENV ?? "{}"),
+    };
+    const dir = join(home, "manifests");
+    for (let i = 0; i < services; i++) {
+      const r = await fetch(`${info.apiUrl}/admin/v1/services`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ units: 1, name: `s${i}` }),
+      });
+      env[`SVC_TOKEN_S${i}`] = (await r.json()).token;
+      mkdirSync(join(dir, `s${i}`), { recursive: true });
+      writeFileSync(
+        join(dir, `s${i}`, "service.yaml"),
+        `apiVersion: svc/v1\nkind: Service\nmetadata: { name: s${i} }\nspec:\n  target: s${i}\n  containers:\n    - { name: web, image: "svc-examples/hello:1.0", ports: [8080] }\n`,
+      );
+    }
+    const runs = Number(process.env.BENCH_PLAN_RUNS ?? 3);
+    const times = [];
+    let peakKb = 0;
+    for (let i = 0; i < runs; i++) {
+      const start = process.hrtime.bigint();
+      const r = spawnSync(
+        "/usr/bin/time",
+        ["-f", "%M", process.execPath, bin, "plan", dir, "--json", "--parallelism", String(parallelism)],
+        {
+          env,
+          encoding: "utf8",
+          maxBuffer: 512 * 1024 * 1024,
+        },
+      );
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (r.status !== 0) throw new Error(`svc plan exited ${r.status}: ${r.stderr.slice(-2000)}`);
+      const plan = JSON.parse(r.stdout);
+      if (plan.summary.create !== services)
+        throw new Error(`expected ${services} creates, got ${JSON.stringify(plan.summary)}`);
+      peakKb = Math.max(peakKb, Number(r.stderr.trim().split("\n").at(-1)));
+    }
+    const ideal = ((services * callsPerService) / parallelism) * latencyMs;
+    const ratio = median(times) / ideal;
+    return {
+      name: "plan",
+      description: `svc plan over ${services} services, ${latencyMs} ms API latency, parallelism ${parallelism} vs ideal ${services}x${callsPerService}/${parallelism}x${latencyMs} ms; peak RSS ${Math.round(peakKb / 1024)} MB (goal <= 300 MB)`,
+      runs,
+      subjectMedianMs: Number(median(times).toFixed(1)),
+      baselineMedianMs: ideal,
+      ratio: Number(ratio.toFixed(2)),
+      goal: 1.25,
+      met: ratio <= 1.25 && peakKb / 1024 <= 300,
+      peakRssMb: Math.round(peakKb / 1024),
+    };
+  } finally {
+    server.kill("SIGTERM");
+  }
+}
+
+const selected = process.argv.slice(2).length ? process.argv.slice(2) : [...Object.keys(benches), "plan"];
 const results = [];
 for (const name of selected) {
+  if (name === "plan") {
+    results.push(await planBench());
+    continue;
+  }
   const b = benches[name];
-  if (!b) throw new Error(`unknown bench ${name}; known: ${Object.keys(benches).join(", ")}`);
+  if (!b) throw new Error(`unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan`);
   time(b.subject); // warm the file cache before measuring
   time(b.baseline);
   const subject = [];

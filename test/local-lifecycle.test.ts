@@ -56,8 +56,11 @@ async function admin(home: string, info: ServerInfo, body: object): Promise<{ id
 describe.skipIf(!hasEngine)("the local platform as a process", () => {
   beforeAll(ensureExampleImages, 120_000);
   const children: ChildProcess[] = [];
+  const upHomes: string[] = [];
   afterAll(() => {
     for (const c of children) c.kill("SIGKILL");
+    // A failed assertion must not leave a detached platform running.
+    for (const home of upHomes) svc(["local", "down"], { env: { SVC_HOME: home } });
   });
 
   it("survives kill -9 mid-deploy: records intact, engine reconciled, strays removed", async () => {
@@ -125,6 +128,7 @@ describe.skipIf(!hasEngine)("the local platform as a process", () => {
 
   it("svc local up / status / down: a deployment with the saved token serves HTTP, down stops everything", async () => {
     const home = mkdtempSync(join(tmpdir(), "svc-up-"));
+    upHomes.push(home);
     // No session bus: no keychain, so the token must go to a 0600 file and never to output.
     const env = { SVC_HOME: home, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent" };
     const up = svc(["local", "up", "--json", ...listenerFlags()], { env });

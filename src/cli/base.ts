@@ -1,4 +1,6 @@
-import { Command, Errors, Flags } from "@oclif/core";
+import { Command } from "@oclif/core/command";
+import * as Errors from "@oclif/core/errors";
+import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "./errors.js";
@@ -16,6 +18,12 @@ export abstract class SvcCommand extends Command {
       helpGroup: "GLOBAL",
     }),
   };
+
+  /** Colourized JSON only on a terminal: piped or redirected output gets plain, fast JSON. */
+  override logJson(json: unknown): void {
+    if (process.stdout.isTTY) super.logJson(json);
+    else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
 
   override async init(): Promise<void> {
     redactor.install();

@@ -1,4 +1,4 @@
-import { Flags } from "@oclif/core";
+import * as Flags from "@oclif/core/flags";
 
 /** Listener and fault flags shared by `svc local up` and `svc local serve`. */
 export const serveFlags = {

@@ -1,4 +1,4 @@
-import { Flags } from "@oclif/core";
+import * as Flags from "@oclif/core/flags";
 import type { Variables } from "../spec/interpolate.js";
 import { ExitCode, UserError } from "./errors.js";
 

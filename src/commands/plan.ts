@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
-import { Args, Flags } from "@oclif/core";
+import * as Args from "@oclif/core/args";
+import * as Flags from "@oclif/core/flags";
 import { SvcCommand } from "../cli/base.js";
 import { ExitCode, UserError } from "../cli/errors.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";

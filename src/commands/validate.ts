@@ -1,4 +1,4 @@
-import { Args } from "@oclif/core";
+import * as Args from "@oclif/core/args";
 import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
 import { ExitCode } from "../cli/errors.js";

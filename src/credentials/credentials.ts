@@ -34,6 +34,10 @@ const WHAT: Record<CredentialKind, { noun: string; add: (name: string) => string
  * loaded is registered with the redactor before it is returned.
  */
 export class Credentials {
+  /** Set once the keychain has failed: every later lookup goes straight to the environment. */
+  private keychainError: string | undefined;
+  private readonly cache = new Map<string, Promise<Resolved<string>>>();
+
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     readonly keychain: Keychain = new OsKeychain(),
@@ -133,7 +137,18 @@ export class Credentials {
     return envVar(kind, name);
   }
 
-  private async lookup(kind: CredentialKind, name: string): Promise<Resolved<string>> {
+  /** One lookup per credential per process: a plan over many services asks for the same ones often. */
+  private lookup(kind: CredentialKind, name: string): Promise<Resolved<string>> {
+    const key = `${kind}:${name}`;
+    let found = this.cache.get(key);
+    if (!found) {
+      found = this.lookupOnce(kind, name);
+      this.cache.set(key, found);
+    }
+    return found;
+  }
+
+  private async lookupOnce(kind: CredentialKind, name: string): Promise<Resolved<string>> {
     const variable = envVar(kind, name);
     const fromEnv = this.env[variable];
     if (fromEnv) {
@@ -141,13 +156,15 @@ export class Credentials {
       return { value: fromEnv, source: "env" };
     }
     let stored: string | undefined;
-    let keychainError: string | undefined;
-    try {
-      stored = await this.keychain.get(account(kind, name));
-    } catch (error) {
-      if (!(error instanceof KeychainUnavailable)) throw error;
-      keychainError = error.message;
+    if (this.keychainError === undefined) {
+      try {
+        stored = await this.keychain.get(account(kind, name));
+      } catch (error) {
+        if (!(error instanceof KeychainUnavailable)) throw error;
+        this.keychainError = error.message;
+      }
     }
+    const keychainError = this.keychainError;
     if (stored) {
       redactor.add(stored);
       return { value: stored, source: "keychain" };

@@ -12,15 +12,22 @@ export class Redactor {
   add(value: string | undefined): void {
     // Very short values would mask ordinary text; nothing that short is a real secret here.
     if (!value || value.length < 4) return;
+    const before = this.secrets.size;
     for (const form of [value, JSON.stringify(value).slice(1, -1)]) this.secrets.add(form);
-    const escaped = [...this.secrets]
-      .sort((a, b) => b.length - a.length)
-      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    this.pattern = new RegExp(escaped.join("|"), "g");
+    // Built on the next write, not here: a plan over hundreds of services adds hundreds of tokens.
+    if (this.secrets.size !== before) this.pattern = undefined;
   }
 
   redact(text: string): string {
-    return this.pattern ? text.replace(this.pattern, MASK) : text;
+    if (this.secrets.size === 0) return text;
+    this.pattern ??= new RegExp(
+      [...this.secrets]
+        .sort((a, b) => b.length - a.length)
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join("|"),
+      "g",
+    );
+    return text.replace(this.pattern, MASK);
   }
 
   /** Wraps process.stdout and process.stderr so nothing reaches them unredacted. */
@@ -30,7 +37,7 @@ export class Redactor {
       if ((stream as { __svcRedacted?: boolean }).__svcRedacted) continue;
       (stream as { __svcRedacted?: boolean }).__svcRedacted = true;
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        if (!this.pattern) return original(chunk, ...rest);
+        if (this.secrets.size === 0) return original(chunk, ...rest);
         const text =
           typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : chunk;
         return original(typeof text === "string" ? this.redact(text) : text, ...rest);

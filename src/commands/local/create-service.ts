@@ -1,4 +1,4 @@
-import { Flags } from "@oclif/core";
+import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
 import { adminCall, describeStorage, storeToken, type TokenStorage } from "../../local/control.js";

@@ -1,4 +1,5 @@
-import { Args, Flags } from "@oclif/core";
+import * as Args from "@oclif/core/args";
+import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { CredentialCommand } from "../../cli/credential-command.js";
 import { ExitCode, UserError } from "../../cli/errors.js";

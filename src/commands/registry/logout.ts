@@ -1,4 +1,4 @@
-import { Args } from "@oclif/core";
+import * as Args from "@oclif/core/args";
 import { CredentialCommand } from "../../cli/credential-command.js";
 
 export default class RegistryLogout extends CredentialCommand {

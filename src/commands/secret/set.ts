@@ -1,4 +1,4 @@
-import { Args } from "@oclif/core";
+import * as Args from "@oclif/core/args";
 import pc from "picocolors";
 import { CredentialCommand } from "../../cli/credential-command.js";
 import { readSecret } from "../../cli/input.js";
