@@ -30,10 +30,20 @@ export function planService(
     operations: diff.operations,
     diagnostics: preflight(spec, desired, live, now),
     desired,
-    fingerprint: {
-      revision: live.service.revision,
-      sha256: sha256(canonical({ status: live.service.status, state: liveNormal ?? null })),
-    },
+    fingerprint: fingerprintOf(live),
+  };
+}
+
+/** The observed state in two figures: the revision, and a hash of the normalized live state. */
+export function fingerprintOf(
+  live: Pick<LiveState, "service" | "containers" | "domains">,
+): ServicePlan["fingerprint"] {
+  const state = live.containers
+    ? normalizeLive(live.service.description, live.service.labels, live.containers, live.domains)
+    : null;
+  return {
+    revision: live.service.revision,
+    sha256: sha256(canonical({ status: live.service.status, state })),
   };
 }
 

@@ -73,18 +73,12 @@ export function diffService(desired: NormalService, live: NormalService | undefi
     changes.push(...envChanges, ...fileChanges);
     if (envChanges.length + fileChanges.length > 0) configChanged.push(d.name);
   }
+  // A removed container is a redeploy (product.md §2); its storage volume stays on the platform.
+  // Destructive is storage removed or moved on a container that stays.
   for (const l of live.containers) {
     if (desiredNames.has(l.name)) continue;
-    const hadStorage = l.storage !== "";
-    changes.push({
-      path: `containers.${l.name}`,
-      kind: "remove",
-      before: l.image,
-      forcesRedeploy: true,
-      ...(hadStorage ? { destructive: true } : {}),
-    });
+    changes.push({ path: `containers.${l.name}`, kind: "remove", before: l.image, forcesRedeploy: true });
     redeployCauses.push(`containers.${l.name} removed`);
-    if (hadStorage) destructive = true;
   }
 
   const operations: Operation[] = [];

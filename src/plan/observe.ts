@@ -45,3 +45,11 @@ export async function observe(
 
   return { service, ...(containers ? { containers } : {}), domains, images, takenPorts };
 }
+
+/** Just enough of the live state to recompute a fingerprint (a saved plan's staleness check). */
+export async function observeFingerprintState(client: PlatformClient) {
+  const service = await client.userService();
+  const containers = await client.deploymentInfo();
+  const domains = containers ? (await client.podStatus()).domains : [];
+  return { service, ...(containers ? { containers } : {}), domains };
+}

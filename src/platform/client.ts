@@ -87,6 +87,8 @@ export interface PlatformClient {
   configMaps(): Promise<Record<string, Record<string, string> | string>>;
   imageAvailable(image: string, login?: RegistryLogin): Promise<boolean>;
   takenPorts(ports: number[], region: string, serviceId: string): Promise<number[]>;
+  /** The last lines a container wrote. */
+  logTail(container: string, lines: number): Promise<string>;
 }
 
 export interface ClientOptions {
@@ -159,6 +161,15 @@ export class HttpPlatformClient implements PlatformClient {
       true,
     );
     return r.taken;
+  }
+
+  async logTail(container: string, lines: number): Promise<string> {
+    const query = new URLSearchParams({ container, tail: String(lines) });
+    const response = await fetch(`${this.host}/api/v1/k8s/pod/logs?${query}`, {
+      headers: { secret: this.token.secret },
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+    });
+    return response.ok ? await response.text() : "";
   }
 
   protected get<T>(path: string): Promise<T> {

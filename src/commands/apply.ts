@@ -1,0 +1,291 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline/promises";
+import * as Args from "@oclif/core/args";
+import * as Flags from "@oclif/core/flags";
+import pLimit from "p-limit";
+import pc from "picocolors";
+import { HttpApplyClient } from "../apply/client.js";
+import { type ApplyEvent, applyService, type ServiceOutcome } from "../apply/executor.js";
+import { decide } from "../apply/gate.js";
+import { SvcCommand } from "../cli/base.js";
+import { ExitCode, UserError } from "../cli/errors.js";
+import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
+import { Credentials, type RegistryLogin } from "../credentials/credentials.js";
+import { fingerprintOf } from "../plan/build.js";
+import { PLAN_FORMAT_VERSION, type Plan, type ServicePlan } from "../plan/model.js";
+import { sha256 } from "../plan/normalize.js";
+import { observeFingerprintState } from "../plan/observe.js";
+import { makePlan } from "../plan/plan.js";
+import { registryOf } from "../platform/image.js";
+import { renderDiagnostics } from "../render/diagnostics.js";
+import { renderPlanText } from "../render/plan-text.js";
+import { hasErrors } from "../spec/diagnostics.js";
+import { loadServices } from "../spec/load.js";
+
+export interface ApplyResult {
+  services: ServiceOutcome[];
+  interrupted: boolean;
+}
+
+export default class Apply extends SvcCommand {
+  static override summary =
+    "Make the platform match the manifests (or a saved plan), then wait until it runs.";
+  static override description =
+    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is applied only while every service's live state still matches it. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan, 5 partially applied, 130 interrupted.";
+  static override examples = [
+    "<%= config.bin %> apply",
+    "<%= config.bin %> apply --auto-approve -f examples/shop/service.yaml",
+    "<%= config.bin %> plan --out plan.json && <%= config.bin %> apply plan.json --auto-approve",
+  ];
+  static override strict = false;
+  static override args = {
+    path: Args.string({ description: "Directories or manifest files, or one saved plan (.json)." }),
+  };
+  static override flags = {
+    ...manifestFlags,
+    target: Flags.string({
+      multiple: true,
+      description: "Apply only the services deploying to this target.",
+    }),
+    "auto-approve": Flags.boolean({ description: "Apply without asking (required without a terminal)." }),
+    "allow-destructive": Flags.boolean({
+      description: "Allow removing or moving storage without a terminal to confirm.",
+    }),
+    parallelism: Flags.integer({ description: "Services applied at once.", default: 8, min: 1, max: 256 }),
+    wait: Flags.boolean({
+      description: "Wait until containers run and their ports answer.",
+      default: true,
+      allowNo: true,
+    }),
+    timeout: Flags.integer({
+      description: "Seconds to wait for each service's rollout.",
+      default: 300,
+      min: 1,
+    }),
+  };
+
+  async run(): Promise<ApplyResult | undefined> {
+    const { argv, flags } = await this.parse(Apply);
+    const json = this.jsonEnabled();
+    const credentials = new Credentials();
+    const paths = argv as string[];
+    const savedPlan =
+      paths.length === 1 && paths[0]?.endsWith(".json") && existsSync(paths[0]) ? paths[0] : undefined;
+
+    const plan = savedPlan
+      ? await this.staleCheck(readPlan(savedPlan), credentials)
+      : await this.freshPlan(flags, paths, credentials);
+    if (!json) this.log(renderPlanText(plan));
+    if (plan.summary.errors > 0) {
+      throw new UserError("nothing was applied: the plan has problems to fix first", {
+        exitCode: ExitCode.error,
+      });
+    }
+
+    const changing = plan.services.filter((s) => s.action !== "noop");
+    const gate = decide({
+      changes: changing.length > 0,
+      destructive: changing.some((s) => s.destructive),
+      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !json,
+      autoApprove: flags["auto-approve"],
+      allowDestructive: flags["allow-destructive"],
+    });
+    if (gate.kind === "nothing-to-do") return this.finish({ services: [], interrupted: false });
+    if (gate.kind === "refuse") {
+      throw new UserError(`nothing was applied: ${gate.message}`, {
+        hint: `add ${gate.flag}`,
+        exitCode: ExitCode.error,
+      });
+    }
+    if (gate.kind === "prompt" && !(await this.confirm(gate.destructive))) {
+      this.log("Nothing applied.");
+      return this.finish({ services: [], interrupted: false });
+    }
+
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) process.exit(ExitCode.interrupted);
+      stopping = true;
+      process.stderr.write(
+        "\nStopping: finishing the call in flight, starting no new one (Ctrl-C again to quit now).\n",
+      );
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const emit = (event: ApplyEvent) => this.progress(event, json);
+    const limit = pLimit(flags.parallelism);
+    const outcomes = await Promise.all(
+      changing.map((service) =>
+        limit(async (): Promise<ServiceOutcome> => {
+          try {
+            return await applyService(await this.job(service, credentials), {
+              wait: flags.wait,
+              timeoutMs: flags.timeout * 1000,
+              stopping: () => stopping,
+              emit,
+            });
+          } catch (error) {
+            const e = error as Error & { options?: { hint?: string } };
+            const outcome: ServiceOutcome = {
+              service: service.name,
+              target: service.target,
+              status: stopping ? "interrupted" : "failed",
+              applied: [],
+              remaining: service.operations.map((o) => o.kind),
+              message: e.message,
+              ...(e.options?.hint ? { hint: e.options.hint } : {}),
+            };
+            emit({ type: "done", service: service.name, outcome: outcome.status, message: e.message });
+            return outcome;
+          }
+        }),
+      ),
+    );
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    return this.finish({ services: outcomes, interrupted: stopping });
+  }
+
+  private async freshPlan(
+    flags: { file?: string[]; var?: string[]; target?: string[]; parallelism: number },
+    paths: string[],
+    credentials: Credentials,
+  ): Promise<Plan> {
+    const loaded = loadServices({ files: flags.file ?? [], paths, vars: interpolationVariables(flags.var) });
+    if (hasErrors(loaded.diagnostics)) {
+      if (!this.jsonEnabled()) this.log(renderDiagnostics(loaded.diagnostics));
+      throw new UserError("nothing was applied: the manifests are invalid", {
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    const specs = flags.target
+      ? loaded.services.filter((s) => flags.target?.includes(s.target))
+      : loaded.services;
+    if (specs.length === 0) throw new UserError("no service to apply", { exitCode: ExitCode.invalidInput });
+    return makePlan(specs, { credentials, parallelism: flags.parallelism });
+  }
+
+  /** A saved plan applies only if every service's live state and secrets are as when it was made. */
+  private async staleCheck(plan: Plan, credentials: Credentials): Promise<Plan> {
+    const stale: string[] = [];
+    await Promise.all(
+      plan.services.map(async (s) => {
+        const { value: token } = await credentials.token(s.target);
+        const now = fingerprintOf(await observeFingerprintState(new HttpApplyClient(token)));
+        if (now.revision !== s.fingerprint.revision || now.sha256 !== s.fingerprint.sha256) {
+          stale.push(
+            `${s.name}: target ${s.target} changed since the plan (revision ${s.fingerprint.revision} → ${now.revision})`,
+          );
+        }
+        for (const c of s.desired.containers) {
+          for (const v of Object.values(c.env)) {
+            if ("secret" in v && sha256((await credentials.secret(v.secret)).value) !== v.sha256) {
+              stale.push(`${s.name}: secret ${v.secret} changed since the plan`);
+            }
+          }
+        }
+      }),
+    );
+    if (stale.length > 0) {
+      throw new UserError(`the saved plan is stale; nothing was applied:\n  ${stale.sort().join("\n  ")}`, {
+        hint: "make a new plan with svc plan --out FILE and review it",
+        exitCode: ExitCode.stalePlan,
+      });
+    }
+    return plan;
+  }
+
+  private async job(service: ServicePlan, credentials: Credentials) {
+    const { value: token } = await credentials.token(service.target);
+    const secrets = new Map<string, string>();
+    const logins = new Map<string, RegistryLogin | undefined>();
+    for (const c of service.desired.containers) {
+      for (const v of Object.values(c.env))
+        if ("secret" in v) secrets.set(v.secret, (await credentials.secret(v.secret)).value);
+      const host = registryOf(c.image);
+      if (!logins.has(host)) logins.set(host, (await credentials.registry(host))?.value);
+    }
+    return {
+      plan: service,
+      client: new HttpApplyClient(token),
+      secrets,
+      loginFor: (image: string) => logins.get(registryOf(image)),
+    };
+  }
+
+  private async confirm(destructive: boolean): Promise<boolean> {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const warning = destructive ? pc.red("This plan is DESTRUCTIVE: storage is removed or moved. ") : "";
+    const answer = await rl.question(`${warning}Apply these changes? Only "yes" is accepted: `);
+    rl.close();
+    return answer.trim() === "yes";
+  }
+
+  private progress(event: ApplyEvent, json: boolean): void {
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
+      return;
+    }
+    switch (event.type) {
+      case "call":
+        this.log(`${pc.dim("→")} ${event.service}: ${event.operation} (${event.cause})`);
+        break;
+      case "called":
+        this.log(`${pc.green("✔")} ${event.service}: ${event.operation} done (revision ${event.revision})`);
+        break;
+      case "waiting":
+        this.log(`${pc.dim("…")} ${event.service}: waiting for containers to run and ports to answer`);
+        break;
+      case "done":
+        if (event.outcome !== "applied")
+          this.log(
+            `${pc.red("✖")} ${event.service}: ${event.outcome}${event.message ? `: ${event.message}` : ""}`,
+          );
+        break;
+    }
+  }
+
+  private finish(result: ApplyResult): ApplyResult | undefined {
+    const failed = result.services.filter((s) => s.status === "failed");
+    const done = result.services.filter((s) => s.status === "applied");
+    const json = this.jsonEnabled();
+    if (json) process.stdout.write(`${JSON.stringify({ type: "summary", ...result })}\n`);
+    else if (result.services.length > 0) {
+      this.log("");
+      for (const s of result.services) {
+        const mark =
+          s.status === "applied" ? pc.green("✔") : s.status === "unchanged" ? pc.dim("=") : pc.red("✖");
+        this.log(
+          `${mark} ${s.service} (target ${s.target}): ${s.status}${s.applied.length ? ` — ${s.applied.join(", ")}` : ""}`,
+        );
+        if (s.remaining.length && s.status !== "applied")
+          this.log(`    not applied: ${s.remaining.join(", ")}`);
+        if (s.message && s.status !== "applied") this.log(`    ${s.message}`);
+        if (s.hint) this.log(`    ${pc.dim(`hint: ${s.hint}`)}`);
+      }
+    }
+    if (result.interrupted) this.exit(ExitCode.interrupted);
+    if (failed.length > 0) this.exit(done.length > 0 ? ExitCode.partiallyApplied : ExitCode.error);
+    if (!json && done.length > 0)
+      this.log(pc.green(`Applied ${done.length} service${done.length === 1 ? "" : "s"}.`));
+    return undefined;
+  }
+}
+
+function readPlan(file: string): Plan {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`${file} is not a saved plan: ${(error as Error).message}`, {
+      exitCode: ExitCode.invalidInput,
+    });
+  }
+  if (plan.formatVersion !== PLAN_FORMAT_VERSION || !Array.isArray(plan.services)) {
+    throw new UserError(`${file} is not a saved plan of format ${PLAN_FORMAT_VERSION}`, {
+      hint: "make one with svc plan --out FILE",
+      exitCode: ExitCode.invalidInput,
+    });
+  }
+  return plan;
+}
