@@ -1,0 +1,186 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningPlatform } from "../src/local/server.js";
+import { svcAsync } from "./support/cli.js";
+import { engineAvailable, ensureExampleImages } from "./support/engine.js";
+import {
+  createService,
+  eventually,
+  page,
+  type ServiceApi,
+  startTestPlatform,
+} from "./support/local-platform.js";
+
+const hasEngine = await engineAvailable("the apply suite");
+const DB_PASSWORD = "apply-db-pass-7719";
+
+type Status = {
+  podStatus: {
+    containerStatuses: { name: string; restartCount: number; state: { running?: { startedAt: string } } }[];
+  };
+};
+
+describe.skipIf(!hasEngine)("svc apply on the local platform", () => {
+  let platform: RunningPlatform & { home: string };
+  let api: ServiceApi;
+  let env: Record<string, string>;
+  const apply = (args: string[], extra: Record<string, string> = {}) =>
+    svcAsync(["apply", ...args], { env: { ...env, ...extra } });
+  const plan = (args: string[], extra: Record<string, string> = {}) =>
+    svcAsync(["plan", ...args], { env: { ...env, ...extra } });
+  const hostPort = async (container: string) => {
+    const info = await api.call<{ containers: { name: string; ports: { hostPort: number }[] }[] }>(
+      "GET",
+      "/api/v1/k8s/deployment/info",
+    );
+    return info.body.containers.find((c) => c.name === container)?.ports[0]?.hostPort;
+  };
+  const starts = async () => {
+    const s = await api.call<Status>("GET", "/api/v1/k8s/pod/status");
+    return Object.fromEntries(
+      s.body.podStatus.containerStatuses.map((c) => [
+        c.name,
+        `${c.restartCount}@${c.state.running?.startedAt}`,
+      ]),
+    );
+  };
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    platform = await startTestPlatform();
+    const created = await createService(platform, { units: 8, persistStorage: true, specifiedPort: true });
+    api = created.api;
+    env = {
+      SVC_TOKEN_LOCAL: created.token,
+      SVC_SECRET_SHOP_DB_PASSWORD: DB_PASSWORD,
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await platform?.close(true);
+  });
+
+  it("refuses without a terminal unless --auto-approve, changing nothing", async () => {
+    const r = await apply(["examples/shop"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Try this: add --auto-approve");
+    expect((await api.call("GET", "/api/v1/k8s/deployment/info")).status).toBe(404);
+  });
+
+  it("creates the shop: pages served, secret env set, domain routed, then plan says No changes", async () => {
+    const r = await apply(["--auto-approve", "-f", "examples/shop/service.yaml"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      "✔ shop (target local): applied — deploy, set-description, set-labels, bind-domain, bind-domain",
+    );
+    expect(await page(`http://127.0.0.1:${await hostPort("web")}/`)).toContain("version 1.0");
+    expect((await page(`http://127.0.0.1:${await hostPort("api")}/cgi-bin/health`))?.trim()).toBe(
+      "ok version 1.0",
+    );
+    const info = await api.call<{ containers: { name: string; envs: { name: string; value: string }[] }[] }>(
+      "GET",
+      "/api/v1/k8s/deployment/info",
+    );
+    expect(info.body.containers.find((c) => c.name === "api")?.envs).toContainEqual({
+      name: "DB_PASSWORD",
+      value: DB_PASSWORD,
+    });
+    expect(r.stdout).not.toContain(DB_PASSWORD);
+
+    const after = await plan(["examples/shop", "--detailed-exitcode"]);
+    expect(after.stdout).toContain("No changes.");
+    expect(after.status).toBe(0);
+  });
+
+  it("changes labels and domains without restarting any container", async () => {
+    const before = await starts();
+    await api.call("PATCH", "/api/v1/k8s/pod/ingress", { action: "Del", domains: ["api.example.test"] });
+    await api.call("POST", "/api/v1/k8s/deployment/metadata/label", { labels: { env: "other" } });
+    const r = await apply(["--auto-approve", "examples/shop"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("applied — set-labels, bind-domain");
+    expect(await starts()).toEqual(before);
+    expect((await plan(["examples/shop", "--detailed-exitcode"])).status).toBe(0);
+  });
+
+  it("updates the image in place (new page), then redeploys with storage kept", async () => {
+    const url = async () => `http://127.0.0.1:${await hostPort("api")}/cgi-bin/visits`;
+    const first = Number((await page(await url()))?.trim());
+    expect(first).toBeGreaterThan(0);
+
+    const image = await apply(["--auto-approve", "examples/shop"], { SHOP_VERSION: "2.0" });
+    expect(image.status).toBe(0);
+    expect(image.stdout).toContain("applied — update-images");
+    expect(await page(`http://127.0.0.1:${await hostPort("web")}/`)).toContain("version 2.0");
+    expect((await plan(["examples/shop", "--detailed-exitcode"], { SHOP_VERSION: "2.0" })).status).toBe(0);
+
+    // units forces a redeploy; the visit counter lives in storage and survives it.
+    const bigger = await svcAsync(
+      [
+        "apply",
+        "--auto-approve",
+        "-f",
+        "examples/shop/service.yaml",
+        "-f",
+        "test/fixtures/overrides/api-units.yaml",
+      ],
+      {
+        env,
+      },
+    );
+    expect(bigger.status).toBe(0);
+    expect(bigger.stdout).toContain("applied — redeploy");
+    expect(Number((await eventually(async () => page(await url())))?.trim())).toBe(first + 1);
+  });
+
+  it("applies a saved plan only while the live state matches it (exit 4 otherwise, nothing changed)", async () => {
+    const file = `${platform.home}/saved.json`;
+    expect((await plan(["examples/shop", "--out", file])).status).toBe(0);
+    await api.call("POST", "/api/v1/k8s/deployment/metadata/annotation", {
+      description: "changed behind svc's back",
+    });
+    const { revision } = (await api.call<{ revision: number }>("GET", "/api/v1/k8s/userService")).body;
+    const r = await apply([file, "--auto-approve"]);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain("the saved plan is stale; nothing was applied");
+    expect((await api.call<{ revision: number }>("GET", "/api/v1/k8s/userService")).body.revision).toBe(
+      revision,
+    );
+    expect(readFileSync(file, "utf8")).not.toContain(DB_PASSWORD);
+
+    expect((await plan(["examples/shop", "--out", file])).status).toBe(0);
+    const fresh = await apply([file, "--auto-approve"]);
+    expect(fresh.status).toBe(0);
+    expect(fresh.stdout).toContain("applied — redeploy, set-description");
+  });
+
+  it("needs --allow-destructive to move storage without a terminal", async () => {
+    const args = [
+      "--auto-approve",
+      "-f",
+      "examples/shop/service.yaml",
+      "-f",
+      "test/fixtures/overrides/api-storage-moved.yaml",
+    ];
+    const refused = await apply(args);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("Try this: add --allow-destructive");
+    const allowed = await apply([...args, "--allow-destructive"]);
+    expect(allowed.status).toBe(0);
+  });
+
+  it("fails a crash-looping container within the timeout, showing its last log lines", async () => {
+    const r = await apply([
+      "--auto-approve",
+      "--timeout",
+      "60",
+      "-f",
+      "test/fixtures/crashloop/service.yaml",
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/container crasher (exited with code 3|keeps restarting)/);
+    expect(r.stdout).toContain("database is unreachable");
+    expect(r.stdout).toContain("hint: check the image, command and env of crasher");
+  });
+});
