@@ -99,8 +99,8 @@ export class HttpApplyClient extends HttpPlatformClient implements ApplyClient {
         if (error instanceof PlatformHttpError && error.status === 409 && /revision/.test(error.message)) {
           throw new ConcurrentChange(error.message);
         }
-        if (!transient || attempt >= 5) throw error;
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt * (0.5 + Math.random())));
+        if (!transient || attempt >= 8) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000) * (0.5 + Math.random())));
         const now = await this.revision();
         if (now === ifRevision + 1) return now;
         if (now !== ifRevision)

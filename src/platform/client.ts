@@ -93,7 +93,7 @@ export interface PlatformClient {
 
 export interface ClientOptions {
   timeoutMs?: number;
-  /** Attempts for idempotent calls (first try included). */
+  /** Attempts for idempotent calls (first try included); default 8. */
   attempts?: number;
   /** Base of the exponential backoff, in ms. */
   backoffMs?: number;
@@ -187,7 +187,7 @@ export class HttpPlatformClient implements PlatformClient {
     headers: Record<string, string>,
     idempotent: boolean,
   ): Promise<T> {
-    const attempts = idempotent ? (this.options.attempts ?? 5) : 1;
+    const attempts = idempotent ? (this.options.attempts ?? 8) : 1;
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
@@ -234,7 +234,7 @@ export class HttpPlatformClient implements PlatformClient {
   }
 
   private backoff(attempt: number): number {
-    const base = (this.options.backoffMs ?? 100) * 2 ** (attempt - 1);
+    const base = Math.min((this.options.backoffMs ?? 100) * 2 ** (attempt - 1), 2000);
     return base / 2 + Math.random() * base; // jitter: 0.5x to 1.5x
   }
 }

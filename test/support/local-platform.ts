@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,15 +59,24 @@ export class ServiceApi {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<ApiResponse<T>> {
-    const response = await fetch(`${this.url}${path}`, {
-      method,
-      headers: {
-        secret: this.secret,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    // Reads are retried, so tests can inspect a platform that injects faults.
+    let response: Response | undefined;
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await fetch(`${this.url}${path}`, {
+          method,
+          headers: {
+            secret: this.secret,
+            ...(body !== undefined ? { "content-type": "application/json" } : {}),
+            ...headers,
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        if (method === "GET" && response.status === 503 && attempt < 10) response = undefined;
+      } catch (error) {
+        if (method !== "GET" || attempt >= 10) throw error;
+      }
+    }
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -127,4 +136,48 @@ export function page(url: string, headers: Record<string, string> = {}): Promise
     req.on("error", () => resolve(undefined));
     req.on("timeout", () => req.destroy());
   });
+}
+
+/**
+ * Writes N one-container manifests (service s<i> → target t<i>) into a fresh directory and
+ * creates their user services; returns the directory and the env that carries their tokens.
+ */
+export async function manyServices(
+  platform: RunningPlatform,
+  count: number,
+  extra = "",
+): Promise<{ dir: string; env: Record<string, string>; apis: ServiceApi[] }> {
+  const dir = mkdtempSync(join(tmpdir(), "svc-many-"));
+  const env: Record<string, string> = { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent" };
+  const apis: ServiceApi[] = [];
+  for (let i = 0; i < count; i++) {
+    const {
+      id: target,
+      token,
+      api,
+    } = await createService(platform, { units: 1, name: `t${i}-${Date.now() % 100000}` });
+    env[`SVC_TOKEN_${target.toUpperCase().replaceAll("-", "_")}`] = token;
+    apis.push(api);
+    mkdirSync(join(dir, `s${i}`));
+    writeFileSync(
+      join(dir, `s${i}`, "service.yaml"),
+      `apiVersion: svc/v1
+kind: Service
+metadata:
+  name: s${i}
+  description: service ${i}
+  labels: { index: "${i}" }
+spec:
+  target: ${target}
+  containers:
+    - name: web
+      image: svc-examples/hello:1.0
+      ports: [8080]
+      command: [/bin/httpd, -f, -p, "8080", -h, /www]
+  domains:
+    - { name: s${i}-${target}.many.test, port: 8080 }
+${extra}`,
+    );
+  }
+  return { dir, env, apis };
 }

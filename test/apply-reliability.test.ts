@@ -1,0 +1,88 @@
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { RunningPlatform } from "../src/local/server.js";
+import { repoRoot, svcAsync } from "./support/cli.js";
+import { engineAvailable, ensureExampleImages } from "./support/engine.js";
+import { createService, manyServices, startTestPlatform } from "./support/local-platform.js";
+
+const hasEngine = await engineAvailable("the apply reliability suite");
+const bin = join(repoRoot, "bin/run.js");
+/** Calls per new service: deploy, set-description, set-labels, bind-domain. */
+const CALLS = 4;
+
+describe.skipIf(!hasEngine)("apply under faults, kills and contention", () => {
+  let platform: (RunningPlatform & { home: string }) | undefined;
+  beforeAll(ensureExampleImages, 120_000);
+  afterEach(async () => {
+    await platform?.close(true);
+    platform = undefined;
+  });
+
+  it("converges 20 services through 20% 5xx and resets with 200 ms jitter, no change duplicated or lost", async () => {
+    platform = await startTestPlatform({ faults: { errorRate: 0.2, resetRate: 0.2, jitterMs: 200 } });
+    const { dir, env, apis } = await manyServices(platform, 20);
+    const r = await svcAsync(["apply", "--auto-approve", "--no-wait", dir], { env });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("Applied 20 services.");
+    expect(r.status).toBe(0);
+    // Each change landed exactly once: one revision per call.
+    for (const api of apis) {
+      expect((await api.call<{ revision: number }>("GET", "/api/v1/k8s/userService")).body.revision).toBe(
+        CALLS,
+      );
+    }
+    const again = await svcAsync(["plan", dir, "--detailed-exitcode"], { env });
+    expect(again.stdout).toContain("No changes. The live state matches the manifests (20 services).");
+    expect(again.status).toBe(0);
+  }, 240_000);
+
+  it("converges when svc is killed with SIGKILL mid-apply and run again", async () => {
+    platform = await startTestPlatform({ faults: { latencyMs: 50 } });
+    const { dir, env } = await manyServices(platform, 6);
+    const child = spawn(
+      process.execPath,
+      [bin, "apply", "--auto-approve", "--no-wait", "--parallelism", "2", dir],
+      {
+        env: { ...process.env, ...env, NO_COLOR: "1" },
+        stdio: "ignore",
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const before = await svcAsync(["plan", dir, "--detailed-exitcode"], { env });
+    expect(before.status).toBe(2); // it was cut off part-way
+
+    const r = await svcAsync(["apply", "--auto-approve", "--no-wait", dir], { env });
+    expect(r.status).toBe(0);
+    expect((await svcAsync(["plan", dir, "--detailed-exitcode"], { env })).status).toBe(0);
+  }, 120_000);
+
+  it("lets one of two concurrent applies on a target win; the other fails cleanly", async () => {
+    platform = await startTestPlatform({ faults: { latencyMs: 300 } });
+    const { token, api } = await createService(platform, { units: 1 });
+    const target = (await api.call<{ id: string }>("GET", "/api/v1/k8s/userService")).body.id;
+    const env = {
+      [`SVC_TOKEN_${target.toUpperCase().replaceAll("-", "_")}`]: token,
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/x",
+    };
+    const manifest = (description: string) =>
+      `apiVersion: svc/v1\nkind: Service\nmetadata: { name: race, description: "${description}" }\nspec:\n  target: ${target}\n  containers:\n    - { name: web, image: "svc-examples/hello:1.0", command: [/bin/httpd, -f, -p, "8080", -h, /www] }\n`;
+    const a = join(platform.home, "a.yaml");
+    const b = join(platform.home, "b.yaml");
+    writeFileSync(a, manifest("from a"));
+    writeFileSync(b, manifest("from b"));
+    const results = await Promise.all(
+      [a, b].map((f) => svcAsync(["apply", "--auto-approve", "--no-wait", "-f", f], { env })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([0, 1]);
+    const loser = results.find((r) => r.status === 1);
+    expect(loser?.stdout).toMatch(/changed since it was read|revision moved|already deployed/);
+    const winner = results[0]?.status === 0 ? "from a" : "from b";
+    expect((await api.call<{ description: string }>("GET", "/api/v1/k8s/userService")).body.description).toBe(
+      winner,
+    );
+  }, 120_000);
+});
