@@ -135,15 +135,196 @@ async function planBench() {
   }
 }
 
-const selected = process.argv.slice(2).length ? process.argv.slice(2) : [...Object.keys(benches), "plan"];
+/** Waits until a TCP port on loopback accepts a connection. */
+async function portAnswers(port, deadlineMs = 30_000) {
+  const { connect } = await import("node:net");
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    const ok = await new Promise((resolve) => {
+      const s = connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`port ${port} did not answer`);
+}
+
+/**
+ * `svc apply examples/shop` (into a fresh user service each run, waiting for the rollout) against
+ * starting the same pod by hand with `docker run`: an infra container publishing the ports, the
+ * two containers joined to it with the same env, volume and config file, waited for the same way.
+ */
+async function applyBench() {
+  const home = mkdtempSync(join(tmpdir(), "svc-bench-apply-"));
+  const server = spawn(
+    process.execPath,
+    [bin, "local", "serve", "--port", "0", "--http-port", "0", "--https-port", "0"],
+    {
+      env: { ...process.env, SVC_HOME: home },
+      stdio: "ignore",
+    },
+  );
+  const docker = (...args) => {
+    const r = spawnSync("docker", args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  try {
+    let info;
+    for (let i = 0; i < 300 && !info; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        info = JSON.parse(readFileSync(join(home, "local/server.json"), "utf8"));
+      } catch {}
+    }
+    if (!info) throw new Error("the local platform did not start (is a Docker engine running?)");
+    const admin = readFileSync(join(home, "local/admin-token"), "utf8");
+    const conf = join(root, "examples/shop/httpd.conf");
+    const runs = Number(process.env.BENCH_APPLY_RUNS ?? 5);
+    const subject = [];
+    const baseline = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await fetch(`${info.apiUrl}/admin/v1/services`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify({ units: 8, persistStorage: true, specifiedPort: true }),
+      });
+      const { token } = await r.json();
+      const env = {
+        ...process.env,
+        NO_COLOR: "1",
+        SVC_TOKEN_LOCAL: token,
+        SVC_SECRET_SHOP_DB_PASSWORD: "bench-pass-1",
+        DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+      };
+      let start = process.hrtime.bigint();
+      const applied = spawnSync(
+        process.execPath,
+        [bin, "apply", "--auto-approve", "-f", "examples/shop/service.yaml"],
+        {
+          cwd: root,
+          env,
+          encoding: "utf8",
+        },
+      );
+      if (applied.status !== 0)
+        throw new Error(`svc apply exited ${applied.status}: ${applied.stdout}${applied.stderr}`);
+      subject.push(Number(process.hrtime.bigint() - start) / 1e6);
+      // Free the domains (unique across services) and stop this run's pod before the next run.
+      const { decodeToken } = await import("../dist/platform/token.js");
+      const { secret } = decodeToken(token);
+      for (const [method, path] of [
+        ["DELETE", "/api/v1/k8s/pod/ingress"],
+        ["POST", "/api/v1/k8s/pod/stop"],
+      ]) {
+        await fetch(`${info.apiUrl}${path}`, { method, headers: { secret } });
+      }
+
+      const name = `svc-bench-${process.pid}-${i}`;
+      start = process.hrtime.bigint();
+      docker(
+        "run",
+        "-d",
+        "--name",
+        `${name}-pod`,
+        "-p",
+        "0:80",
+        "-p",
+        "0:9000",
+        "svc-local/pause:1",
+        "/bin/sh",
+        "-c",
+        "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done",
+      );
+      docker(
+        "run",
+        "-d",
+        "--init",
+        "--name",
+        `${name}-web`,
+        "--network",
+        `container:${name}-pod`,
+        "-e",
+        "LOG_LEVEL=info",
+        "-v",
+        `${conf}:/etc/httpd.conf:ro`,
+        "--entrypoint",
+        "/bin/httpd",
+        "svc-examples/shop-web:1.0",
+        "-f",
+        "-v",
+        "-p",
+        "80",
+        "-h",
+        "/www",
+        "-c",
+        "/etc/httpd.conf",
+      );
+      docker(
+        "run",
+        "-d",
+        "--init",
+        "--name",
+        `${name}-api`,
+        "--network",
+        `container:${name}-pod`,
+        "-e",
+        "DATA_DIR=/var/lib/shop",
+        "-e",
+        "DB_PASSWORD=bench-pass-1",
+        "-v",
+        `${name}-data:/var/lib/shop`,
+        "--entrypoint",
+        "/bin/httpd",
+        "svc-examples/shop-api:1.0",
+        "-f",
+        "-v",
+        "-p",
+        "9000",
+        "-h",
+        "/www",
+      );
+      const ports = docker("port", `${name}-pod`)
+        .split("\n")
+        .map((l) => Number(l.split(":").at(-1)));
+      await Promise.all(ports.map((p) => portAnswers(p)));
+      baseline.push(Number(process.hrtime.bigint() - start) / 1e6);
+      docker("rm", "-f", `${name}-web`, `${name}-api`, `${name}-pod`);
+      docker("volume", "rm", `${name}-data`);
+    }
+    const ratio = median(subject) / median(baseline);
+    return {
+      name: "apply",
+      description:
+        "svc apply examples/shop (fresh target, waiting for rollout) vs the same pod with docker run, waited for the same way",
+      runs,
+      subjectMedianMs: Number(median(subject).toFixed(1)),
+      baselineMedianMs: Number(median(baseline).toFixed(1)),
+      ratio: Number(ratio.toFixed(2)),
+      goal: 1.3,
+      met: ratio <= 1.3,
+    };
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+}
+
+const selected = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : [...Object.keys(benches), "plan", "apply"];
 const results = [];
 for (const name of selected) {
-  if (name === "plan") {
-    results.push(await planBench());
+  if (name === "plan" || name === "apply") {
+    results.push(await (name === "plan" ? planBench() : applyBench()));
     continue;
   }
   const b = benches[name];
-  if (!b) throw new Error(`unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan`);
+  if (!b) throw new Error(`unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan, apply`);
   time(b.subject); // warm the file cache before measuring
   time(b.baseline);
   const subject = [];

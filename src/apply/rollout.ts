@@ -24,6 +24,8 @@ export async function waitForRollout(
   const deadline = Date.now() + options.timeoutMs;
   let firstRestarts: Map<string, number> | undefined;
   let lastState = "";
+  // Quick at first (most containers start in well under a second), then backing off.
+  let pause = options.pollMs ?? 100;
   while (Date.now() < deadline) {
     const status = await client.podStatus();
     const statuses = status.podStatus.containerStatuses;
@@ -48,7 +50,8 @@ export async function waitForRollout(
     const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
     if (ready && (await portsAnswer(client, status.podStatus.hostIP ?? "127.0.0.1"))) return;
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 1.5, 1000);
   }
   throw new RolloutFailed(
     `containers not ready within ${Math.round(options.timeoutMs / 1000)} s (${lastState || "no status"})`,

@@ -1,5 +1,12 @@
-import { AsyncEntry, findCredentialsAsync } from "@napi-rs/keyring";
+import type { AsyncEntry } from "@napi-rs/keyring";
 import { KEYCHAIN_SERVICE } from "./names.js";
+
+/** The native binding loads on first use: in CI the environment usually answers first. */
+let binding: Promise<typeof import("@napi-rs/keyring")> | undefined;
+const keyring = () => {
+  binding ??= import("@napi-rs/keyring");
+  return binding;
+};
 
 /** The OS keychain: macOS Keychain, Windows Credential Manager, the Secret Service on Linux. */
 export interface Keychain {
@@ -19,24 +26,24 @@ const OPTIONS = { linux: { store: "secret-service" as const } };
 
 export class OsKeychain implements Keychain {
   async get(account: string): Promise<string | undefined> {
-    return (await this.call(() => this.entry(account).getPassword())) ?? undefined;
+    return (await this.call(async () => (await this.entry(account)).getPassword())) ?? undefined;
   }
 
   async set(account: string, value: string): Promise<void> {
-    await this.call(() => this.entry(account).setPassword(value));
+    await this.call(async () => (await this.entry(account)).setPassword(value));
   }
 
   async delete(account: string): Promise<boolean> {
-    return this.call(() => this.entry(account).deletePassword());
+    return this.call(async () => (await this.entry(account)).deletePassword());
   }
 
   async accounts(): Promise<string[]> {
-    const found = await this.call(() => findCredentialsAsync(KEYCHAIN_SERVICE));
+    const found = await this.call(async () => (await keyring()).findCredentialsAsync(KEYCHAIN_SERVICE));
     return found.map((c) => c.account).sort();
   }
 
-  private entry(account: string): AsyncEntry {
-    return new AsyncEntry(KEYCHAIN_SERVICE, account, OPTIONS);
+  private async entry(account: string): Promise<AsyncEntry> {
+    return new (await keyring()).AsyncEntry(KEYCHAIN_SERVICE, account, OPTIONS);
   }
 
   private async call<T>(action: () => Promise<T>): Promise<T> {

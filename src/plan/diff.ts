@@ -1,4 +1,4 @@
-import { structuredPatch } from "diff";
+import { createRequire } from "node:module";
 import { baseDomain } from "../spec/semantic.js";
 import type {
   Action,
@@ -345,6 +345,8 @@ function sortChanges(changes: Change[]): Change[] {
 
 /** The hunks of a unified diff, live → desired (the path is already on the change). */
 function fileDiff(before: string, after: string): string {
+  // Loaded only when a config file changed: most plans never need it.
+  const { structuredPatch } = createRequire(import.meta.url)("diff") as typeof import("diff");
   const patch = structuredPatch("live", "desired", before, after, "", "", { context: 3 });
   return patch.hunks
     .flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines])
