@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
+import { Listr } from "listr2";
 import pLimit from "p-limit";
 import pc from "picocolors";
 import { HttpApplyClient } from "../apply/client.js";
@@ -112,38 +113,76 @@ export default class Apply extends SvcCommand {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const emit = (event: ApplyEvent) => this.progress(event, json);
+    const run = (service: ServicePlan, emit: (event: ApplyEvent) => void) =>
+      this.applyOne(service, credentials, {
+        wait: flags.wait,
+        timeoutMs: flags.timeout * 1000,
+        stopping: () => stopping,
+        emit,
+      });
+    const live = Boolean(process.stdout.isTTY) && !json;
     const limit = pLimit(flags.parallelism);
-    const outcomes = await Promise.all(
-      changing.map((service) =>
-        limit(async (): Promise<ServiceOutcome> => {
-          try {
-            return await applyService(await this.job(service, credentials), {
-              wait: flags.wait,
-              timeoutMs: flags.timeout * 1000,
-              stopping: () => stopping,
-              emit,
-            });
-          } catch (error) {
-            const e = error as Error & { options?: { hint?: string } };
-            const outcome: ServiceOutcome = {
-              service: service.name,
-              target: service.target,
-              status: stopping ? "interrupted" : "failed",
-              applied: [],
-              remaining: service.operations.map((o) => o.kind),
-              message: e.message,
-              ...(e.options?.hint ? { hint: e.options.hint } : {}),
-            };
-            emit({ type: "done", service: service.name, outcome: outcome.status, message: e.message });
-            return outcome;
-          }
-        }),
-      ),
-    );
+    const outcomes = live
+      ? await this.taskList(changing, flags.parallelism, run)
+      : await Promise.all(
+          changing.map((service) => limit(() => run(service, (e) => this.progress(e, json)))),
+        );
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     return this.finish({ services: outcomes, interrupted: stopping });
+  }
+
+  /** One service, end to end; a failure before its first call is reported like any other. */
+  private async applyOne(
+    service: ServicePlan,
+    credentials: Credentials,
+    options: Omit<Parameters<typeof applyService>[1], "emit"> & { emit: (event: ApplyEvent) => void },
+  ): Promise<ServiceOutcome> {
+    try {
+      return await applyService(await this.job(service, credentials), options);
+    } catch (error) {
+      const e = error as Error & { options?: { hint?: string } };
+      const outcome: ServiceOutcome = {
+        service: service.name,
+        target: service.target,
+        status: options.stopping() ? "interrupted" : "failed",
+        applied: [],
+        remaining: service.operations.map((o) => o.kind),
+        message: e.message,
+        ...(e.options?.hint ? { hint: e.options.hint } : {}),
+      };
+      options.emit({ type: "done", service: service.name, outcome: outcome.status, message: e.message });
+      return outcome;
+    }
+  }
+
+  /** On a terminal: a live task list, one line per service showing its current call. */
+  private async taskList(
+    services: ServicePlan[],
+    parallelism: number,
+    run: (service: ServicePlan, emit: (event: ApplyEvent) => void) => Promise<ServiceOutcome>,
+  ): Promise<ServiceOutcome[]> {
+    const outcomes = new Map<string, ServiceOutcome>();
+    const list = new Listr(
+      services.map((service) => ({
+        title: `${service.name} (target ${service.target})`,
+        task: async (_: unknown, task: { output: string; title: string }) => {
+          const outcome = await run(service, (event) => {
+            if (event.type === "call") task.output = `${event.operation}: ${event.cause}`;
+            if (event.type === "waiting") task.output = "waiting for containers to run and ports to answer";
+          });
+          outcomes.set(service.name, outcome);
+          if (outcome.status !== "applied")
+            throw new Error(
+              `${service.name}: ${outcome.status}${outcome.message ? `: ${outcome.message}` : ""}`,
+            );
+          task.title = `${service.name} (target ${service.target}): ${outcome.applied.join(", ")}`;
+        },
+      })),
+      { concurrent: parallelism, exitOnError: false, rendererOptions: { collapseErrors: false } },
+    );
+    await list.run().catch(() => undefined);
+    return services.map((s) => outcomes.get(s.name) as ServiceOutcome);
   }
 
   private async freshPlan(
