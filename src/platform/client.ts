@@ -58,6 +58,21 @@ export interface PodStatus {
   domains: LiveDomain[];
 }
 
+export interface ContainerStats {
+  cpu: number;
+  memory: { value: number; limitValue: number };
+  networkDownload: number;
+  networkUpload: number;
+  storage: number;
+}
+
+export interface Notice {
+  time: string;
+  serviceID: string;
+  type: string;
+  message?: string;
+}
+
 export interface RegistryLogin {
   username: string;
   password: string;
@@ -170,6 +185,41 @@ export class HttpPlatformClient implements PlatformClient {
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
     });
     return response.ok ? await response.text() : "";
+  }
+
+  monitor(): Promise<Record<string, ContainerStats>> {
+    return this.get("/api/v1/monitor");
+  }
+
+  notices(page: number, pageSize: number): Promise<{ total: number; notices: Notice[] }> {
+    return this.get(`/api/v1/k8s/notice?current=${page}&pageSize=${pageSize}`);
+  }
+
+  /** restart, stop (pause) or start (resume) the pod; not retried (not idempotent for restart). */
+  lifecycle(action: "restart" | "stop" | "start"): Promise<{ revision: number }> {
+    return this.request("POST", `/api/v1/k8s/pod/${action}`, undefined, {}, action !== "restart");
+  }
+
+  /** The log stream of a container; with follow it ends only when the signal aborts it. */
+  async logStream(
+    container: string,
+    options: { tail?: number; follow?: boolean; since?: number; signal?: AbortSignal },
+  ): Promise<ReadableStream<Uint8Array>> {
+    const query = new URLSearchParams({ container });
+    if (options.tail !== undefined) query.set("tail", String(options.tail));
+    if (options.follow) query.set("follow", "true");
+    if (options.since !== undefined) query.set("since", String(options.since));
+    const response = await fetch(`${this.host}/api/v1/k8s/pod/logs?${query}`, {
+      headers: { secret: this.token.secret },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (!response.ok || !response.body) {
+      const err = (
+        (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined
+      )?.error;
+      throw new PlatformHttpError(response.status, response.status, err?.message ?? response.statusText);
+    }
+    return response.body;
   }
 
   protected get<T>(path: string): Promise<T> {

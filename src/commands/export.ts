@@ -1,0 +1,139 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import * as Args from "@oclif/core/args";
+import * as Flags from "@oclif/core/flags";
+import pc from "picocolors";
+import { stringify } from "yaml";
+import { ExitCode, UserError } from "../cli/errors.js";
+import { OpsCommand } from "../cli/ops-command.js";
+import { envVar, nameProblem } from "../credentials/names.js";
+import type { LiveContainer, LiveDomain, UserService } from "../platform/client.js";
+
+/** Env names that look like they hold a secret: their values go to the keychain, never to a file. */
+const SECRET_NAME = /(PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE)/i;
+
+export interface ExportResult {
+  target: string;
+  file?: string;
+  files: string[];
+  secrets: string[];
+}
+
+export default class Export extends OpsCommand {
+  static override summary = "Write a target's live service as a service.yaml that plans as No changes.";
+  static override description =
+    "Env values whose names look secret (PASSWORD, TOKEN, KEY, ...) become { secret: NAME } references, stored with the keychain like `svc secret set NAME`; they are never written to a file. Config files are written beside the manifest.";
+  static override examples = ["<%= config.bin %> export local -o service.yaml"];
+  static override args = { target: Args.string({ description: "Target name.", required: true }) };
+  static override flags = {
+    output: Flags.string({
+      char: "o",
+      description: "Write here instead of standard output.",
+      helpValue: "FILE",
+    }),
+    name: Flags.string({ description: "metadata.name (default: the target name)." }),
+  };
+
+  async run(): Promise<ExportResult> {
+    const { args, flags } = await this.parse(Export);
+    const client = await this.client(args.target);
+    const [service, containers] = await Promise.all([client.userService(), client.deploymentInfo()]);
+    if (!containers) {
+      throw new UserError(`nothing is deployed on ${args.target}`, {
+        hint: "there is no live service to export yet",
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    const domains = (await client.podStatus()).domains;
+    const out = flags.output ? resolve(flags.output) : undefined;
+    if (!out && containers.some((c) => Object.keys(c.configMap ?? {}).length > 0)) {
+      throw new UserError(`${args.target} has config files`, {
+        hint: "pass -o FILE so they can be written beside it",
+        exitCode: ExitCode.invalidInput,
+      });
+    }
+    const secrets: string[] = [];
+    const files: string[] = [];
+    const manifest = {
+      apiVersion: "svc/v1",
+      kind: "Service",
+      metadata: {
+        name: flags.name ?? args.target,
+        ...(service.description ? { description: service.description } : {}),
+        ...(Object.keys(service.labels).length ? { labels: service.labels } : {}),
+      },
+      spec: {
+        target: args.target,
+        containers: await Promise.all(
+          containers.map(async (c) => this.container(args.target, service, c, out, secrets, files)),
+        ),
+        ...(domains.length ? { domains: domains.map(domain) } : {}),
+      },
+    };
+    const text = `# Exported by svc from target ${args.target} (service ${service.id}, revision ${service.revision}).\n${stringify(manifest, { lineWidth: 0 })}`;
+    if (out) {
+      writeFileSync(out, text);
+      if (!this.jsonEnabled()) {
+        this.log(
+          `${pc.green("✔")} wrote ${relative(process.cwd(), out) || out}${files.length ? ` and ${files.length} config file(s)` : ""}`,
+        );
+        for (const s of secrets) this.log(`  secret ${s} stored in the keychain (svc secret list)`);
+      }
+    } else if (!this.jsonEnabled()) process.stdout.write(text);
+    return { target: args.target, ...(out ? { file: out } : {}), files, secrets };
+  }
+
+  private async container(
+    target: string,
+    service: UserService,
+    c: LiveContainer,
+    out: string | undefined,
+    secrets: string[],
+    files: string[],
+  ) {
+    const env: Record<string, string | { secret: string }> = {};
+    for (const e of c.envs) {
+      if (!SECRET_NAME.test(e.name)) {
+        env[e.name] = e.value;
+        continue;
+      }
+      const name = `${target}-${c.name}-${e.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`.slice(0, 128);
+      if (nameProblem("secret", name))
+        throw new UserError(`cannot name a secret for ${c.name}.${e.name}: ${nameProblem("secret", name)}`);
+      // Already provided by the environment with this value (CI): nothing to store.
+      if (process.env[envVar("secret", name)] !== e.value)
+        await this.credentials.save("secret", name, e.value);
+      secrets.push(name);
+      env[e.name] = { secret: name };
+    }
+    const fileEntries = Object.entries(c.configMap ?? {}).map(([path, content]) => {
+      const local = join(dirname(out as string), "files", c.name, path);
+      mkdirSync(dirname(local), { recursive: true });
+      writeFileSync(local, content);
+      files.push(local);
+      return { source: `./${relative(dirname(out as string), local)}`, target: path };
+    });
+    const ports = c.ports.map((p) => {
+      const proto = p.protocol.toLowerCase();
+      // Specified host ports are kept; assigned ones are left to the platform.
+      return service.serviceOptions.specifiedPort
+        ? `${p.hostPort}:${p.containerPort}/${proto}`
+        : `${p.containerPort}/${proto}`;
+    });
+    return {
+      name: c.name,
+      image: c.imageName,
+      ...(c.resourceUnit !== 1 ? { units: c.resourceUnit } : {}),
+      ...(ports.length ? { ports } : {}),
+      ...(Object.keys(env).length ? { env } : {}),
+      ...(c.mountPath ? { storage: c.mountPath } : {}),
+      ...(c.command.length ? { command: c.command } : {}),
+      ...(c.args.length ? { args: c.args } : {}),
+      ...(fileEntries.length ? { files: fileEntries } : {}),
+    };
+  }
+}
+
+function domain(d: LiveDomain) {
+  return { name: d.domain, port: d.containerPort, https: d.isHttps };
+}

@@ -1,0 +1,87 @@
+import * as Args from "@oclif/core/args";
+import pc from "picocolors";
+import { OpsCommand } from "../cli/ops-command.js";
+import type { LiveContainer, PodStatus, UserService } from "../platform/client.js";
+import { table } from "../render/table.js";
+
+export interface TargetStatus {
+  target: string;
+  service: UserService;
+  phase: string;
+  hostIP: string;
+  containers: { name: string; image: string; state: string; restarts: number; ports: string[] }[];
+  domains: { domain: string; containerPort: number; https: boolean }[];
+}
+
+export default class Status extends OpsCommand {
+  static override summary = "Show a target's containers, state, restarts, ports, domains and expiry.";
+  static override description = "With no TARGET, every target of the manifests in the current directory.";
+  static override args = { target: Args.string({ description: "Target name." }) };
+
+  async run(): Promise<{ targets: TargetStatus[] }> {
+    const { args } = await this.parse(Status);
+    const targets: TargetStatus[] = [];
+    for (const target of this.targets(args.target)) {
+      const client = await this.client(target);
+      const [service, containers] = await Promise.all([client.userService(), client.deploymentInfo()]);
+      const pod: PodStatus | undefined = containers ? await client.podStatus() : undefined;
+      targets.push(describe(target, service, containers ?? [], pod));
+    }
+    if (!this.jsonEnabled()) for (const t of targets) this.log(render(t));
+    return { targets };
+  }
+}
+
+function describe(
+  target: string,
+  service: UserService,
+  containers: LiveContainer[],
+  pod: PodStatus | undefined,
+): TargetStatus {
+  const statuses = pod?.podStatus.containerStatuses ?? [];
+  return {
+    target,
+    service,
+    phase: pod?.podStatus.phase ?? "NotDeployed",
+    hostIP: pod?.podStatus.hostIP ?? "",
+    containers: containers.map((c) => {
+      const s = statuses.find((x) => x.name === c.name);
+      const [state, detail] = Object.entries(s?.state ?? {})[0] ?? ["unknown", {}];
+      const reason = (detail as { reason?: string; exitCode?: number }).reason;
+      return {
+        name: c.name,
+        image: c.imageName,
+        state: reason ? `${state} (${reason})` : state,
+        restarts: s?.restartCount ?? 0,
+        ports: c.ports.map((p) => `${p.hostPort}->${p.containerPort}/${p.protocol.toLowerCase()}`),
+      };
+    }),
+    domains: (pod?.domains ?? []).map((d) => ({
+      domain: d.domain,
+      containerPort: d.containerPort,
+      https: d.isHttps,
+    })),
+  };
+}
+
+function render(t: TargetStatus): string {
+  const expires = new Date(t.service.expiresAt);
+  const hours = Math.round((expires.getTime() - Date.now()) / 3600_000);
+  const lines = [
+    `${pc.bold(t.target)}  service ${t.service.id}  ${t.service.status}  pod ${t.phase}${t.hostIP ? `  host ${t.hostIP}` : ""}`,
+    pc.dim(
+      `expires ${t.service.expiresAt} (${hours >= 0 ? `in ${hours} h` : "ended"})  ${t.service.serviceOptions.resourceUnit}`,
+    ),
+  ];
+  if (t.containers.length > 0) {
+    lines.push(
+      table(
+        ["CONTAINER", "IMAGE", "STATE", "RESTARTS", "PORTS"],
+        t.containers.map((c) => [c.name, c.image, c.state, String(c.restarts), c.ports.join(" ")]),
+      ),
+    );
+  } else lines.push("nothing deployed yet");
+  for (const d of t.domains)
+    lines.push(`domain ${d.domain} -> ${d.containerPort}${d.https ? " (https)" : ""}`);
+  return `${lines.join("\n")}\n`;
+}
