@@ -1,0 +1,145 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningPlatform } from "../src/local/server.js";
+import { repoRoot, svcAsync } from "./support/cli.js";
+import { engineAvailable, ensureExampleImages } from "./support/engine.js";
+import { keyringAvailable, startKeyring, type TestKeyring } from "./support/keyring.js";
+import {
+  createService,
+  eventually,
+  page,
+  type ServiceApi,
+  startTestPlatform,
+} from "./support/local-platform.js";
+
+const ready = (await engineAvailable("the day-two suite")) && keyringAvailable("the day-two suite");
+const DB_PASSWORD = "ops-db-pass-5521";
+
+describe.skipIf(!ready)("day-two commands against a running service", () => {
+  let platform: RunningPlatform & { home: string };
+  let keyring: TestKeyring;
+  let api: ServiceApi;
+  let env: Record<string, string>;
+  const svc = (...args: string[]) => svcAsync(args, { env });
+  const fits80 = (text: string) => text.split("\n").filter((l) => l.length > 80);
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    keyring = startKeyring();
+    platform = await startTestPlatform();
+    const created = await createService(platform, { units: 8, persistStorage: true, specifiedPort: true });
+    api = created.api;
+    env = { ...keyring.env, SVC_TOKEN_LOCAL: created.token, SVC_SECRET_SHOP_DB_PASSWORD: DB_PASSWORD };
+    const applied = await svcAsync(["apply", "--auto-approve", "examples/shop"], { env });
+    expect(applied.status).toBe(0);
+  }, 180_000);
+  afterAll(async () => {
+    await platform?.close(true);
+    keyring?.stop();
+  });
+
+  it("status shows containers, state, ports and domains, in 80 columns and as JSON", async () => {
+    const human = await svc("status", "local");
+    expect(human.status).toBe(0);
+    expect(human.stdout).toMatch(/^api\s+svc-examples\/shop-api:1\.0\s+running\s+0\s+\d+->9000\/tcp$/m);
+    expect(human.stdout).toContain("domain shop.example.test -> 80 (https)");
+    expect(fits80(human.stdout)).toEqual([]);
+    const json = JSON.parse((await svc("status", "local", "--json")).stdout);
+    expect(
+      json.targets[0].containers.map((c: { name: string; state: string }) => `${c.name}:${c.state}`),
+    ).toEqual(["api:running", "web:running"]);
+  });
+
+  it("status with no target uses the manifests in the current directory", async () => {
+    const r = await svcAsync(["status", "--json"], { env, cwd: join(repoRoot, "examples/shop") });
+    expect(JSON.parse(r.stdout).targets.map((t: { target: string }) => t.target)).toEqual(["local"]);
+  });
+
+  it("logs -f shows new lines as they are written", async () => {
+    const info = await api.call<{ containers: { name: string; ports: { hostPort: number }[] }[] }>(
+      "GET",
+      "/api/v1/k8s/deployment/info",
+    );
+    const webPort = info.body.containers.find((c) => c.name === "web")?.ports[0]?.hostPort;
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, "bin/run.js"), "logs", "local", "web", "-f", "--tail", "0"],
+      {
+        env: { ...process.env, ...env },
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+    });
+    const notFound = () => out.split("\n").filter((l) => l.includes("response:404")).length;
+    try {
+      // Each request for a missing page makes busybox httpd -v write a "response:404" line.
+      await eventually(async () => {
+        await page(`http://127.0.0.1:${webPort}/missing-${Date.now()}`);
+        return notFound() >= 2 ? true : undefined;
+      });
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(notFound()).toBeGreaterThanOrEqual(2);
+  });
+
+  it("top reports memory against each container's limit", async () => {
+    const r = await svc("top", "local", "--json");
+    const { containers } = JSON.parse(r.stdout);
+    expect(containers.api.memory.limitValue).toBe(2 * 512 * 1024 * 1024);
+    expect(fits80((await svc("top", "local")).stdout)).toEqual([]);
+  });
+
+  it("restart bumps the restart count; pause shows paused; resume runs again; events list them", async () => {
+    const restarts = async () =>
+      JSON.parse((await svc("status", "local", "--json")).stdout).targets[0].containers.map(
+        (c: { restarts: number }) => c.restarts,
+      );
+    const before = await restarts();
+    expect((await svc("restart", "local")).stderr).toContain("add --yes");
+    expect((await svc("restart", "local", "--yes")).status).toBe(0);
+    expect((await restarts()).map((n: number, i: number) => n - before[i])).toEqual([1, 1]);
+
+    expect((await svc("pause", "local", "--yes")).status).toBe(0);
+    expect((await svc("status", "local")).stdout).toMatch(/ServiceStop\s+pod Paused/);
+    expect((await svc("resume", "local", "--yes")).status).toBe(0);
+    expect((await svc("status", "local")).stdout).toMatch(/ServiceRunning\s+pod Running/);
+
+    const events = JSON.parse((await svc("events", "local", "--json")).stdout).events.map(
+      (e: { type: string }) => e.type,
+    );
+    expect(events.slice(0, 3)).toEqual(["Resumed", "Paused", "Restarted"]);
+    expect(fits80((await svc("events", "local")).stdout)).toEqual([]);
+  });
+
+  it("services lists the user services by status", async () => {
+    const r = await svc("services", "--json");
+    expect(JSON.parse(r.stdout).services).toEqual([
+      expect.objectContaining({ target: "local", group: "running" }),
+    ]);
+  });
+
+  it("export writes a manifest that plans as No changes, the secret kept in the keychain, not the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-export-"));
+    const file = join(dir, "service.yaml");
+    const r = await svcAsync(["export", "local", "-o", file], {
+      env: { ...keyring.env, SVC_TOKEN_LOCAL: env.SVC_TOKEN_LOCAL as string },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("secret local-api-db-password stored in the keychain");
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain("secret: local-api-db-password");
+    expect(text).not.toContain(DB_PASSWORD);
+    expect(r.stdout).not.toContain(DB_PASSWORD);
+    const plan = await svcAsync(["plan", "-f", file, "--detailed-exitcode"], {
+      env: { ...keyring.env, SVC_TOKEN_LOCAL: env.SVC_TOKEN_LOCAL as string },
+    });
+    expect(plan.stdout).toContain("No changes.");
+    expect(plan.status).toBe(0);
+  });
+});
