@@ -1,0 +1,287 @@
+import type { RawContainer, RawManifest } from "../spec/model.js";
+
+/** A key of the source that the manifest cannot carry, and why. */
+export interface Dropped {
+  path: string;
+  reason: string;
+}
+
+export interface Conversion {
+  manifest: RawManifest;
+  dropped: Dropped[];
+  /** Things the user must do by hand (e.g. store a token with svc login). */
+  notes: string[];
+}
+
+export interface ConvertOptions {
+  name: string;
+  target: string;
+}
+
+type Any = Record<string, unknown>;
+const isMap = (v: unknown): v is Any => typeof v === "object" && v !== null && !Array.isArray(v);
+const dnsLabel = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63) || "app";
+
+export function detectFormat(doc: unknown): "vkube" | "compose" | undefined {
+  if (!isMap(doc)) return undefined;
+  const kind = doc.Kind ?? doc.kind;
+  if (typeof kind === "string" && kind.toLowerCase() === "vkube") return "vkube";
+  if (isMap(doc.services)) return "compose";
+  return undefined;
+}
+
+function manifest(options: ConvertOptions, containers: RawContainer[]): RawManifest {
+  return {
+    apiVersion: "svc/v1",
+    kind: "Service",
+    metadata: { name: options.name },
+    spec: { target: options.target, containers },
+  };
+}
+
+// ---------- VKubefile ----------
+
+const VKUBE_TOP = new Set(["Kind", "kind", "imageRegistry", "containers", "vkubeToken"]);
+const VKUBE_CONTAINER = new Set(["imageName", "tag", "registryImagePath", "deploy"]);
+const VKUBE_DEPLOY = new Set([
+  "containerName",
+  "resourceUnit",
+  "ports",
+  "env",
+  "command",
+  "args",
+  "configurations",
+  "persistStorage",
+]);
+
+/** A VKubefile (the vkube deploy tool's format) as a svc manifest. */
+export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
+  const dropped: Dropped[] = [];
+  const notes: string[] = [];
+  for (const key of Object.keys(doc))
+    if (!VKUBE_TOP.has(key)) dropped.push({ path: key, reason: "no svc equivalent" });
+  if (doc.vkubeToken !== undefined) {
+    notes.push(
+      `the VKubefile holds a vkubeToken: it is not copied; store it with \`svc login ${options.target}\` (paste it when asked), or set SVC_TOKEN_${options.target.toUpperCase().replace(/[^A-Z0-9]/g, "_")} in CI`,
+    );
+  }
+  const registry =
+    typeof doc.imageRegistry === "string"
+      ? doc.imageRegistry
+      : isMap(doc.imageRegistry)
+        ? String(doc.imageRegistry.url ?? doc.imageRegistry.host ?? "")
+        : "";
+  const containers = (Array.isArray(doc.containers) ? doc.containers : []).map((raw, i): RawContainer => {
+    const c = isMap(raw) ? raw : {};
+    const at = `containers[${i}]`;
+    for (const key of Object.keys(c))
+      if (!VKUBE_CONTAINER.has(key)) dropped.push({ path: `${at}.${key}`, reason: "no svc equivalent" });
+    const deploy = isMap(c.deploy) ? c.deploy : {};
+    for (const key of Object.keys(deploy))
+      if (!VKUBE_DEPLOY.has(key)) dropped.push({ path: `${at}.deploy.${key}`, reason: "no svc equivalent" });
+    const path = String(c.registryImagePath ?? c.imageName ?? "");
+    const host =
+      registry && !/^(https?:\/\/)?(docker\.io|registry-1\.docker\.io|index\.docker\.io)\/?$/.test(registry)
+        ? `${registry.replace(/^https?:\/\//, "").replace(/\/$/, "")}/`
+        : "";
+    const image = `${host}${path}${c.tag !== undefined ? `:${c.tag}` : ""}`;
+    const name = dnsLabel(
+      String(deploy.containerName ?? c.imageName ?? `c${i}`)
+        .split("/")
+        .at(-1) ?? "",
+    );
+    const out: RawContainer = { name, image };
+    const units = Number(deploy.resourceUnit ?? 1);
+    if (units !== 1) out.units = units as RawContainer["units"];
+    const ports = portsFrom(deploy.ports, `${at}.deploy.ports`, dropped);
+    if (ports.length) out.ports = ports;
+    const env = envFrom(deploy.env, `${at}.deploy.env`, dropped);
+    if (Object.keys(env).length) out.env = env;
+    if (Array.isArray(deploy.command) && deploy.command.length) out.command = deploy.command.map(String);
+    if (Array.isArray(deploy.args) && deploy.args.length) out.args = deploy.args.map(String);
+    const storage = deploy.persistStorage;
+    if (typeof storage === "string" && storage.startsWith("/")) out.storage = storage;
+    else if (isMap(storage) && typeof storage.mountPath === "string") out.storage = storage.mountPath;
+    else if (storage !== undefined && storage !== false && storage !== "") {
+      dropped.push({
+        path: `${at}.deploy.persistStorage`,
+        reason: "expected a mount path (an absolute path)",
+      });
+    }
+    const files = configurationsFrom(deploy.configurations, `${at}.deploy.configurations`, dropped, notes);
+    if (files.length) out.files = files;
+    return out;
+  });
+  return { manifest: manifest(options, containers), dropped, notes };
+}
+
+function configurationsFrom(
+  value: unknown,
+  at: string,
+  dropped: Dropped[],
+  notes: string[],
+): { source: string; target: string }[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value)
+    ? value
+    : isMap(value)
+      ? Object.entries(value).map(([k, v]) => ({ path: k, file: v }))
+      : [];
+  const out: { source: string; target: string }[] = [];
+  list.forEach((item, i) => {
+    const c = isMap(item) ? item : {};
+    const target = c.mountPath ?? c.path ?? c.target ?? c.configMountPath;
+    const source = c.file ?? c.source ?? c.localPath;
+    if (typeof target === "string" && typeof source === "string") out.push({ source, target });
+    else if (typeof target === "string" && typeof c.content === "string") {
+      notes.push(`${at}[${i}] has inline content for ${target}: save it to a file and add it under files`);
+      dropped.push({
+        path: `${at}[${i}].content`,
+        reason: "svc mounts config files from local files, not inline text",
+      });
+    } else dropped.push({ path: `${at}[${i}]`, reason: "needs a local file and a target path" });
+  });
+  return out;
+}
+
+// ---------- docker compose ----------
+
+const COMPOSE_SERVICE = new Set([
+  "image",
+  "ports",
+  "environment",
+  "volumes",
+  "command",
+  "entrypoint",
+  "configs",
+  "container_name",
+]);
+const COMPOSE_REASONS: Record<string, string> = {
+  build: "svc deploys images: build and push it, then name it under image",
+  depends_on: "the containers of a service start together and share one network",
+  restart: "the platform restarts containers itself",
+  networks: "the containers of a service share one network",
+  healthcheck: "apply waits for running containers and answering ports instead",
+  deploy: "resources are set as units",
+  env_file: "svc reads env from the manifest; copy the values (secrets as { secret: name })",
+  expose: "containers share one network: every port is reachable from the others",
+  labels: "container labels have no svc equivalent (service labels are in metadata.labels)",
+};
+
+/** A docker-compose file: its services become the containers of one svc service. */
+export function fromCompose(
+  doc: Any,
+  options: ConvertOptions,
+  sourceExists: (path: string) => "file" | "dir" | undefined,
+): Conversion {
+  const dropped: Dropped[] = [];
+  const notes: string[] = [];
+  for (const key of Object.keys(doc)) {
+    if (!["services", "volumes", "configs", "version", "name"].includes(key))
+      dropped.push({ path: key, reason: "no svc equivalent" });
+  }
+  const topConfigs = isMap(doc.configs) ? doc.configs : {};
+  const containers = Object.entries(doc.services as Any).map(([serviceName, raw]): RawContainer => {
+    const s = isMap(raw) ? raw : {};
+    const at = `services.${serviceName}`;
+    for (const key of Object.keys(s)) {
+      if (!COMPOSE_SERVICE.has(key))
+        dropped.push({ path: `${at}.${key}`, reason: COMPOSE_REASONS[key] ?? "no svc equivalent" });
+    }
+    const out: RawContainer = {
+      name: dnsLabel(serviceName),
+      image: typeof s.image === "string" ? s.image : "",
+    };
+    if (!out.image) notes.push(`${at} has no image: set one before deploying`);
+    const ports = portsFrom(s.ports, `${at}.ports`, dropped);
+    if (ports.length) out.ports = ports;
+    const env = envFrom(s.environment, `${at}.environment`, dropped);
+    if (Object.keys(env).length) out.env = env;
+    const entrypoint = words(s.entrypoint);
+    const command = words(s.command);
+    if (entrypoint.length) {
+      out.command = entrypoint;
+      if (command.length) out.args = command;
+    } else if (command.length) out.args = command;
+    const files: { source: string; target: string }[] = [];
+    for (const [i, v] of (Array.isArray(s.volumes) ? s.volumes : []).entries()) {
+      const spec = typeof v === "string" ? v : isMap(v) ? `${v.source ?? ""}:${v.target ?? ""}` : "";
+      const [source = "", target = ""] = spec.split(":");
+      const path = `${at}.volumes[${i}]`;
+      if (!target.startsWith("/")) dropped.push({ path, reason: "anonymous volumes have no svc equivalent" });
+      else if (source.startsWith(".") || source.startsWith("/")) {
+        if (sourceExists(source) === "file") files.push({ source, target });
+        else
+          dropped.push({
+            path,
+            reason: "only single files can be mounted (as config files); directories cannot",
+          });
+      } else if (out.storage === undefined) out.storage = target;
+      else dropped.push({ path, reason: "a container has one persistent storage mount" });
+    }
+    for (const [i, c] of (Array.isArray(s.configs) ? s.configs : []).entries()) {
+      const name = typeof c === "string" ? c : isMap(c) ? String(c.source ?? "") : "";
+      const target = isMap(c) && typeof c.target === "string" ? c.target : `/${name}`;
+      const def = topConfigs[name];
+      if (isMap(def) && typeof def.file === "string") files.push({ source: def.file, target });
+      else dropped.push({ path: `${at}.configs[${i}]`, reason: "only configs with file: can be converted" });
+    }
+    if (files.length) out.files = files;
+    return out;
+  });
+  return { manifest: manifest(options, containers), dropped, notes };
+}
+
+// ---------- shared ----------
+
+function portsFrom(value: unknown, at: string, dropped: Dropped[]): (string | number)[] {
+  if (value === undefined) return [];
+  const out: (string | number)[] = [];
+  for (const [i, p] of (Array.isArray(value) ? value : []).entries()) {
+    if (typeof p === "number") out.push(p);
+    else if (typeof p === "string") {
+      // [ip:][host:]container[/protocol]; an ip has dots, so "8080:80" keeps its host port.
+      const m = /^(?:\d+\.\d+\.\d+\.\d+:)?(?:(\d+):)?(\d+)(?:\/(tcp|udp))?$/i.exec(p);
+      if (m) out.push(`${m[1] ? `${m[1]}:` : ""}${m[2]}${m[3] ? `/${m[3].toLowerCase()}` : ""}`);
+      else
+        dropped.push({ path: `${at}[${i}]`, reason: `port ${p}: ranges and other forms are not supported` });
+    } else if (isMap(p)) {
+      const container = Number(p.containerPort ?? p.target ?? p.container);
+      const host = Number(p.hostPort ?? p.published ?? p.host ?? 0);
+      const proto = String(p.protocol ?? "tcp").toLowerCase();
+      if (container) out.push(`${host ? `${host}:` : ""}${container}/${proto}`);
+      else dropped.push({ path: `${at}[${i}]`, reason: "no container port" });
+    }
+  }
+  return out;
+}
+
+function envFrom(value: unknown, at: string, dropped: Dropped[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (k: string, v: unknown, path: string) => {
+    if (v === null || v === undefined || v === "")
+      dropped.push({ path, reason: "no value (svc needs non-empty values)" });
+    else out[k] = String(v);
+  };
+  if (Array.isArray(value)) {
+    value.forEach((e, i) => {
+      if (typeof e === "string") {
+        const eq = e.indexOf("=");
+        put(eq > 0 ? e.slice(0, eq) : e, eq > 0 ? e.slice(eq + 1) : undefined, `${at}[${i}]`);
+      } else if (isMap(e)) put(String(e.name), e.value, `${at}[${i}]`);
+    });
+  } else if (isMap(value)) for (const [k, v] of Object.entries(value)) put(k, v, `${at}.${k}`);
+  return out;
+}
+
+/** compose command strings are split like a shell would, without running one. */
+function words(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value !== "string") return [];
+  return [...value.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+}

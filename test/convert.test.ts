@@ -1,0 +1,67 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { repoRoot, svc } from "./support/cli.js";
+
+/** Each fixture: the source file, what must be reported as not converted, and the tokens it holds. */
+const cases: [dir: string, file: string, dropped: string[], token?: string][] = [
+  ["vkube-web", "VKubefile.yaml", [], "3yZe7d9V1kQmPq8sWxRt2uYbNcL5hG4fJ6aD"],
+  [
+    "vkube-full",
+    "VKubefile.yaml",
+    ["region", "containers[0].pullPolicy", "containers[0].deploy.replicas", "containers[0].deploy.env.EMPTY", "containers[0].deploy.configurations[1].content"],
+    "9QwErTyUiOpAsDfGhJkLzXcVbNm1234567",
+  ],
+  ["compose-app", "docker-compose.yml", []],
+  [
+    "compose-unsupported",
+    "docker-compose.yml",
+    [
+      "networks",
+      "services.app.build",
+      "services.app.restart",
+      "services.app.depends_on",
+      "services.app.env_file",
+      "services.app.healthcheck",
+      "services.app.volumes[0]",
+      "services.app.volumes[2]",
+      "services.app.ports[0]",
+      "services.app.environment.UNSET",
+    ],
+  ],
+];
+
+describe("svc convert", () => {
+  it.each(cases)("%s: expected manifest, every unsupported key listed, output valid", (dir, file, dropped, token) => {
+    const fixture = join(repoRoot, "test/fixtures/convert", dir);
+    const out = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "service.yaml");
+    const r = svc(["convert", join(fixture, file), "-o", out, "--target", "shop-prod", "--name", dir, "--json"]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.valid).toBe(true);
+    expect(result.dropped.map((d: { path: string }) => d.path).sort()).toEqual([...dropped].sort());
+    for (const d of result.dropped) expect(d.reason.length).toBeGreaterThan(5);
+
+    // Golden manifest, with file sources made relative to where the fixture keeps it.
+    const text = readFileSync(out, "utf8").replace(/source: \S*test\/fixtures\/convert\/[^/]+\//g, "source: ./");
+    const expectedFile = join(fixture, "expected.yaml");
+    if (process.env.UPDATE_GOLDEN === "1" || !existsSync(expectedFile)) writeFileSync(expectedFile, text);
+    expect(text).toBe(readFileSync(expectedFile, "utf8"));
+    expect(svc(["validate", "-f", out]).status).toBe(0);
+
+    if (token) {
+      expect(text).not.toContain(token);
+      expect(r.stdout + r.stderr).not.toContain(token);
+      expect(result.notes[0]).toContain("svc login shop-prod");
+    }
+  });
+
+  it("refuses a file that is neither format", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "x.yaml");
+    writeFileSync(file, "hello: world\n");
+    const r = svc(["convert", file]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("is neither a VKubefile (Kind: vkube) nor a compose file (services:)");
+  });
+});
