@@ -10,7 +10,13 @@ const cases: [dir: string, file: string, dropped: string[], token?: string][] = 
   [
     "vkube-full",
     "VKubefile.yaml",
-    ["region", "containers[0].pullPolicy", "containers[0].deploy.replicas", "containers[0].deploy.env.EMPTY", "containers[0].deploy.configurations[1].content"],
+    [
+      "region",
+      "containers[0].pullPolicy",
+      "containers[0].deploy.replicas",
+      "containers[0].deploy.env.EMPTY",
+      "containers[0].deploy.configurations[1].content",
+    ],
     "9QwErTyUiOpAsDfGhJkLzXcVbNm1234567",
   ],
   ["compose-app", "docker-compose.yml", []],
@@ -33,29 +39,45 @@ const cases: [dir: string, file: string, dropped: string[], token?: string][] = 
 ];
 
 describe("svc convert", () => {
-  it.each(cases)("%s: expected manifest, every unsupported key listed, output valid", (dir, file, dropped, token) => {
-    const fixture = join(repoRoot, "test/fixtures/convert", dir);
-    const out = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "service.yaml");
-    const r = svc(["convert", join(fixture, file), "-o", out, "--target", "shop-prod", "--name", dir, "--json"]);
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout);
-    expect(result.valid).toBe(true);
-    expect(result.dropped.map((d: { path: string }) => d.path).sort()).toEqual([...dropped].sort());
-    for (const d of result.dropped) expect(d.reason.length).toBeGreaterThan(5);
+  it.each(cases)(
+    "%s: expected manifest, every unsupported key listed, output valid",
+    (dir, file, dropped, token) => {
+      const fixture = join(repoRoot, "test/fixtures/convert", dir);
+      const out = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "service.yaml");
+      const r = svc([
+        "convert",
+        join(fixture, file),
+        "-o",
+        out,
+        "--target",
+        "shop-prod",
+        "--name",
+        dir,
+        "--json",
+      ]);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout);
+      expect(result.valid).toBe(true);
+      expect(result.dropped.map((d: { path: string }) => d.path).sort()).toEqual([...dropped].sort());
+      for (const d of result.dropped) expect(d.reason.length).toBeGreaterThan(5);
 
-    // Golden manifest, with file sources made relative to where the fixture keeps it.
-    const text = readFileSync(out, "utf8").replace(/source: \S*test\/fixtures\/convert\/[^/]+\//g, "source: ./");
-    const expectedFile = join(fixture, "expected.yaml");
-    if (process.env.UPDATE_GOLDEN === "1" || !existsSync(expectedFile)) writeFileSync(expectedFile, text);
-    expect(text).toBe(readFileSync(expectedFile, "utf8"));
-    expect(svc(["validate", "-f", out]).status).toBe(0);
+      // Golden manifest, with file sources made relative to where the fixture keeps it.
+      const text = readFileSync(out, "utf8").replace(
+        /source: \S*test\/fixtures\/convert\/[^/]+\//g,
+        "source: ./",
+      );
+      const expectedFile = join(fixture, "expected.yaml");
+      if (process.env.UPDATE_GOLDEN === "1" || !existsSync(expectedFile)) writeFileSync(expectedFile, text);
+      expect(text).toBe(readFileSync(expectedFile, "utf8"));
+      expect(svc(["validate", "-f", out]).status).toBe(0);
 
-    if (token) {
-      expect(text).not.toContain(token);
-      expect(r.stdout + r.stderr).not.toContain(token);
-      expect(result.notes[0]).toContain("svc login shop-prod");
-    }
-  });
+      if (token) {
+        expect(text).not.toContain(token);
+        expect(r.stdout + r.stderr).not.toContain(token);
+        expect(result.notes[0]).toContain("svc login shop-prod");
+      }
+    },
+  );
 
   it("refuses a file that is neither format", () => {
     const file = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "x.yaml");
