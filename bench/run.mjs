@@ -39,6 +39,35 @@ const benches = {
 };
 
 /**
+ * `svc local serve` in its own state directory, with ephemeral ports and extra flags; resolves
+ * once it answers, with its addresses and admin token, and a stop function.
+ */
+async function startBenchPlatform(prefix, extraArgs = []) {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  const server = spawn(
+    process.execPath,
+    [bin, "local", "serve", "--port", "0", "--http-port", "0", "--https-port", "0", ...extraArgs],
+    { env: { ...process.env, SVC_HOME: home }, stdio: "ignore" },
+  );
+  const stop = () => {
+    server.kill("SIGTERM");
+    return new Promise((r) => server.once("exit", r));
+  };
+  let info;
+  for (let i = 0; i < 300 && !info; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      info = JSON.parse(readFileSync(join(home, "local/server.json"), "utf8"));
+    } catch {}
+  }
+  if (!info) {
+    await stop();
+    throw new Error("the local platform did not start (is a Docker engine running?)");
+  }
+  return { home, info, admin: readFileSync(join(home, "local/admin-token"), "utf8"), stop };
+}
+
+/**
  * `svc plan` over many services on the local platform with injected API latency, against the
  * ideal bound (services x calls / parallelism x latency): how close observation gets to perfect
  * concurrency. Needs a Docker engine (the local platform checks for one).
@@ -48,34 +77,11 @@ async function planBench() {
   const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
   const parallelism = 8;
   const callsPerService = 3; // userService, deployment/info, images (never deployed: a create)
-  const home = mkdtempSync(join(tmpdir(), "svc-bench-"));
-  const server = spawn(
-    process.execPath,
-    [
-      bin,
-      "local",
-      "serve",
-      "--port",
-      "0",
-      "--http-port",
-      "0",
-      "--https-port",
-      "0",
-      "--fault-latency-ms",
-      String(latencyMs),
-    ],
-    { env: { ...process.env, SVC_HOME: home }, stdio: "ignore" },
-  );
+  const { home, info, admin, stop } = await startBenchPlatform("svc-bench-", [
+    "--fault-latency-ms",
+    String(latencyMs),
+  ]);
   try {
-    let info;
-    for (let i = 0; i < 300 && !info; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        info = JSON.parse(readFileSync(join(home, "local/server.json"), "utf8"));
-      } catch {}
-    }
-    if (!info) throw new Error("the local platform did not start (is a Docker engine running?)");
-    const admin = readFileSync(join(home, "local/admin-token"), "utf8");
     const env = {
       ...process.env,
       NO_COLOR: "1",
@@ -131,7 +137,7 @@ async function planBench() {
       peakRssMb: Math.round(peakKb / 1024),
     };
   } finally {
-    server.kill("SIGTERM");
+    await stop();
   }
 }
 
@@ -159,30 +165,13 @@ async function portAnswers(port, deadlineMs = 30_000) {
  * two containers joined to it with the same env, volume and config file, waited for the same way.
  */
 async function applyBench() {
-  const home = mkdtempSync(join(tmpdir(), "svc-bench-apply-"));
-  const server = spawn(
-    process.execPath,
-    [bin, "local", "serve", "--port", "0", "--http-port", "0", "--https-port", "0"],
-    {
-      env: { ...process.env, SVC_HOME: home },
-      stdio: "ignore",
-    },
-  );
+  const { info, admin, stop } = await startBenchPlatform("svc-bench-apply-");
   const docker = (...args) => {
     const r = spawnSync("docker", args, { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr}`);
     return r.stdout.trim();
   };
   try {
-    let info;
-    for (let i = 0; i < 300 && !info; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        info = JSON.parse(readFileSync(join(home, "local/server.json"), "utf8"));
-      } catch {}
-    }
-    if (!info) throw new Error("the local platform did not start (is a Docker engine running?)");
-    const admin = readFileSync(join(home, "local/admin-token"), "utf8");
     const conf = join(root, "examples/shop/httpd.conf");
     const runs = Number(process.env.BENCH_APPLY_RUNS ?? 5);
     const subject = [];
@@ -309,8 +298,7 @@ async function applyBench() {
       met: ratio <= 1.3,
     };
   } finally {
-    server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    await stop();
   }
 }
 

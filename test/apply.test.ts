@@ -3,13 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server.js";
 import { svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
-import {
-  createService,
-  eventually,
-  page,
-  type ServiceApi,
-  startTestPlatform,
-} from "./support/local-platform.js";
+import { eventually, page, type ServiceApi, startShopTarget } from "./support/local-platform.js";
 
 const hasEngine = await engineAvailable("the apply suite");
 const DB_PASSWORD = "apply-db-pass-7719";
@@ -47,14 +41,7 @@ describe.skipIf(!hasEngine)("svc apply on the local platform", () => {
 
   beforeAll(async () => {
     await ensureExampleImages();
-    platform = await startTestPlatform();
-    const created = await createService(platform, { units: 8, persistStorage: true, specifiedPort: true });
-    api = created.api;
-    env = {
-      SVC_TOKEN_LOCAL: created.token,
-      SVC_SECRET_SHOP_DB_PASSWORD: DB_PASSWORD,
-      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
-    };
+    ({ platform, api, env } = await startShopTarget(DB_PASSWORD));
   }, 120_000);
   afterAll(async () => {
     await platform?.close(true);

@@ -7,7 +7,7 @@ import { normalizeDesired } from "../src/plan/normalize.js";
 import { loadServices } from "../src/spec/load.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
-import { createService, type ServiceApi, startTestPlatform } from "./support/local-platform.js";
+import { type ServiceApi, startShopTarget } from "./support/local-platform.js";
 
 const hasEngine = await engineAvailable("the plan suite");
 const DB_PASSWORD = "plan-db-pass-4411";
@@ -51,14 +51,7 @@ describe.skipIf(!hasEngine)("svc plan against the local platform", () => {
 
   beforeAll(async () => {
     await ensureExampleImages();
-    platform = await startTestPlatform();
-    const created = await createService(platform, { units: 8, persistStorage: true, specifiedPort: true });
-    api = created.api;
-    env = {
-      SVC_TOKEN_LOCAL: created.token,
-      SVC_SECRET_SHOP_DB_PASSWORD: DB_PASSWORD,
-      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
-    };
+    ({ platform, api, env } = await startShopTarget(DB_PASSWORD));
   }, 120_000);
   afterAll(async () => {
     await platform?.close(true);

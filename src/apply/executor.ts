@@ -67,15 +67,7 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
     try {
       revision = await call(job, op, revision);
     } catch (error) {
-      const e = error as Error & { hint?: string };
-      return finish({
-        ...base,
-        status: "failed",
-        applied,
-        remaining,
-        message: `${op.kind}: ${e.message}`,
-        ...(e.hint ? { hint: e.hint } : {}),
-      });
+      return finish({ ...base, ...failure(error, `${op.kind}: `), applied, remaining });
     }
     applied.push(op.kind);
     options.emit({ type: "called", service: plan.name, operation: op.kind, revision });
@@ -86,18 +78,16 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
     try {
       await waitForRollout(job.client, plan.desired, { timeoutMs: options.timeoutMs });
     } catch (error) {
-      const e = error as Error & { hint?: string };
-      return finish({
-        ...base,
-        status: "failed",
-        applied,
-        remaining: [],
-        message: e.message,
-        ...(e.hint ? { hint: e.hint } : {}),
-      });
+      return finish({ ...base, ...failure(error), applied, remaining: [] });
     }
   }
   return finish({ ...base, status: "applied", applied, remaining: [] });
+}
+
+/** A failed outcome's status, message and hint, from what was thrown. */
+function failure(error: unknown, prefix = ""): Pick<ServiceOutcome, "status" | "message" | "hint"> {
+  const e = error as Error & { hint?: string };
+  return { status: "failed", message: `${prefix}${e.message}`, ...(e.hint ? { hint: e.hint } : {}) };
 }
 
 async function call(job: ServiceJob, op: Operation, revision: number): Promise<number> {

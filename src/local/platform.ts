@@ -1,14 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Readable } from "node:stream";
+import type { ContainerStats } from "../platform/client.js";
 import { baseDomain } from "../spec/semantic.js";
-import {
-  type ContainerState,
-  type ContainerStats,
-  type DockerRuntime,
-  ImagePullError,
-  type Login,
-} from "./runtime.js";
+import { type ContainerState, type DockerRuntime, ImagePullError, type Login } from "./runtime.js";
 import {
   type ContainerRecord,
   type DomainRecord,

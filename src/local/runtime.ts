@@ -1,20 +1,12 @@
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import tar from "tar-stream";
+import type { ContainerStats } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
 import type { ContainerRecord } from "./store.js";
 
@@ -426,18 +418,6 @@ export class DockerRuntime {
     stream.on("error", () => {});
     return () => stream.destroy();
   }
-
-  removeConfigs(serviceId: string): void {
-    rmSync(join(this.configsDir, serviceId), { recursive: true, force: true });
-  }
-}
-
-export interface ContainerStats {
-  cpu: number;
-  memory: { value: number; limitValue: number };
-  networkDownload: number;
-  networkUpload: number;
-  storage: number;
 }
 
 function containerState(c: ContainerRecord, info: Docker.ContainerInspectInfo | undefined): ContainerState {

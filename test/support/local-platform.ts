@@ -181,3 +181,25 @@ ${extra}`,
   }
   return { dir, env, apis };
 }
+
+/**
+ * A platform with one user service shaped like `local` (8 units, storage, specified ports), and
+ * the environment svc needs to deploy examples/shop to it as target `local`, with no keychain.
+ */
+export async function startShopTarget(dbPassword: string): Promise<{
+  platform: RunningPlatform & { home: string };
+  api: ServiceApi;
+  env: Record<string, string>;
+}> {
+  const platform = await startTestPlatform();
+  const created = await createService(platform, { units: 8, persistStorage: true, specifiedPort: true });
+  return {
+    platform,
+    api: created.api,
+    env: {
+      SVC_TOKEN_LOCAL: created.token,
+      SVC_SECRET_SHOP_DB_PASSWORD: dbPassword,
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+    },
+  };
+}
