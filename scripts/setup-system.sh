@@ -5,6 +5,12 @@
 # gnome-keyring for the keychain tests.
 set -euo pipefail
 
+# Installing packages and starting dockerd need root: re-run through sudo when not root.
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: run this as root (no sudo here)" >&2; exit 1; }
+  exec sudo --preserve-env=DOCKER_HOST bash "$0" "$@"
+fi
+
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 if ! { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; }; then need+=(busybox-static); fi
