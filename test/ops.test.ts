@@ -142,4 +142,19 @@ describe.skipIf(!ready)("day-two commands against a running service", () => {
     expect(plan.stdout).toContain("No changes.");
     expect(plan.status).toBe(0);
   });
+
+  it("export without a keychain references a secret the environment already provides, then plans No changes", async () => {
+    const noKeychain = {
+      SVC_TOKEN_LOCAL: env.SVC_TOKEN_LOCAL as string,
+      SVC_SECRET_SHOP_DB_PASSWORD: DB_PASSWORD,
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+    };
+    const file = join(mkdtempSync(join(tmpdir(), "svc-export-")), "service.yaml");
+    const r = await svcAsync(["export", "local", "-o", file], { env: noKeychain });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(readFileSync(file, "utf8")).toContain("secret: shop-db-password");
+    const plan = await svcAsync(["plan", "-f", file, "--detailed-exitcode"], { env: noKeychain });
+    expect(plan.status).toBe(0);
+  });
 });

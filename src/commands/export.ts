@@ -22,7 +22,7 @@ export interface ExportResult {
 export default class Export extends OpsCommand {
   static override summary = "Write a target's live service as a service.yaml that plans as No changes.";
   static override description =
-    "Env values whose names look secret (PASSWORD, TOKEN, KEY, ...) become { secret: NAME } references, stored with the keychain like `svc secret set NAME`; they are never written to a file. Config files are written beside the manifest.";
+    "Env values whose names look secret (PASSWORD, TOKEN, KEY, ...) become { secret: NAME } references: to a secret svc already holds with that value (environment or keychain), else to a new one stored in the keychain like `svc secret set NAME`. They are never written to a file. Config files are written beside the manifest.";
   static override examples = ["<%= config.bin %> export local -o service.yaml"];
   static override args = { target: Args.string({ description: "Target name.", required: true }) };
   static override flags = {
@@ -54,6 +54,7 @@ export default class Export extends OpsCommand {
     }
     const secrets: string[] = [];
     const files: string[] = [];
+    const known = await this.knownSecrets();
     const manifest = {
       apiVersion: "svc/v1",
       kind: "Service",
@@ -65,7 +66,7 @@ export default class Export extends OpsCommand {
       spec: {
         target: args.target,
         containers: await Promise.all(
-          containers.map(async (c) => this.container(args.target, service, c, out, secrets, files)),
+          containers.map(async (c) => this.container(args.target, service, c, out, secrets, files, known)),
         ),
         ...(domains.length ? { domains: domains.map(domain) } : {}),
       },
@@ -83,6 +84,20 @@ export default class Export extends OpsCommand {
     return { target: args.target, ...(out ? { file: out } : {}), files, secrets };
   }
 
+  /** Secrets svc already holds (environment, keychain), by value: a live value equal to one is referenced by its name. */
+  private async knownSecrets(): Promise<Map<string, string>> {
+    const byValue = new Map<string, string>();
+    const { entries } = await this.credentials.list("secret");
+    for (const e of entries) {
+      try {
+        byValue.set((await this.credentials.secret(e.name)).value, e.name);
+      } catch {
+        // listed but unreadable: not a candidate
+      }
+    }
+    return byValue;
+  }
+
   private async container(
     target: string,
     service: UserService,
@@ -90,11 +105,17 @@ export default class Export extends OpsCommand {
     out: string | undefined,
     secrets: string[],
     files: string[],
+    known: Map<string, string>,
   ) {
     const env: Record<string, string | { secret: string }> = {};
     for (const e of c.envs) {
       if (!SECRET_NAME.test(e.name)) {
         env[e.name] = e.value;
+        continue;
+      }
+      const existing = known.get(e.value);
+      if (existing) {
+        env[e.name] = { secret: existing };
         continue;
       }
       const name = `${target}-${c.name}-${e.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`.slice(0, 128);
