@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { envVar } from "../src/credentials/names.js";
 import type { RunningPlatform } from "../src/local/server.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
@@ -65,7 +66,7 @@ describe.skipIf(!hasEngine)("apply under faults, kills and contention", () => {
     const { token, api } = await createService(platform, { units: 1 });
     const target = (await api.call<{ id: string }>("GET", "/api/v1/k8s/userService")).body.id;
     const env = {
-      [`SVC_TOKEN_${target.toUpperCase().replaceAll("-", "_")}`]: token,
+      [envVar("target", target)]: token,
       DBUS_SESSION_BUS_ADDRESS: "unix:path=/x",
     };
     const manifest = (description: string) =>

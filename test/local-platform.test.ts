@@ -24,6 +24,17 @@ const httpd = (port: number, extra: string[] = []) => [
   "/www",
   ...extra,
 ];
+/** The hello page served on container port 8080: the deployment most tests start from. */
+const helloWeb = {
+  containers: [
+    {
+      name: "web",
+      imageName: "svc-examples/hello:1.0",
+      ports: [{ containerPort: 8080 }],
+      command: httpd(8080),
+    },
+  ],
+};
 
 interface Info {
   containers: { name: string; imageName: string; ports: { containerPort: number; hostPort: number }[] }[];
@@ -49,16 +60,7 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
 
   it("deploys a busybox httpd and serves its page on the assigned host port", async () => {
     const { api } = await createService(platform, { units: 2 });
-    const deployed = await api.call("POST", "/api/v1/k8s/deployment", {
-      containers: [
-        {
-          name: "web",
-          imageName: "svc-examples/hello:1.0",
-          ports: [{ containerPort: 8080 }],
-          command: httpd(8080),
-        },
-      ],
-    });
+    const deployed = await api.call("POST", "/api/v1/k8s/deployment", helloWeb);
     expect(deployed.status).toBe(200);
     const port = await hostPort(api);
     expect(port).toBeGreaterThanOrEqual(31000);
@@ -125,16 +127,7 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
 
   it("pauses, resumes and restarts the pod, with notices for each", async () => {
     const { api } = await createService(platform, { units: 1 });
-    await api.call("POST", "/api/v1/k8s/deployment", {
-      containers: [
-        {
-          name: "web",
-          imageName: "svc-examples/hello:1.0",
-          ports: [{ containerPort: 8080 }],
-          command: httpd(8080),
-        },
-      ],
-    });
+    await api.call("POST", "/api/v1/k8s/deployment", helloWeb);
     const port = await hostPort(api);
     const url = `http://127.0.0.1:${port}/`;
     await eventually(() => page(url));
@@ -216,16 +209,7 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
 
   it("routes domains through the proxy over HTTP and HTTPS (trusting the local CA)", async () => {
     const { api } = await createService(platform, { units: 1 });
-    await api.call("POST", "/api/v1/k8s/deployment", {
-      containers: [
-        {
-          name: "web",
-          imageName: "svc-examples/hello:1.0",
-          ports: [{ containerPort: 8080 }],
-          command: httpd(8080),
-        },
-      ],
-    });
+    await api.call("POST", "/api/v1/k8s/deployment", helloWeb);
     expect(
       (await api.call("POST", "/api/v1/k8s/pod/ingress", { domain: "hello.plain.test", containerPort: 8080 }))
         .status,
@@ -378,16 +362,7 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
 
   it("answers 409 for an https change without unbinding and for a stale if-revision", async () => {
     const { api } = await createService(platform, { units: 1 });
-    await api.call("POST", "/api/v1/k8s/deployment", {
-      containers: [
-        {
-          name: "web",
-          imageName: "svc-examples/hello:1.0",
-          ports: [{ containerPort: 8080 }],
-          command: httpd(8080),
-        },
-      ],
-    });
+    await api.call("POST", "/api/v1/k8s/deployment", helloWeb);
     await api.call("POST", "/api/v1/k8s/pod/ingress", {
       domain: "a.rule.test",
       containerPort: 8080,

@@ -1,3 +1,4 @@
+import { createInterface } from "node:readline/promises";
 import password from "@inquirer/password";
 import { ExitCode, UserError } from "./errors.js";
 
@@ -23,4 +24,14 @@ export async function readSecret(prompt: string, what: string): Promise<string> 
     });
   }
   return value;
+}
+
+/** One line typed at the terminal, trimmed (for confirmations). */
+export async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
 }

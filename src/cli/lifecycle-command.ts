@@ -1,9 +1,9 @@
-import { createInterface } from "node:readline/promises";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import type { HttpApplyClient } from "../apply/client.js";
 import { ExitCode, UserError } from "./errors.js";
+import { ask } from "./input.js";
 import { OpsCommand } from "./ops-command.js";
 
 type Action = {
@@ -39,12 +39,10 @@ export abstract class LifecycleCommand extends OpsCommand {
           exitCode: ExitCode.error,
         });
       }
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
-      const answer = await rl.question(
+      const answer = await ask(
         `${verb} ${args.target}? Its containers ${verb === "pause" ? "stop" : "restart"}. [y/N] `,
       );
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) {
+      if (!/^y(es)?$/i.test(answer)) {
         this.log("Nothing done.");
         return { target: args.target, action: "none", phase: "" };
       }

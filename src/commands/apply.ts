@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createInterface } from "node:readline/promises";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import { Listr } from "listr2";
@@ -10,6 +9,7 @@ import { type ApplyEvent, applyService, type ServiceOutcome } from "../apply/exe
 import { decide } from "../apply/gate.js";
 import { SvcCommand } from "../cli/base.js";
 import { ExitCode, UserError } from "../cli/errors.js";
+import { ask } from "../cli/input.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { Credentials, type RegistryLogin } from "../credentials/credentials.js";
 import { fingerprintOf } from "../plan/build.js";
@@ -253,11 +253,8 @@ export default class Apply extends SvcCommand {
   }
 
   private async confirm(destructive: boolean): Promise<boolean> {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
     const warning = destructive ? pc.red("This plan is DESTRUCTIVE: storage is removed or moved. ") : "";
-    const answer = await rl.question(`${warning}Apply these changes? Only "yes" is accepted: `);
-    rl.close();
-    return answer.trim() === "yes";
+    return (await ask(`${warning}Apply these changes? Only "yes" is accepted: `)) === "yes";
   }
 
   private progress(event: ApplyEvent, json: boolean): void {

@@ -18,6 +18,7 @@ import { redactor } from "../credentials/redact.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
 import { hasErrors } from "../spec/diagnostics.js";
 import { loadServices } from "../spec/load.js";
+import { toName } from "../spec/model.js";
 
 export interface ConvertResult {
   format: "vkube" | "compose";
@@ -72,7 +73,7 @@ export default class Convert extends SvcCommand {
         },
       );
     }
-    const name = flags.name ?? defaultName(source);
+    const name = flags.name ?? toName(basename(dirname(source)));
     const options = { name, target: flags.target };
     const sourceDir = dirname(source);
     const kindOf = (p: string) => {
@@ -128,15 +129,4 @@ export default class Convert extends SvcCommand {
     }
     return result;
   }
-}
-
-function defaultName(source: string): string {
-  const dir = basename(dirname(source));
-  return (
-    dir
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, "-")
-      .replace(/^-+|-+$/g, "")
-      .slice(0, 63) || "app"
-  );
 }

@@ -7,6 +7,7 @@ import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
 import { ExitCode, UserError } from "../cli/errors.js";
 import { MANIFEST_NAME } from "../spec/load.js";
+import { toName } from "../spec/model.js";
 import { serviceSchemaUrl } from "../spec/schema.js";
 import { starterManifest } from "../spec/starter.js";
 
@@ -43,7 +44,7 @@ export default class Init extends SvcCommand {
         exitCode: ExitCode.invalidInput,
       });
     }
-    const name = flags.name ?? serviceName(basename(dir));
+    const name = flags.name ?? toName(basename(dir));
     if (!/^[a-z0-9-]{1,63}$/.test(name)) {
       throw new UserError(`"${name}" is not a valid service name`, {
         hint: "pass --name with 1-63 lower-case letters, digits or dashes",
@@ -60,13 +61,4 @@ export default class Init extends SvcCommand {
     }
     return { file: shown, name, target: flags.target };
   }
-}
-
-function serviceName(dirName: string): string {
-  const cleaned = dirName
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 63);
-  return cleaned || "app";
 }

@@ -1,4 +1,5 @@
-import type { RawContainer, RawManifest } from "../spec/model.js";
+import { envVar } from "../credentials/names.js";
+import { type RawContainer, type RawManifest, toName } from "../spec/model.js";
 
 /** A key of the source that the manifest cannot carry, and why. */
 export interface Dropped {
@@ -20,12 +21,6 @@ export interface ConvertOptions {
 
 type Any = Record<string, unknown>;
 const isMap = (v: unknown): v is Any => typeof v === "object" && v !== null && !Array.isArray(v);
-const dnsLabel = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 63) || "app";
 
 export function detectFormat(doc: unknown): "vkube" | "compose" | undefined {
   if (!isMap(doc)) return undefined;
@@ -67,7 +62,7 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
     if (!VKUBE_TOP.has(key)) dropped.push({ path: key, reason: "no svc equivalent" });
   if (doc.vkubeToken !== undefined) {
     notes.push(
-      `the VKubefile holds a vkubeToken: it is not copied; store it with \`svc login ${options.target}\` (paste it when asked), or set SVC_TOKEN_${options.target.toUpperCase().replace(/[^A-Z0-9]/g, "_")} in CI`,
+      `the VKubefile holds a vkubeToken: it is not copied; store it with \`svc login ${options.target}\` (paste it when asked), or set ${envVar("target", options.target)} in CI`,
     );
   }
   const registry =
@@ -90,7 +85,7 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
         ? `${registry.replace(/^https?:\/\//, "").replace(/\/$/, "")}/`
         : "";
     const image = `${host}${path}${c.tag !== undefined ? `:${c.tag}` : ""}`;
-    const name = dnsLabel(
+    const name = toName(
       String(deploy.containerName ?? c.imageName ?? `c${i}`)
         .split("/")
         .at(-1) ?? "",
@@ -194,7 +189,7 @@ export function fromCompose(
         dropped.push({ path: `${at}.${key}`, reason: COMPOSE_REASONS[key] ?? "no svc equivalent" });
     }
     const out: RawContainer = {
-      name: dnsLabel(serviceName),
+      name: toName(serviceName),
       image: typeof s.image === "string" ? s.image : "",
     };
     if (!out.image) notes.push(`${at} has no image: set one before deploying`);

@@ -119,3 +119,14 @@ export function imageTag(image: string): { tag?: string; digest?: string } {
   const colon = image.indexOf(":", lastSlash + 1);
   return colon >= 0 ? { tag: image.slice(colon + 1) } : {};
 }
+
+/** Any text as a name svc accepts (service and container names): lower-case, dashes, ≤ 63. */
+export function toName(text: string, fallback = "app"): string {
+  const cleaned = text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return cleaned || fallback;
+}

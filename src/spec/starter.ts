@@ -1,3 +1,5 @@
+import { envVar } from "../credentials/names.js";
+
 /** The commented starter manifest written by `svc init`. */
 export function starterManifest(options: {
   name: string;
@@ -17,7 +19,7 @@ metadata:
   labels: {}
 spec:
   # The user service to deploy into: a credential added with \`svc login ${options.target}\`
-  # (or SVC_TOKEN_${options.target.toUpperCase().replaceAll("-", "_")} in CI).
+  # (or ${envVar("target", options.target)} in CI).
   target: ${options.target}
   containers:
     - name: web

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { envVar } from "../../src/credentials/names.js";
 import { localPaths } from "../../src/local/paths.js";
 import { type RunningPlatform, type ServeOptions, startLocalPlatform } from "../../src/local/server.js";
 import { decodeToken } from "../../src/platform/token.js";
@@ -156,7 +157,7 @@ export async function manyServices(
       token,
       api,
     } = await createService(platform, { units: 1, name: `t${i}-${Date.now() % 100000}` });
-    env[`SVC_TOKEN_${target.toUpperCase().replaceAll("-", "_")}`] = token;
+    env[envVar("target", target)] = token;
     apis.push(api);
     mkdirSync(join(dir, `s${i}`));
     writeFileSync(
