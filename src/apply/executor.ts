@@ -1,19 +1,24 @@
-import type { Operation, ServicePlan } from "../plan/model.js";
-import type { PlatformClient, RegistryLogin } from "../platform/client.js";
-import type { ApplyClient } from "./client.js";
-import { deploymentBody, envBody } from "./payload.js";
+import { OutcomeUnknown, PlatformHttpError, SvcError } from "../errors.js";
+import type { NormalContainer, NormalService, Operation, ServicePlan } from "../plan/model.js";
+import type { HttpPlatformClient } from "../platform/client.js";
+import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
+import { baseDomain } from "../spec/semantic.js";
+import { Guard, type Mutation } from "./guard.js";
+import { deploymentBody, envBody, publicLogin } from "./payload.js";
 import { waitForRollout } from "./rollout.js";
 
 export type ApplyEvent =
   | { type: "call"; service: string; operation: Operation["kind"]; cause: string }
-  | { type: "called"; service: string; operation: Operation["kind"]; revision: number }
+  | { type: "called"; service: string; operation: Operation["kind"]; revision?: number }
+  | { type: "note"; service: string; message: string }
   | { type: "waiting"; service: string }
   | { type: "done"; service: string; outcome: ServiceOutcome["status"]; message?: string };
 
 export interface ServiceOutcome {
   service: string;
   target: string;
-  status: "applied" | "unchanged" | "failed" | "interrupted";
+  /** unknown: a call's answer was lost and the live state cannot tell whether it took effect. */
+  status: "applied" | "unchanged" | "failed" | "unknown" | "interrupted";
   /** Operations that took effect, in order. */
   applied: Operation["kind"][];
   /** Operations not made (failed or never reached). */
@@ -24,7 +29,8 @@ export interface ServiceOutcome {
 
 export interface ServiceJob {
   plan: ServicePlan;
-  client: ApplyClient & PlatformClient;
+  client: HttpPlatformClient;
+  capabilities: Capabilities;
   secrets: ReadonlyMap<string, string>;
   loginFor: (image: string) => RegistryLogin | undefined;
 }
@@ -37,12 +43,12 @@ export interface ExecuteOptions {
   emit: (event: ApplyEvent) => void;
 }
 
-/** Makes one service's calls in the plan's order, each guarded by the revision it expects. */
+/** Makes one service's calls in the plan's order, each through the guard (see guard.ts). */
 export async function applyService(job: ServiceJob, options: ExecuteOptions): Promise<ServiceOutcome> {
   const { plan } = job;
   const base = { service: plan.name, target: plan.target };
   if (plan.operations.length === 0) return { ...base, status: "unchanged", applied: [], remaining: [] };
-  let revision = plan.fingerprint.revision;
+  const guard = new Guard(job.client, job.capabilities.has("revision"), plan.fingerprint);
   const applied: Operation["kind"][] = [];
   const finish = (outcome: ServiceOutcome): ServiceOutcome => {
     options.emit({
@@ -65,12 +71,18 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
       });
     options.emit({ type: "call", service: plan.name, operation: op.kind, cause: op.cause });
     try {
-      revision = await call(job, op, revision);
+      await call(job, op, guard, (message) => options.emit({ type: "note", service: plan.name, message }));
     } catch (error) {
       return finish({ ...base, ...failure(error, `${op.kind}: `), applied, remaining });
     }
     applied.push(op.kind);
-    options.emit({ type: "called", service: plan.name, operation: op.kind, revision });
+    const revision = guard.currentRevision;
+    options.emit({
+      type: "called",
+      service: plan.name,
+      operation: op.kind,
+      ...(revision !== undefined ? { revision } : {}),
+    });
   }
   const restarted = plan.operations.some((o) => o.restarts || o.kind === "deploy");
   if (options.wait && restarted) {
@@ -86,52 +98,165 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
 
 /** A failed outcome's status, message and hint, from what was thrown. */
 function failure(error: unknown, prefix = ""): Pick<ServiceOutcome, "status" | "message" | "hint"> {
-  const e = error as Error & { hint?: string };
-  return { status: "failed", message: `${prefix}${e.message}`, ...(e.hint ? { hint: e.hint } : {}) };
+  const e = error as Error;
+  const hint = e instanceof SvcError ? e.hint : (e as { hint?: string }).hint;
+  return {
+    status: e instanceof OutcomeUnknown ? "unknown" : "failed",
+    message: `${prefix}${e.message}`,
+    ...(hint ? { hint } : {}),
+  };
 }
 
-async function call(job: ServiceJob, op: Operation, revision: number): Promise<number> {
+async function call(
+  job: ServiceJob,
+  op: Operation,
+  guard: Guard,
+  note: (message: string) => void,
+): Promise<void> {
   const { desired } = job.plan;
-  const { client, secrets } = job;
+  const { client, secrets, capabilities: caps } = job;
   const container = (name: string) => {
     const c = desired.containers.find((x) => x.name === name);
     if (!c) throw new Error(`no container ${name} in the desired state`);
     return c;
   };
+  const names = op.containers ?? [];
+  const run = (name: string, send: Mutation["send"], landed?: Mutation["landed"]) =>
+    guard.run({ name, send, ...(landed ? { landed } : {}) });
   switch (op.kind) {
     case "deploy":
-    case "redeploy":
-      return client.deploy(op.kind === "deploy", deploymentBody(desired, secrets, job.loginFor), revision);
-    case "update-images":
-      return client.updateImages(
-        (op.containers ?? []).map((name) => {
-          const image = container(name).image;
-          const login = job.loginFor(image);
-          return { container: name, image, ...(login ? { login } : {}) };
-        }),
-        revision,
+    case "redeploy": {
+      const body = deploymentBody(desired, secrets, job.loginFor);
+      return run(
+        op.kind,
+        (rev) => client.deploy(op.kind === "deploy", body, rev),
+        (s) => s.service.status !== "ServicePending" && deployed(s, desired, secrets),
       );
+    }
+    case "update-images": {
+      const items = names.map((name) => {
+        const image = container(name).image;
+        const login = job.loginFor(image) ?? publicLogin;
+        // The public call names no container: the provider picks (one-container services only, see diff).
+        return { image, login, ...(caps.has("image-container") ? { container: name } : {}) };
+      });
+      return run(
+        "update-images",
+        (rev) => client.updateImages(items, rev),
+        (s) => names.every((n) => live(s, n)?.imageName === container(n).image),
+      );
+    }
     case "update-config": {
-      const names = op.containers ?? [];
       const environment = Object.fromEntries(
         names.map((n) => [
           n,
           Object.fromEntries(envBody(container(n), secrets).map((e) => [e.name, e.value])),
         ]),
       );
-      const config = Object.fromEntries(names.map((n) => [n, container(n).files]));
-      return client.updatePod({ environment, config }, revision);
+      const state = await client.observe();
+      const config: Record<string, string | Record<string, string>> = {};
+      for (const n of names) {
+        const files = container(n).files;
+        if (caps.has("config-path-map")) config[n] = files;
+        // The public config is one file's content, only for containers the provider lists with one.
+        else if ((live(state, n)?.configContents?.length ?? 0) > 0) {
+          const first = Object.values(files)[0];
+          if (first !== undefined) config[n] = first;
+        }
+      }
+      return run(
+        "update-config",
+        (rev) => client.updatePod({ config, environment }, rev),
+        (s) => names.every((n) => sameEnv(s, container(n), secrets) && sameFiles(s, container(n))),
+      );
     }
     case "set-description":
-      return client.setDescription(desired.description, revision);
+      return run(
+        "set-description",
+        (rev) => client.setDescription(desired.description, rev),
+        (s) => s.service.description === desired.description,
+      );
     case "set-labels":
-      return client.setLabels(desired.labels, revision);
-    case "unbind-domains":
-      return client.unbindDomains(op.domains ?? [], revision);
+      return run(
+        "set-labels",
+        (rev) => client.setLabels(desired.labels, rev),
+        (s) => JSON.stringify(s.service.labels) === JSON.stringify(desired.labels),
+      );
+    case "unbind-domains": {
+      const gone = op.domains ?? [];
+      try {
+        return await run(
+          `unbind ${gone.join(", ")}`,
+          (rev) => client.unbindDomains(gone, rev),
+          (s) => s.domains.every((d) => !gone.includes(d.domain)),
+        );
+      } catch (error) {
+        if (!(error instanceof PlatformHttpError && error.code === 501)) throw error;
+      }
+      // An older provider: unbind every domain, then bind again those that stay.
+      const keep = (await client.observe()).domains.filter((d) => !gone.includes(d.domain));
+      note(
+        `the provider cannot unbind some domains (501): unbinding all of them${keep.length ? `, then binding ${keep.map((d) => d.domain).join(", ")} again` : ""}`,
+      );
+      await run(
+        "unbind all domains",
+        (rev) => client.unbindAll(rev),
+        (s) => s.domains.length === 0,
+      );
+      const bound: LiveDomain[] = [];
+      for (const d of keep) {
+        await bind(run, client, d, bound);
+        bound.push(d);
+      }
+      return;
+    }
     case "bind-domain": {
       const d = desired.domains.find((x) => x.name === op.domains?.[0]);
       if (!d) throw new Error(`no domain ${op.domains?.[0]} in the desired state`);
-      return client.bindDomain(d.name, d.port, d.https, revision);
+      const current = (await client.observe()).domains;
+      return bind(run, client, { domain: d.name, containerPort: d.port, isHttps: d.https }, current);
     }
   }
+}
+
+/** `isLetsencrypt` only on a base domain's first bind: the first bind fixes https for the others. */
+function bind(
+  run: (name: string, send: Mutation["send"], landed?: Mutation["landed"]) => Promise<void>,
+  client: HttpPlatformClient,
+  d: LiveDomain,
+  current: LiveDomain[],
+): Promise<void> {
+  const first = !current.some((x) => baseDomain(x.domain) === baseDomain(d.domain));
+  const body = {
+    domain: d.domain,
+    containerPort: d.containerPort,
+    ...(first ? { isLetsencrypt: d.isHttps } : {}),
+  };
+  return run(
+    `bind-domain ${d.domain}`,
+    (rev) => client.bindDomain(body, rev),
+    (s) => s.domains.some((x) => x.domain === d.domain),
+  );
+}
+
+const live = (s: ObservedState, name: string) => s.containers?.find((c) => c.name === name);
+
+/** A deploy landed: the pod runs exactly the desired containers, with their images and env. */
+function deployed(s: ObservedState, desired: NormalService, secrets: ReadonlyMap<string, string>): boolean {
+  const names = (s.containers ?? []).map((c) => c.name).sort();
+  if (JSON.stringify(names) !== JSON.stringify(desired.containers.map((c) => c.name).sort())) return false;
+  return desired.containers.every((c) => live(s, c.name)?.imageName === c.image && sameEnv(s, c, secrets));
+}
+
+function sameEnv(s: ObservedState, c: NormalContainer, secrets: ReadonlyMap<string, string>): boolean {
+  const pairs = (list: { name: string; value: string }[]) =>
+    JSON.stringify(list.map((e) => [e.name, e.value]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+  return pairs(live(s, c.name)?.envs ?? []) === pairs(envBody(c, secrets));
+}
+
+function sameFiles(s: ObservedState, c: NormalContainer): boolean {
+  const l = live(s, c.name);
+  if (l?.configMap) return JSON.stringify(l.configMap) === JSON.stringify(c.files);
+  const first = Object.values(c.files)[0];
+  return first === undefined ? true : l?.configContents?.[0] === first;
 }

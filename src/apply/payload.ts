@@ -1,36 +1,33 @@
 import type { NormalContainer, NormalService } from "../plan/model.js";
-import type { LiveContainer, RegistryLogin } from "../platform/client.js";
+import type { RegistryLogin } from "../platform/model.js";
+import type { WireContainer, WireDeploymentRequest } from "../platform/wire.js";
 
-/** A deployment request body: containers in the API's shape, one registry login per container. */
-export interface DeploymentBody {
-  /** hostPort 0: the platform assigns one. */
-  containers: LiveContainer[];
-  pvtLogin: RegistryLogin[];
-}
+const PUBLIC: RegistryLogin = { username: "", password: "" };
 
 /**
- * The API body for a desired state. Secret env values are resolved only here, at call time:
- * the plan itself carries their names and hashes.
+ * The API body for a desired state, in vkube's shape (lists, configMap, protocol; hostPort only
+ * when chosen, never 0), one registry login per container. Secret env values are resolved only
+ * here, at call time: the plan itself carries their names and hashes.
  */
 export function deploymentBody(
   desired: NormalService,
   secrets: ReadonlyMap<string, string>,
   loginFor: (image: string) => RegistryLogin | undefined,
-): DeploymentBody {
+): WireDeploymentRequest & { pvtLogin: RegistryLogin[] } {
   return {
     containers: desired.containers.map((c) => containerBody(c, secrets)),
-    pvtLogin: desired.containers.map((c) => loginFor(c.image) ?? { username: "", password: "" }),
+    pvtLogin: desired.containers.map((c) => loginFor(c.image) ?? PUBLIC),
   };
 }
 
-export function containerBody(c: NormalContainer, secrets: ReadonlyMap<string, string>): LiveContainer {
+export function containerBody(c: NormalContainer, secrets: ReadonlyMap<string, string>): WireContainer {
   return {
     name: c.name,
     imageName: c.image,
     resourceUnit: c.units,
     ports: c.ports.map((p) => ({
       containerPort: p.container,
-      hostPort: p.host ?? 0,
+      ...(p.host ? { hostPort: p.host } : {}),
       protocol: p.protocol.toUpperCase() as "TCP" | "UDP",
     })),
     envs: envBody(c, secrets),
@@ -52,3 +49,5 @@ export function envBody(
     return { name, value };
   });
 }
+
+export { PUBLIC as publicLogin };

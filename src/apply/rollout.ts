@@ -27,12 +27,11 @@ export async function waitForRollout(
   // Quick at first (most containers start in well under a second), then backing off.
   let pause = options.pollMs ?? 100;
   while (Date.now() < deadline) {
-    const status = await client.podStatus();
-    const statuses = status.podStatus.containerStatuses;
+    const pod = await client.pod();
+    const statuses = pod.containers;
     firstRestarts ??= new Map(statuses.map((s) => [s.name, s.restartCount]));
     for (const s of statuses) {
-      const terminated = s.state.terminated as { exitCode?: number } | undefined;
-      const waiting = s.state.waiting as { reason?: string } | undefined;
+      const { terminated, waiting } = s.state;
       const restarts = s.restartCount - (firstRestarts.get(s.name) ?? s.restartCount);
       if (
         waiting?.reason === "CrashLoopBackOff" ||
@@ -48,7 +47,7 @@ export async function waitForRollout(
       }
     }
     const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
-    if (ready && (await portsAnswer(client, status.podStatus.hostIP ?? "127.0.0.1"))) return;
+    if (ready && (await portsAnswer(client, pod.hostIP ?? "127.0.0.1"))) return;
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(pause * 1.5, 1000);
@@ -59,9 +58,12 @@ export async function waitForRollout(
   );
 }
 
+/** The tcp host ports the provider shows (assigned ones only with deployment-info) accept connections. */
 async function portsAnswer(client: PlatformClient, hostIP: string): Promise<boolean> {
-  const containers = (await client.deploymentInfo()) ?? [];
-  const ports = containers.flatMap((c) => c.ports.filter((p) => p.protocol === "TCP").map((p) => p.hostPort));
+  const containers = (await client.observe()).containers ?? [];
+  const ports = containers.flatMap((c) =>
+    (c.ports ?? []).flatMap((p) => (p.protocol === "TCP" && p.hostPort ? [p.hostPort] : [])),
+  );
   const results = await Promise.all(ports.map((port) => connects(hostIP, port)));
   return results.every(Boolean);
 }

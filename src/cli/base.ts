@@ -3,7 +3,7 @@ import * as Errors from "@oclif/core/errors";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { redactor } from "../credentials/redact.js";
-import { ExitCode, UserError } from "./errors.js";
+import { ExitCode, SvcError } from "../errors.js";
 
 /**
  * Every svc command: `--json` returns the command's typed result; errors become a message with a
@@ -35,10 +35,17 @@ export abstract class SvcCommand extends Command {
   ): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     const debug = this.argv.includes("--debug");
-    if (error instanceof UserError) {
+    // Every error svc knows (input, credentials, platform, outcome unknown, missing capability)
+    // is mapped here, once: a message, a hint, its exit code.
+    if (error instanceof SvcError) {
       if (this.jsonEnabled()) {
         this.logJson({
-          error: { message: error.message, hint: error.options.hint, exitCode: error.exitCode },
+          error: {
+            kind: error.name,
+            message: error.message,
+            hint: error.options.hint,
+            exitCode: error.exitCode,
+          },
         });
       } else {
         process.stderr.write(`${pc.red("Error:")} ${error.message}\n`);

@@ -1,8 +1,8 @@
 import pc from "picocolors";
 import { Credentials } from "../credentials/credentials.js";
 import { type CredentialKind, nameProblem } from "../credentials/names.js";
+import { ExitCode, UserError } from "../errors.js";
 import { SvcCommand } from "./base.js";
-import { ExitCode, UserError } from "./errors.js";
 
 /** Commands that read or write credentials: name checks and the shared resolver. */
 export abstract class CredentialCommand extends SvcCommand {

@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import password from "@inquirer/password";
-import { ExitCode, UserError } from "./errors.js";
+import { ExitCode, UserError } from "../errors.js";
 
 /**
  * A secret typed by the user: from standard input when it is piped (CI, scripts), else a hidden

@@ -1,8 +1,10 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
-import type { HttpApplyClient } from "../apply/client.js";
-import { ExitCode, UserError } from "./errors.js";
+import { transient } from "../apply/guard.js";
+import { ExitCode, OutcomeUnknown, UserError } from "../errors.js";
+import type { HttpPlatformClient } from "../platform/client.js";
+import type { PodView } from "../platform/model.js";
 import { ask } from "./input.js";
 import { OpsCommand } from "./ops-command.js";
 
@@ -48,15 +50,24 @@ export abstract class LifecycleCommand extends OpsCommand {
       }
     }
     const client = await this.client(args.target);
-    const before = await client.podStatus();
-    const restarts = (s: typeof before) =>
-      s.podStatus.containerStatuses.reduce((n, c) => n + c.restartCount, 0);
-    await client.lifecycle(call);
-    const reached = await waitFor(
-      client,
-      flags.timeout * 1000,
-      (s) => s.podStatus.phase === phase && (verb !== "restart" || restarts(s) > restarts(before)),
-    );
+    const before = await client.pod();
+    const moved = (p: PodView) => restarts(p) > restarts(before) || starts(p) !== starts(before);
+    const reachedOn = (p: PodView) => p.phase === phase && (verb !== "restart" || moved(p));
+    try {
+      await client.lifecycle(call);
+    } catch (error) {
+      if (!transient(error)) throw error;
+      // The answer was lost: whether it took effect shows in the live state. Never sent twice.
+      const now = await client.pod();
+      const landed = verb === "restart" ? moved(now) : now.phase === phase;
+      if (!landed) {
+        throw new OutcomeUnknown(
+          `${verb} ${args.target}`,
+          `its answer was lost (${(error as Error).message})`,
+        );
+      }
+    }
+    const reached = await waitFor(client, flags.timeout * 1000, reachedOn);
     if (!reached) {
       throw new UserError(`${args.target} did not reach ${phase} within ${flags.timeout} s`, {
         hint: `see svc status ${args.target} and svc events ${args.target}`,
@@ -67,14 +78,17 @@ export abstract class LifecycleCommand extends OpsCommand {
   }
 }
 
+const restarts = (p: PodView) => p.containers.reduce((n, c) => n + c.restartCount, 0);
+const starts = (p: PodView) => p.containers.map((c) => c.state.running?.startedAt ?? "").join(",");
+
 async function waitFor(
-  client: HttpApplyClient,
+  client: HttpPlatformClient,
   timeoutMs: number,
-  done: (s: Awaited<ReturnType<HttpApplyClient["podStatus"]>>) => boolean,
+  done: (p: PodView) => boolean,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (done(await client.podStatus())) return true;
+    if (done(await client.pod())) return true;
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;

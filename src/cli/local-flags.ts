@@ -2,6 +2,12 @@ import * as Flags from "@oclif/core/flags";
 
 /** Listener and fault flags shared by `svc local up` and `svc local serve`. */
 export const serveFlags = {
+  api: Flags.string({
+    description:
+      "Which API to speak: `real` (only what real V Kube providers offer) or `extended` (plus svc's advertised capabilities).",
+    options: ["real", "extended"],
+    default: "extended",
+  }),
   port: Flags.integer({ description: "API port on 127.0.0.1.", default: 7480, min: 0, max: 65535 }),
   "http-port": Flags.integer({ description: "Domain proxy HTTP port.", default: 7481, min: 0, max: 65535 }),
   "https-port": Flags.integer({ description: "Domain proxy HTTPS port.", default: 7482, min: 0, max: 65535 }),
@@ -16,10 +22,24 @@ export const serveFlags = {
     description: "Testing: share of connections reset (0-1).",
     hidden: true,
   }),
+  "fault-error-body-rate": Flags.string({
+    description: "Testing: share of calls answered 200 with an error body, nothing applied (0-1).",
+    hidden: true,
+  }),
+  "fault-lost-answer-rate": Flags.string({
+    description: "Testing: share of mutations that take effect, then lose their answer (0-1).",
+    hidden: true,
+  }),
+  "fault-ingress-patch-501": Flags.boolean({
+    description: "Testing: PATCH pod/ingress answers 501 (an older provider).",
+    hidden: true,
+  }),
 };
 
 export function serveArgs(flags: Record<string, unknown>): string[] {
-  return Object.keys(serveFlags).flatMap((name) =>
-    flags[name] === undefined ? [] : [`--${name}`, String(flags[name])],
-  );
+  return Object.keys(serveFlags).flatMap((name) => {
+    const value = flags[name];
+    if (value === undefined || value === false) return [];
+    return value === true ? [`--${name}`] : [`--${name}`, String(value)];
+  });
 }

@@ -1,6 +1,6 @@
 import * as Flags from "@oclif/core/flags";
+import { ExitCode, UserError } from "../errors.js";
 import type { Variables } from "../spec/interpolate.js";
-import { ExitCode, UserError } from "./errors.js";
 
 /** Flags shared by every command that reads manifests. */
 export const manifestFlags = {

@@ -1,8 +1,8 @@
-import { HttpApplyClient } from "../apply/client.js";
 import { Credentials } from "../credentials/credentials.js";
+import { ExitCode, UserError } from "../errors.js";
+import { HttpPlatformClient } from "../platform/client.js";
 import { loadServices } from "../spec/load.js";
 import { SvcCommand } from "./base.js";
-import { ExitCode, UserError } from "./errors.js";
 import { interpolationVariables } from "./manifest-flags.js";
 
 /** Day-two commands: they act on targets, named or taken from the manifests here. */
@@ -23,8 +23,8 @@ export abstract class OpsCommand extends SvcCommand {
     return targets;
   }
 
-  protected async client(target: string): Promise<HttpApplyClient> {
+  protected async client(target: string): Promise<HttpPlatformClient> {
     const { value } = await this.credentials.token(target);
-    return new HttpApplyClient(value);
+    return new HttpPlatformClient(value);
   }
 }

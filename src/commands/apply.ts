@@ -4,19 +4,18 @@ import * as Flags from "@oclif/core/flags";
 import { Listr } from "listr2";
 import pLimit from "p-limit";
 import pc from "picocolors";
-import { HttpApplyClient } from "../apply/client.js";
 import { type ApplyEvent, applyService, type ServiceOutcome } from "../apply/executor.js";
 import { decide } from "../apply/gate.js";
 import { SvcCommand } from "../cli/base.js";
-import { ExitCode, UserError } from "../cli/errors.js";
 import { ask } from "../cli/input.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { Credentials, type RegistryLogin } from "../credentials/credentials.js";
+import { ExitCode, UserError } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
 import { PLAN_FORMAT_VERSION, type Plan, type ServicePlan } from "../plan/model.js";
 import { sha256 } from "../plan/normalize.js";
-import { observeFingerprintState } from "../plan/observe.js";
 import { makePlan } from "../plan/plan.js";
+import { HttpPlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
 import { renderPlanText } from "../render/plan-text.js";
@@ -32,7 +31,7 @@ export default class Apply extends SvcCommand {
   static override summary =
     "Make the platform match the manifests (or a saved plan), then wait until it runs.";
   static override description =
-    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is applied only while every service's live state still matches it. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan, 5 partially applied, 130 interrupted.";
+    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is applied only while every service's live state still matches it. Against a provider without revisions, the live state is read again before every call and a call whose answer was lost is never sent again blindly. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan, 5 partially applied, 6 outcome unknown (run svc plan), 130 interrupted.";
   static override examples = [
     "<%= config.bin %> apply",
     "<%= config.bin %> apply --auto-approve -f examples/shop/service.yaml",
@@ -170,6 +169,7 @@ export default class Apply extends SvcCommand {
           const outcome = await run(service, (event) => {
             if (event.type === "call") task.output = `${event.operation}: ${event.cause}`;
             if (event.type === "waiting") task.output = "waiting for containers to run and ports to answer";
+            if (event.type === "note") task.output = event.message;
           });
           outcomes.set(service.name, outcome);
           if (outcome.status !== "applied")
@@ -210,11 +210,11 @@ export default class Apply extends SvcCommand {
     await Promise.all(
       plan.services.map(async (s) => {
         const { value: token } = await credentials.token(s.target);
-        const now = fingerprintOf(await observeFingerprintState(new HttpApplyClient(token)));
+        const now = fingerprintOf(await new HttpPlatformClient(token).observe());
         if (now.revision !== s.fingerprint.revision || now.sha256 !== s.fingerprint.sha256) {
-          stale.push(
-            `${s.name}: target ${s.target} changed since the plan (revision ${s.fingerprint.revision} → ${now.revision})`,
-          );
+          const moved =
+            now.revision !== undefined ? ` (revision ${s.fingerprint.revision} → ${now.revision})` : "";
+          stale.push(`${s.name}: target ${s.target} changed since the plan${moved}`);
         }
         for (const c of s.desired.containers) {
           for (const v of Object.values(c.env)) {
@@ -244,9 +244,11 @@ export default class Apply extends SvcCommand {
       const host = registryOf(c.image);
       if (!logins.has(host)) logins.set(host, (await credentials.registry(host))?.value);
     }
+    const client = new HttpPlatformClient(token);
     return {
       plan: service,
-      client: new HttpApplyClient(token),
+      client,
+      capabilities: await client.capabilities(),
       secrets,
       loginFor: (image: string) => logins.get(registryOf(image)),
     };
@@ -267,7 +269,12 @@ export default class Apply extends SvcCommand {
         this.log(`${pc.dim("→")} ${event.service}: ${event.operation} (${event.cause})`);
         break;
       case "called":
-        this.log(`${pc.green("✔")} ${event.service}: ${event.operation} done (revision ${event.revision})`);
+        this.log(
+          `${pc.green("✔")} ${event.service}: ${event.operation} done${event.revision !== undefined ? ` (revision ${event.revision})` : ""}`,
+        );
+        break;
+      case "note":
+        this.log(`${pc.yellow("!")} ${event.service}: ${event.message}`);
         break;
       case "waiting":
         this.log(`${pc.dim("…")} ${event.service}: waiting for containers to run and ports to answer`);
@@ -301,6 +308,7 @@ export default class Apply extends SvcCommand {
       }
     }
     if (result.interrupted) this.exit(ExitCode.interrupted);
+    if (result.services.some((s) => s.status === "unknown")) this.exit(ExitCode.outcomeUnknown);
     if (failed.length > 0) this.exit(done.length > 0 ? ExitCode.partiallyApplied : ExitCode.error);
     if (!json && done.length > 0)
       this.log(pc.green(`Applied ${done.length} service${done.length === 1 ? "" : "s"}.`));

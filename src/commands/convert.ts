@@ -6,7 +6,6 @@ import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { parse, stringify } from "yaml";
 import { SvcCommand } from "../cli/base.js";
-import { ExitCode, UserError } from "../cli/errors.js";
 import {
   type Conversion,
   type Dropped,
@@ -15,6 +14,7 @@ import {
   fromVKubefile,
 } from "../convert/convert.js";
 import { redactor } from "../credentials/redact.js";
+import { ExitCode, UserError } from "../errors.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
 import { hasErrors } from "../spec/diagnostics.js";
 import { loadServices } from "../spec/load.js";

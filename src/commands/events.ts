@@ -1,12 +1,16 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
+import pc from "picocolors";
 import { OpsCommand } from "../cli/ops-command.js";
-import type { Notice } from "../platform/client.js";
+import { ProviderLacks } from "../errors.js";
+import type { Notice } from "../platform/model.js";
 import { table } from "../render/table.js";
 
 export default class Events extends OpsCommand {
   static override summary =
     "Show the platform's notices for a target, newest first (deployed, restarted, crashed, ...).";
+  static override description =
+    "Needs a provider that shows notices to the service's own token (the notice-secret capability); real V Kube providers show them only to the buyer's wallet, and svc says so.";
   static override args = {
     target: Args.string({ description: "Target name (default: the manifests' targets)." }),
   };
@@ -14,12 +18,22 @@ export default class Events extends OpsCommand {
     limit: Flags.integer({ description: "How many.", default: 20, min: 1, max: 500 }),
   };
 
-  async run(): Promise<{ events: (Notice & { target: string })[] }> {
+  async run(): Promise<{ events: (Notice & { target: string })[]; unavailable: string[] }> {
     const { args, flags } = await this.parse(Events);
     const events: (Notice & { target: string })[] = [];
-    for (const target of this.targets(args.target)) {
-      const { notices } = await (await this.client(target)).notices(1, flags.limit);
-      events.push(...notices.map((n) => ({ ...n, target })));
+    const targets = this.targets(args.target);
+    const unavailable: string[] = [];
+    for (const target of targets) {
+      try {
+        const { notices } = await (await this.client(target)).notices(1, flags.limit);
+        events.push(...notices.map((n) => ({ ...n, target })));
+      } catch (error) {
+        // One target's provider lacking notices does not hide the others'.
+        if (!(error instanceof ProviderLacks) || targets.length === 1) throw error;
+        unavailable.push(target);
+        if (!this.jsonEnabled())
+          process.stderr.write(`${pc.yellow("Warning:")} ${target}: ${error.message}\n`);
+      }
     }
     events.sort((a, b) => b.time.localeCompare(a.time));
     if (!this.jsonEnabled()) {
@@ -35,6 +49,6 @@ export default class Events extends OpsCommand {
         ),
       );
     }
-    return { events };
+    return { events, unavailable };
   }
 }

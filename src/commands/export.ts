@@ -4,10 +4,11 @@ import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { stringify } from "yaml";
-import { ExitCode, UserError } from "../cli/errors.js";
 import { OpsCommand } from "../cli/ops-command.js";
 import { envVar, nameProblem } from "../credentials/names.js";
-import type { LiveContainer, LiveDomain, UserService } from "../platform/client.js";
+import { ExitCode, UserError } from "../errors.js";
+import { specifiedPorts } from "../platform/adapt.js";
+import type { LiveContainer, LiveDomain, UserService } from "../platform/model.js";
 
 /** Env names that look like they hold a secret: their values go to the keychain, never to a file. */
 const SECRET_NAME = /(PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE)/i;
@@ -37,16 +38,18 @@ export default class Export extends OpsCommand {
   async run(): Promise<ExportResult> {
     const { args, flags } = await this.parse(Export);
     const client = await this.client(args.target);
-    const [service, containers] = await Promise.all([client.userService(), client.deploymentInfo()]);
+    const { service, containers, domains } = await client.observe();
     if (!containers) {
       throw new UserError(`nothing is deployed on ${args.target}`, {
         hint: "there is no live service to export yet",
         exitCode: ExitCode.invalidInput,
       });
     }
-    const domains = (await client.podStatus()).domains;
     const out = flags.output ? resolve(flags.output) : undefined;
-    if (!out && containers.some((c) => Object.keys(c.configMap ?? {}).length > 0)) {
+    if (
+      !out &&
+      containers.some((c) => Object.keys(c.configMap ?? {}).length + (c.configContents?.length ?? 0) > 0)
+    ) {
       throw new UserError(`${args.target} has config files`, {
         hint: "pass -o FILE so they can be written beside it",
         exitCode: ExitCode.invalidInput,
@@ -61,7 +64,7 @@ export default class Export extends OpsCommand {
       metadata: {
         name: flags.name ?? args.target,
         ...(service.description ? { description: service.description } : {}),
-        ...(Object.keys(service.labels).length ? { labels: service.labels } : {}),
+        ...(service.labels && Object.keys(service.labels).length ? { labels: service.labels } : {}),
       },
       spec: {
         target: args.target,
@@ -71,7 +74,8 @@ export default class Export extends OpsCommand {
         ...(domains.length ? { domains: domains.map(domain) } : {}),
       },
     };
-    const text = `# Exported by svc from target ${args.target} (service ${service.id}, revision ${service.revision}).\n${stringify(manifest, { lineWidth: 0 })}`;
+    const revision = service.revision !== undefined ? `, revision ${service.revision}` : "";
+    const text = `# Exported by svc from target ${args.target} (service ${service.id}${revision}).\n${stringify(manifest, { lineWidth: 0 })}`;
     if (out) {
       writeFileSync(out, text);
       if (!this.jsonEnabled()) {
@@ -127,29 +131,29 @@ export default class Export extends OpsCommand {
       secrets.push(name);
       env[e.name] = { secret: name };
     }
-    const fileEntries = Object.entries(c.configMap ?? {}).map(([path, content]) => {
+    const fileEntries = Object.entries(configFiles(c)).map(([path, content]) => {
       const local = join(dirname(out as string), "files", c.name, path);
       mkdirSync(dirname(local), { recursive: true });
       writeFileSync(local, content);
       files.push(local);
       return { source: `./${relative(dirname(out as string), local)}`, target: path };
     });
-    const ports = c.ports.map((p) => {
+    const ports = (c.ports ?? []).map((p) => {
       const proto = p.protocol.toLowerCase();
       // Specified host ports are kept; assigned ones are left to the platform.
-      return service.serviceOptions.specifiedPort
+      return specifiedPorts(service) && p.hostPort
         ? `${p.hostPort}:${p.containerPort}/${proto}`
         : `${p.containerPort}/${proto}`;
     });
     return {
       name: c.name,
       image: c.imageName,
-      ...(c.resourceUnit !== 1 ? { units: c.resourceUnit } : {}),
+      ...(c.resourceUnit !== undefined && c.resourceUnit !== 1 ? { units: c.resourceUnit } : {}),
       ...(ports.length ? { ports } : {}),
       ...(Object.keys(env).length ? { env } : {}),
       ...(c.mountPath ? { storage: c.mountPath } : {}),
-      ...(c.command.length ? { command: c.command } : {}),
-      ...(c.args.length ? { args: c.args } : {}),
+      ...(c.command?.length ? { command: c.command } : {}),
+      ...(c.args?.length ? { args: c.args } : {}),
       ...(fileEntries.length ? { files: fileEntries } : {}),
     };
   }
@@ -157,4 +161,21 @@ export default class Export extends OpsCommand {
 
 function domain(d: LiveDomain) {
   return { name: d.domain, port: d.containerPort, https: d.isHttps };
+}
+
+/**
+ * Config files by path. Where the provider shows only a file's content, its path comes from the
+ * deployment it echoes; a content with no known path cannot be exported faithfully.
+ */
+function configFiles(c: LiveContainer): Record<string, string> {
+  if (c.configMap) return c.configMap;
+  const content = c.configContents?.[0];
+  if (content === undefined) return {};
+  const path = c.configPaths?.[0];
+  if (!path) {
+    throw new UserError(`the provider shows ${c.name}'s config file but not where it is mounted`, {
+      hint: "export needs a provider that shows config paths (config-path-map or deployment-info); write files: by hand",
+    });
+  }
+  return { [path]: content };
 }

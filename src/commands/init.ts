@@ -5,7 +5,7 @@ import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
-import { ExitCode, UserError } from "../cli/errors.js";
+import { ExitCode, UserError } from "../errors.js";
 import { MANIFEST_NAME } from "../spec/load.js";
 import { toName } from "../spec/model.js";
 import { serviceSchemaUrl } from "../spec/schema.js";

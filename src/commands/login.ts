@@ -1,9 +1,9 @@
 import * as Args from "@oclif/core/args";
 import pc from "picocolors";
 import { CredentialCommand } from "../cli/credential-command.js";
-import { ExitCode, UserError } from "../cli/errors.js";
 import { readSecret } from "../cli/input.js";
 import { redactor } from "../credentials/redact.js";
+import { ExitCode, UserError } from "../errors.js";
 import { HttpPlatformClient, PlatformHttpError, PlatformUnreachable } from "../platform/client.js";
 import { decodeToken, TokenFormatError } from "../platform/token.js";
 

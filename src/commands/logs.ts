@@ -1,10 +1,13 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
-import { ExitCode, UserError } from "../cli/errors.js";
+import pc from "picocolors";
 import { OpsCommand } from "../cli/ops-command.js";
+import { ExitCode, UserError } from "../errors.js";
 
 export default class Logs extends OpsCommand {
   static override summary = "Print a container's logs; -f follows them until Ctrl-C.";
+  static override description =
+    "Without -f, svc stops reading once the log goes quiet for 2 seconds (providers that only stream logs never end them).";
   static override examples = [
     "<%= config.bin %> logs local web --tail 50",
     "<%= config.bin %> logs shop-prod api -f",
@@ -23,7 +26,7 @@ export default class Logs extends OpsCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
     const client = await this.client(args.target);
-    const containers = ((await client.deploymentInfo()) ?? []).map((c) => c.name);
+    const containers = ((await client.observe()).containers ?? []).map((c) => c.name);
     const container = args.container ?? (containers.length === 1 ? containers[0] : undefined);
     if (!container || !containers.includes(container)) {
       throw new UserError(
@@ -36,18 +39,22 @@ export default class Logs extends OpsCommand {
         },
       );
     }
+    const since = flags.since ? sinceSeconds(flags.since) : undefined;
+    if (since !== undefined && !(await client.has("logs-query"))) {
+      // The public log stream's lines carry no time: filtering by it would be a guess.
+      process.stderr.write(
+        `${pc.yellow("Warning:")} the provider of ${args.target} cannot select logs by time and its lines carry no timestamps: --since is ignored\n`,
+      );
+    }
     const abort = new AbortController();
     process.once("SIGINT", () => abort.abort());
-    const stream = await client.logStream(container, {
+    for await (const line of client.logLines(container, {
       ...(flags.tail !== undefined ? { tail: flags.tail } : {}),
-      ...(flags.since ? { since: sinceSeconds(flags.since) } : {}),
+      ...(since !== undefined ? { since } : {}),
       follow: flags.follow,
       signal: abort.signal,
-    });
-    try {
-      for await (const chunk of stream) process.stdout.write(chunk);
-    } catch (error) {
-      if (!abort.signal.aborted) throw error;
+    })) {
+      process.stdout.write(`${line}\n`);
     }
   }
 }

@@ -1,6 +1,6 @@
 import pc from "picocolors";
 import { OpsCommand } from "../cli/ops-command.js";
-import type { UserService } from "../platform/client.js";
+import type { UserService } from "../platform/model.js";
 import { table } from "../render/table.js";
 
 const GROUP: Record<UserService["status"], "running" | "usable" | "past" | "aborted"> = {
@@ -24,7 +24,7 @@ export default class Services extends OpsCommand {
       entries.map(async (e) => {
         try {
           const service = await (await this.client(e.name)).userService();
-          return { target: e.name, group: GROUP[service.status], service };
+          return { target: e.name, group: GROUP[service.status] ?? "usable", service };
         } catch (error) {
           return { target: e.name, group: "unreachable", problem: (error as Error).message };
         }
@@ -46,7 +46,7 @@ export default class Services extends OpsCommand {
               s.service?.id ?? "-",
               s.service?.status ?? "-",
               s.service?.serviceOptions.resourceUnit.replace("-Unit-Resource", "") ?? "-",
-              s.service?.expiresAt.slice(0, 10) ?? "-",
+              s.service?.expiresAt?.slice(0, 10) ?? "-",
             ]),
           ),
         );

@@ -1,7 +1,7 @@
 import * as Args from "@oclif/core/args";
 import pc from "picocolors";
 import { OpsCommand } from "../cli/ops-command.js";
-import type { LiveContainer, PodStatus, UserService } from "../platform/client.js";
+import type { LiveContainer, PodView, UserService } from "../platform/model.js";
 import { table } from "../render/table.js";
 
 export interface TargetStatus {
@@ -15,7 +15,8 @@ export interface TargetStatus {
 
 export default class Status extends OpsCommand {
   static override summary = "Show a target's containers, state, restarts, ports, domains and expiry.";
-  static override description = "With no TARGET, every target of the manifests in the current directory.";
+  static override description =
+    "With no TARGET, every target of the manifests in the current directory. Expiry and assigned host ports show only where the provider reports them.";
   static override args = { target: Args.string({ description: "Target name." }) };
 
   async run(): Promise<{ targets: TargetStatus[] }> {
@@ -23,9 +24,9 @@ export default class Status extends OpsCommand {
     const targets: TargetStatus[] = [];
     for (const target of this.targets(args.target)) {
       const client = await this.client(target);
-      const [service, containers] = await Promise.all([client.userService(), client.deploymentInfo()]);
-      const pod: PodStatus | undefined = containers ? await client.podStatus() : undefined;
-      targets.push(describe(target, service, containers ?? [], pod));
+      const state = await client.observe();
+      const pod = await client.pod(state.service.status);
+      targets.push(describe(target, state.service, state.containers ?? [], pod));
     }
     if (!this.jsonEnabled()) for (const t of targets) this.log(render(t));
     return { targets };
@@ -36,42 +37,35 @@ function describe(
   target: string,
   service: UserService,
   containers: LiveContainer[],
-  pod: PodStatus | undefined,
+  pod: PodView,
 ): TargetStatus {
-  const statuses = pod?.podStatus.containerStatuses ?? [];
   return {
     target,
     service,
-    phase: pod?.podStatus.phase ?? "NotDeployed",
-    hostIP: pod?.podStatus.hostIP ?? "",
+    phase: pod.phase,
+    hostIP: pod.hostIP ?? "",
     containers: containers.map((c) => {
-      const s = statuses.find((x) => x.name === c.name);
+      const s = pod.containers.find((x) => x.name === c.name);
       const [state, detail] = Object.entries(s?.state ?? {})[0] ?? ["unknown", {}];
-      const reason = (detail as { reason?: string; exitCode?: number }).reason;
+      const reason = (detail as { reason?: string }).reason;
       return {
         name: c.name,
         image: c.imageName,
         state: reason ? `${state} (${reason})` : state,
         restarts: s?.restartCount ?? 0,
-        ports: c.ports.map((p) => `${p.hostPort}->${p.containerPort}/${p.protocol.toLowerCase()}`),
+        ports: (c.ports ?? []).map(
+          (p) => `${p.hostPort ? `${p.hostPort}->` : ""}${p.containerPort}/${p.protocol.toLowerCase()}`,
+        ),
       };
     }),
-    domains: (pod?.domains ?? []).map((d) => ({
-      domain: d.domain,
-      containerPort: d.containerPort,
-      https: d.isHttps,
-    })),
+    domains: pod.domains.map((d) => ({ domain: d.domain, containerPort: d.containerPort, https: d.isHttps })),
   };
 }
 
 function render(t: TargetStatus): string {
-  const expires = new Date(t.service.expiresAt);
-  const hours = Math.round((expires.getTime() - Date.now()) / 3600_000);
   const lines = [
     `${pc.bold(t.target)}  service ${t.service.id}  ${t.service.status}  pod ${t.phase}${t.hostIP ? `  host ${t.hostIP}` : ""}`,
-    pc.dim(
-      `expires ${t.service.expiresAt} (${hours >= 0 ? `in ${hours} h` : "ended"})  ${t.service.serviceOptions.resourceUnit}`,
-    ),
+    pc.dim(`${expiry(t.service.expiresAt)}  ${t.service.serviceOptions.resourceUnit}`),
   ];
   if (t.containers.length > 0) {
     lines.push(
@@ -84,4 +78,11 @@ function render(t: TargetStatus): string {
   for (const d of t.domains)
     lines.push(`domain ${d.domain} -> ${d.containerPort}${d.https ? " (https)" : ""}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** The provider may not report expiry at all: then it is unknown, not ended. */
+function expiry(expiresAt: string | undefined): string {
+  if (!expiresAt) return "expiry unknown (the provider does not report it)";
+  const hours = Math.round((Date.parse(expiresAt) - Date.now()) / 3600_000);
+  return `expires ${expiresAt} (${hours >= 0 ? `in ${hours} h` : "ended"})`;
 }

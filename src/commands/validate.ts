@@ -1,8 +1,8 @@
 import * as Args from "@oclif/core/args";
 import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
-import { ExitCode } from "../cli/errors.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
+import { ExitCode } from "../errors.js";
 import { countLabel, renderDiagnostics } from "../render/diagnostics.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import { loadServices } from "../spec/load.js";

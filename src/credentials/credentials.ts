@@ -1,4 +1,4 @@
-import { ExitCode, UserError } from "../cli/errors.js";
+import { ExitCode, UserError } from "../errors.js";
 import { decodeToken, type ServiceToken, TokenFormatError } from "../platform/token.js";
 import { type Keychain, KeychainUnavailable, OsKeychain } from "./keychain.js";
 import { account, type CredentialKind, envEntries, envVar } from "./names.js";

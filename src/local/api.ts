@@ -1,6 +1,7 @@
+import { Transform } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { encodeToken } from "../platform/token.js";
-import { routeSchemas } from "./openapi.js";
+import { type ApiMode, apiDocument, routeSchemas } from "./openapi.js";
 import { type ContainerInput, type Platform, PlatformError } from "./platform.js";
 import type { Login } from "./runtime.js";
 import type { ServiceRecord } from "./store.js";
@@ -9,8 +10,16 @@ import type { ServiceRecord } from "./store.js";
 export interface FaultOptions {
   latencyMs?: number;
   jitterMs?: number;
+  /** Share of calls answered 503 before anything happens. */
   errorRate?: number;
+  /** Share of connections reset: half before the call, half after it took effect. */
   resetRate?: number;
+  /** Share of calls answered HTTP 200 with `{error: {code: 500}}`, nothing applied. */
+  errorBodyRate?: number;
+  /** Share of mutations that take effect and then lose their answer (a reset or a 502). */
+  lostAnswerRate?: number;
+  /** PATCH pod/ingress answers 501, like providers older than the call. */
+  ingressPatch501?: boolean;
 }
 
 declare module "fastify" {
@@ -20,15 +29,40 @@ declare module "fastify" {
 }
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+/** How a route authenticates: the service `secret`, the admin token, a wallet `address` (notices), or not at all. */
+type Auth = "secret" | "admin" | "notice" | "none";
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** Reads that the public clients make with POST: not mutations. */
+const READ_ONLY_POSTS = new Set(["/api/v1/k8s/checkports"]);
 
 /** The platform API over HTTP: routes, request validation from the OpenAPI file, auth, errors. */
 export function buildApi(
   platform: Platform,
-  options: { adminToken: string; hostUrl: () => string; faults?: FaultOptions },
+  options: { adminToken: string; hostUrl: () => string; faults?: FaultOptions; mode: ApiMode },
 ): FastifyInstance {
-  const { adminToken, faults = {} } = options;
+  const { adminToken, faults = {}, mode } = options;
   const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
-  const schemas = routeSchemas();
+  const schemas = routeSchemas(mode);
+  const capabilities = apiDocument(mode).capabilities;
+
+  // vkube sends JSON bodies with no Content-Type, the market CLI `{}` on bodiless calls: every
+  // body is parsed as JSON whatever its Content-Type, and an empty body is no body.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, text, done) => {
+    const body = String(text);
+    if (body.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(body));
+    } catch {
+      done(Object.assign(new Error("the body is not JSON"), { statusCode: 400 }), undefined);
+    }
+  });
+  app.addHook("onRequest", async (req) => {
+    if (MUTATING.has(req.method) && !req.headers["content-type"]) {
+      req.headers["content-type"] = "application/json";
+    }
+  });
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
     if (error instanceof PlatformError) return sendError(reply, error.status, error.message);
@@ -41,47 +75,36 @@ export function buildApi(
     sendError(reply, 404, `no route ${req.method} ${req.url.split("?")[0]}`),
   );
 
-  if (faults.latencyMs || faults.jitterMs || faults.errorRate || faults.resetRate) {
-    app.addHook("onRequest", async (req, reply) => {
-      if (!req.url.startsWith("/api/v1/")) return;
-      const delay = (faults.latencyMs ?? 0) + Math.random() * (faults.jitterMs ?? 0);
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      if (Math.random() < (faults.resetRate ?? 0) / 2) {
-        req.raw.socket.destroy();
-        return reply;
-      }
-      if (Math.random() < (faults.errorRate ?? 0))
-        return sendError(reply, 503, "injected fault: service unavailable");
-    });
-    // The other half of the resets happen after the call took effect: the response is lost.
-    app.addHook("onSend", async (req, _reply, payload) => {
-      if (req.url.startsWith("/api/v1/") && Math.random() < (faults.resetRate ?? 0) / 2)
-        req.raw.socket.destroy();
-      return payload;
-    });
-  }
+  installFaults(app, faults);
 
   const route = (
     method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     path: string,
     handler: Handler,
-    auth = true,
+    auth: Auth = "secret",
   ) => {
+    // Routes of capabilities this mode does not offer are simply absent: 404, as on real providers.
     const schema = schemas.get(`${method} ${path}`);
-    if (!schema) throw new Error(`${method} ${path} is not in platform-api.openapi.yaml`);
+    if (!schema) return;
     app.route({
       method,
       url: path,
       schema,
       preHandler: async (req, reply) => {
-        if (!auth) return;
-        if (path.startsWith("/admin/")) {
+        if (auth === "none") return;
+        if (auth === "admin") {
           if (req.headers.authorization !== `Bearer ${adminToken}`)
             return sendError(reply, 401, "admin token required");
           return;
         }
-        const secret = req.headers.secret;
-        const service = platform.authenticate(typeof secret === "string" ? secret : undefined);
+        const secret = header(req, "secret");
+        const service = platform.authenticate(secret);
+        if (auth === "notice") {
+          // Public: the wallet `address`. notice-secret (extended): the service's own secret.
+          if (service && platform.extended) req.service = service;
+          else if (!header(req, "address")) return sendError(reply, 401, "the wallet address is required");
+          return;
+        }
         if (!service) return sendError(reply, 401, "missing or wrong secret");
         req.service = service;
       },
@@ -90,33 +113,44 @@ export function buildApi(
   };
 
   const ifRevision = (req: FastifyRequest) => {
-    const value = req.headers["if-revision"];
-    return typeof value === "string" ? Number(value) : undefined;
+    const value = header(req, "if-revision");
+    return platform.extended && value !== undefined ? Number(value) : undefined;
   };
   const body = <T>(req: FastifyRequest) => req.body as T;
   const query = <T>(req: FastifyRequest) => req.query as T;
 
-  route("GET", "/healthz", async () => ({ ok: true }), false);
+  route("GET", "/healthz", async () => ({ ok: true, api: mode }), "none");
 
-  route("POST", "/admin/v1/services", async (req, reply) => {
-    const { service, secret } = platform.createService(
-      body<{
-        units: number;
-        persistStorage?: boolean;
-        specifiedPort?: boolean;
-        durationHours?: number;
-        name?: string;
-      }>(req),
-    );
-    reply.code(201);
-    return { id: service.id, token: encodeToken({ host: options.hostUrl(), secret }) };
-  });
-  route("GET", "/admin/v1/services", async (req) => {
-    const { status } = query<{ status?: string }>(req);
-    const all = platform.store.services().map((s) => platform.view(s));
-    return { services: status ? all.filter((s) => s.status === status) : all };
-  });
+  route(
+    "POST",
+    "/admin/v1/services",
+    async (req, reply) => {
+      const { service, secret } = platform.createService(
+        body<{
+          units: number;
+          persistStorage?: boolean;
+          specifiedPort?: boolean;
+          durationHours?: number;
+          name?: string;
+        }>(req),
+      );
+      reply.code(201);
+      return { id: service.id, token: encodeToken({ host: options.hostUrl(), secret }) };
+    },
+    "admin",
+  );
+  route(
+    "GET",
+    "/admin/v1/services",
+    async (req) => {
+      const { status } = query<{ status?: string }>(req);
+      const all = platform.store.services().map((s) => platform.view(s));
+      return { services: status ? all.filter((s) => s.status === status) : all };
+    },
+    "admin",
+  );
 
+  route("GET", "/api/v1/svc/capabilities", async () => ({ capabilities }));
   route("GET", "/api/v1/k8s/userService", async (req) => platform.view(req.service));
 
   type DeployBody = { containers: ContainerInput[]; pvtLogin?: Login[] };
@@ -139,15 +173,11 @@ export function buildApi(
   );
 
   route("GET", "/api/v1/k8s/pod/status", async (req) => platform.podStatus(req.service));
-  route("POST", "/api/v1/k8s/pod/restart", async (req) =>
-    platform.lifecycle(req.service.id, "restart", ifRevision(req)),
-  );
-  route("POST", "/api/v1/k8s/pod/stop", async (req) =>
-    platform.lifecycle(req.service.id, "stop", ifRevision(req)),
-  );
-  route("POST", "/api/v1/k8s/pod/start", async (req) =>
-    platform.lifecycle(req.service.id, "start", ifRevision(req)),
-  );
+  for (const action of ["restart", "stop", "start"] as const) {
+    route("POST", `/api/v1/k8s/pod/${action}`, async (req) =>
+      platform.lifecycle(req.service.id, action, ifRevision(req)),
+    );
+  }
   route("PATCH", "/api/v1/k8s/pod/images", async (req) =>
     platform.updateImages(
       req.service.id,
@@ -161,29 +191,50 @@ export function buildApi(
       body<{
         config?: Record<string, string | Record<string, string>>;
         environment?: Record<string, Record<string, string>>;
-      }>(req),
+      }>(req) ?? {},
       ifRevision(req),
     ),
   );
-  route("GET", "/api/v1/k8s/pod/configmap", async (req) => platform.configMaps(req.service));
+  route("GET", "/api/v1/k8s/pod/configmap", async (req) =>
+    platform.configMaps(req.service, query<{ format?: string }>(req).format === "paths"),
+  );
   route("GET", "/api/v1/k8s/pod/logs", async (req, reply) => {
     const q = query<{ container: string; tail?: number; follow?: boolean; since?: number }>(req);
-    const stream = await platform.logs(req.service, q.container, {
-      ...(q.tail !== undefined ? { tail: q.tail } : {}),
-      ...(q.since !== undefined ? { since: q.since } : {}),
-      follow: q.follow ?? false,
-    });
+    // logs-query (extended, asked for with any of its parameters): plain text that ends unless
+    // following. Otherwise the public shape: an SSE stream of the whole log that always follows.
+    const plain =
+      platform.extended && (q.tail !== undefined || q.follow !== undefined || q.since !== undefined);
+    const stream = await platform.logs(
+      req.service,
+      q.container,
+      plain
+        ? {
+            ...(q.tail !== undefined ? { tail: q.tail } : {}),
+            ...(q.since !== undefined ? { since: q.since } : {}),
+            follow: q.follow ?? false,
+          }
+        : { follow: true },
+    );
     req.raw.on("close", () => stream.destroy());
-    return reply.type("text/plain; charset=utf-8").send(stream);
+    if (plain) return reply.type("text/plain; charset=utf-8").send(stream);
+    reply.raw.on("close", () => stream.destroy());
+    return reply.type("text/event-stream").header("cache-control", "no-cache").send(stream.pipe(sseLines()));
   });
   route("GET", "/api/v1/monitor", async (req) => {
-    const { containers } = query<{ containers?: string }>(req);
-    return platform.monitor(req.service, containers ? containers.split(",").filter(Boolean) : undefined);
+    const { containers, allContainers } = query<{ containers?: string; allContainers?: string }>(req);
+    const names = allContainers || !containers ? undefined : containers.split(",").filter(Boolean);
+    return platform.monitor(req.service, names);
   });
-  route("GET", "/api/v1/k8s/notice", async (req) => {
-    const q = query<{ current: number; pageSize: number }>(req);
-    return platform.notices(req.service, q.current, q.pageSize);
-  });
+  route(
+    "GET",
+    "/api/v1/k8s/notice",
+    async (req) => {
+      const q = query<{ current?: number; pageSize?: number; serviceID?: string }>(req);
+      const serviceId = req.service?.id ?? q.serviceID ?? "";
+      return platform.notices(serviceId, q.current ?? 1, q.pageSize ?? 20);
+    },
+    "notice",
+  );
 
   route("POST", "/api/v1/k8s/pod/ingress", async (req) =>
     platform.bindDomain(
@@ -192,27 +243,100 @@ export function buildApi(
       ifRevision(req),
     ),
   );
-  route("PATCH", "/api/v1/k8s/pod/ingress", async (req) =>
-    platform.unbindDomains(req.service.id, body<{ domains: string[] }>(req).domains, ifRevision(req)),
-  );
+  route("PATCH", "/api/v1/k8s/pod/ingress", async (req, reply) => {
+    if (faults.ingressPatch501)
+      return sendError(reply, 501, "injected fault: provider too old for this call");
+    return platform.unbindDomains(req.service.id, body<{ domains: string[] }>(req).domains, ifRevision(req));
+  });
   route("DELETE", "/api/v1/k8s/pod/ingress", async (req) =>
     platform.unbindDomains(req.service.id, undefined, ifRevision(req)),
   );
 
-  route("GET", "/api/v1/k8s/images", async (req, reply) => {
-    const q = query<{ image: string; tag?: string }>(req);
-    const ref = q.tag ? `${q.image}:${q.tag}` : q.image;
-    const decode = (h: unknown) => (typeof h === "string" ? Buffer.from(h, "base64").toString("utf8") : "");
-    const login = { username: decode(req.headers.username), password: decode(req.headers.password) };
-    if (await platform.imageAvailable(ref, login.username ? login : undefined))
-      return { image: ref, available: true };
-    return sendError(reply, 404, `image ${ref} does not exist or cannot be pulled with the given login`);
-  });
-  route("POST", "/api/v1/k8s/checkports", async (req) => ({
-    taken: await platform.checkPorts(req.service.id, body<{ ports: number[] }>(req).ports),
-  }));
+  route(
+    "GET",
+    "/api/v1/k8s/images",
+    async (req, reply) => {
+      const q = query<{ image: string; tag?: string }>(req);
+      const ref = q.tag ? `${q.image}:${q.tag}` : q.image;
+      const decode = (h: string | undefined) => (h ? Buffer.from(h, "base64").toString("utf8") : "");
+      const login = { username: decode(header(req, "username")), password: decode(header(req, "password")) };
+      if (await platform.imageAvailable(ref, login.username ? login : undefined))
+        return { image: ref, available: true };
+      return sendError(reply, 404, `image ${ref} does not exist or cannot be pulled with the given login`);
+    },
+    "none",
+  );
+  route(
+    "POST",
+    "/api/v1/k8s/checkports",
+    async (req) => {
+      const b = body<{ ports: number[]; userServiceID?: string }>(req);
+      const occupied = await Promise.all(b.ports.map((p) => platform.portOccupied(b.userServiceID, p)));
+      return { status: occupied.some(Boolean) ? "Occupied" : "NotOccupied" };
+    },
+    "none",
+  );
 
   return app;
+}
+
+function installFaults(app: FastifyInstance, faults: FaultOptions): void {
+  const api = (req: FastifyRequest) => req.url.startsWith("/api/v1/");
+  const mutation = (req: FastifyRequest) =>
+    api(req) && MUTATING.has(req.method) && !READ_ONLY_POSTS.has(req.url.split("?")[0] ?? "");
+  const chance = (rate: number | undefined) => Math.random() < (rate ?? 0);
+  app.addHook("onRequest", async (req, reply) => {
+    if (!api(req)) return;
+    const delay = (faults.latencyMs ?? 0) + Math.random() * (faults.jitterMs ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (chance((faults.resetRate ?? 0) / 2)) {
+      req.raw.socket.destroy();
+      return reply;
+    }
+    if (chance(faults.errorRate)) return sendError(reply, 503, "injected fault: service unavailable");
+    if (chance(faults.errorBodyRate)) {
+      return reply
+        .code(200)
+        .type("application/json")
+        .send({ error: { code: 500, message: "injected fault: internal error" } });
+    }
+  });
+  // After the call took effect: the answer is lost (a reset, or a 502 from a gateway).
+  app.addHook("onSend", async (req, reply, payload) => {
+    if (!api(req) || reply.statusCode >= 400) return payload;
+    if (chance((faults.resetRate ?? 0) / 2)) req.raw.socket.destroy();
+    else if (mutation(req) && chance(faults.lostAnswerRate)) {
+      if (Math.random() < 0.5) req.raw.socket.destroy();
+      else {
+        reply.code(502).type("application/json");
+        return JSON.stringify({ error: { code: 502, message: "injected fault: bad gateway" } });
+      }
+    }
+    return payload;
+  });
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** Log text → SSE events as the public API sends them: `event:message`, `data:<JSON string>`. */
+function sseLines(): Transform {
+  let rest = "";
+  const sse = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const lines = (rest + chunk.toString("utf8")).split("\n");
+      rest = lines.pop() ?? "";
+      done(null, lines.map((l) => `event:message\ndata:${JSON.stringify(l)}\n\n`).join(""));
+    },
+    flush(done) {
+      done(null, rest ? `event:message\ndata:${JSON.stringify(rest)}\n\n` : "");
+    },
+  });
+  // A comment first, so the answer starts (headers included) even while the log is empty.
+  sse.push(": connected\n\n");
+  return sse;
 }
 
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ExitCode, UserError } from "../cli/errors.js";
 import { Credentials } from "../credentials/credentials.js";
 import { envVar } from "../credentials/names.js";
 import { redactor } from "../credentials/redact.js";
+import { ExitCode, UserError } from "../errors.js";
 import { ensureDir, type LocalPaths } from "./paths.js";
 import type { ServerInfo } from "./server.js";
 

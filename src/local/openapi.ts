@@ -3,12 +3,14 @@ import { parse } from "yaml";
 
 export const openApiUrl = new URL("../../schemas/platform-api.openapi.yaml", import.meta.url);
 
+/** `real`: only the evidenced API; `extended`: plus svc's capabilities, advertised. */
+export type ApiMode = "real" | "extended";
+
 interface Parameter {
   name: string;
   in: "query" | "header" | "path";
   required?: boolean;
   schema: object;
-  $ref?: string;
 }
 
 interface Operation {
@@ -22,15 +24,30 @@ export interface RouteSchema {
   headers?: object;
 }
 
+const CAPABILITY = "x-svc-capability";
+
 /**
- * Request schemas for each `METHOD path` of schemas/platform-api.openapi.yaml, with `$ref`s
- * inlined, in the form fastify validates. The server takes them from the same file that documents
- * the API, so the two cannot drift apart.
+ * The OpenAPI document as a provider in `mode` serves it: with `$ref`s inlined and, in real mode,
+ * every item tagged `x-svc-capability` removed (a property, a parameter, an alternative of an
+ * anyOf, a whole route). Vendor keys are dropped so the result is plain JSON Schema.
  */
-export function routeSchemas(): Map<string, RouteSchema> {
+export function apiDocument(mode: ApiMode): {
+  paths: Record<string, Record<string, Operation>>;
+  capabilities: string[];
+} {
   const doc = parse(readFileSync(openApiUrl, "utf8"));
+  const capabilities = new Set<string>();
+  const keep = (node: unknown) => {
+    const tag = (node as Record<string, unknown> | null)?.[CAPABILITY];
+    if (typeof tag === "string" && tag !== "capabilities") capabilities.add(tag);
+    return mode === "extended" || tag === undefined;
+  };
   const resolve = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(resolve);
+    if (Array.isArray(node))
+      return node
+        .filter(keep)
+        .map(resolve)
+        .filter((x) => x !== undefined);
     if (typeof node !== "object" || node === null) return node;
     const ref = (node as { $ref?: string }).$ref;
     if (ref) {
@@ -38,14 +55,44 @@ export function routeSchemas(): Map<string, RouteSchema> {
         .replace(/^#\//, "")
         .split("/")
         .reduce((o: Record<string, unknown>, k) => o[k] as Record<string, unknown>, doc);
-      return resolve(target);
+      return keep(target) ? resolve(target) : undefined;
     }
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k.startsWith("x-")) continue;
+      if (k === "properties" && v && typeof v === "object") {
+        out[k] = Object.fromEntries(
+          Object.entries(v)
+            .filter(([, p]) => keep(p))
+            .map(([name, p]) => [name, resolve(p)]),
+        );
+      } else if (!(v && typeof v === "object" && !Array.isArray(v)) || keep(v)) {
+        const resolved = resolve(v);
+        if (resolved !== undefined) out[k] = resolved;
+      }
+    }
+    return out;
   };
-  const out = new Map<string, RouteSchema>();
-  for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
+  const paths: Record<string, Record<string, Operation>> = {};
+  for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
     for (const [method, raw] of Object.entries(methods)) {
-      const op = resolve(raw) as Operation;
+      if (!keep(raw)) continue;
+      paths[path] ??= {};
+      (paths[path] as Record<string, Operation>)[method] = resolve(raw) as Operation;
+    }
+  }
+  return { paths, capabilities: mode === "extended" ? [...capabilities].sort() : [] };
+}
+
+/**
+ * Request schemas for each `METHOD path` a provider in `mode` serves, in the form fastify
+ * validates. The server takes them from the same file that documents the API, so the two cannot
+ * drift apart; a route missing here answers 404.
+ */
+export function routeSchemas(mode: ApiMode): Map<string, RouteSchema> {
+  const out = new Map<string, RouteSchema>();
+  for (const [path, methods] of Object.entries(apiDocument(mode).paths)) {
+    for (const [method, op] of Object.entries(methods)) {
       const schema: RouteSchema = {};
       const body = op.requestBody?.content["application/json"].schema;
       if (body) schema.body = body;

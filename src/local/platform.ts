@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Readable } from "node:stream";
-import type { ContainerStats } from "../platform/client.js";
 import { baseDomain } from "../spec/semantic.js";
+import type { ApiMode } from "./openapi.js";
 import { type ContainerState, type DockerRuntime, ImagePullError, type Login } from "./runtime.js";
 import {
   type ContainerRecord,
@@ -24,25 +24,41 @@ export class PlatformError extends Error {
   }
 }
 
-/** The Container shape of the API, as clients send it. */
+/** The Container shape of the API, as the public clients send it (vkube: lists; market CLI: strings). */
 export interface ContainerInput {
   name: string;
   imageName: string;
   resourceUnit?: number;
-  ports?: { containerPort: number; hostPort?: number; protocol?: string }[];
-  envs?: { name: string; value: string }[];
+  ports?: { containerPort: number; hostPort?: number; protocol?: string }[] | null;
+  envs?: { name: string; value?: string }[] | null;
   mountPath?: string;
-  command?: string[];
-  args?: string[];
+  command?: string[] | string;
+  args?: string[] | string;
   configMap?: Record<string, string>;
   configMountPath?: string;
   config?: string;
+  exposedPorts?: unknown[];
+}
+
+/** Per-container usage as the engine reports it; the API answers it metric first. */
+export interface ContainerStats {
+  /** Percent of one core. */
+  cpu: number;
+  memory: { value: number; limitValue: number };
+  networkDownload: number;
+  networkUpload: number;
+  storage: number;
 }
 
 export interface PlatformOptions {
   hostPortRange: [number, number];
   region: string;
+  /** real: only the evidenced API's fields and behaviours; extended: plus svc's capabilities. */
+  mode: ApiMode;
 }
+
+const SPECIFIED = "User Specified Service Port";
+const ASSIGNED = "Platform Assigned Service Port";
 
 export const secretHash = (secret: string) => createHash("sha256").update(secret).digest("hex");
 
@@ -52,6 +68,8 @@ export const secretHash = (secret: string) => createHash("sha256").update(secret
  */
 export class Platform {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** The previous network counters of each pod, for rates. */
+  private readonly networkSamples = new Map<string, { at: number; rx: number; tx: number }>();
   private stopWatching: (() => void) | undefined;
 
   constructor(
@@ -98,6 +116,10 @@ export class Platform {
     return secret ? this.store.serviceBySecretHash(secretHash(secret)) : undefined;
   }
 
+  get extended(): boolean {
+    return this.options.mode === "extended";
+  }
+
   /** The service as the API shows it; an expired service reads as ServiceDone. */
   view(service: ServiceRecord) {
     const status = Date.parse(service.expiresAt) < Date.now() ? "ServiceDone" : service.status;
@@ -108,15 +130,24 @@ export class Platform {
         resourceUnit: `${service.units}-Unit-Resource`,
         persistStorage: service.persistStorage ? "Yes" : "No",
         region: service.region,
-        specifiedPort: service.specifiedPort,
+        portSpecification: service.specifiedPort ? SPECIFIED : ASSIGNED,
       },
-      createdAt: service.createdAt,
-      expiresAt: service.expiresAt,
-      duration: service.duration,
-      description: service.description,
-      labels: service.labels,
-      revision: service.revision,
+      ...(this.extended
+        ? {
+            createdAt: service.createdAt,
+            expiresAt: service.expiresAt,
+            duration: service.duration,
+            description: service.description,
+            labels: service.labels,
+            revision: service.revision,
+          }
+        : {}),
     };
+  }
+
+  /** What a mutation answers: `{}` (real providers' answers are unknown) or the new revision. */
+  private answer(revision: number): { revision?: number } {
+    return this.extended ? { revision } : {};
   }
 
   // ---- deployment ----
@@ -137,8 +168,9 @@ export class Platform {
       }
       const containers = await this.validateDeployment(service, body.containers, current?.containers ?? []);
       await this.pullAll(containers, body.pvtLogin ?? []);
+      const request = { containers: body.containers };
       const revision = this.mutate(service, options.ifRevision, (next) => {
-        this.store.saveDeployment(serviceId, next, containers);
+        this.store.saveDeployment(serviceId, next, containers, request);
         this.store.setStatus(serviceId, "ServiceRunning");
       });
       this.store.addNotice(
@@ -147,13 +179,18 @@ export class Platform {
         `revision ${revision}: ${containers.map((c) => c.name).join(", ")}`,
       );
       await this.engine(() => this.runtime.deployPod({ serviceId, revision, containers }));
-      return { revision };
+      return this.answer(revision);
     });
   }
 
+  /**
+   * Extended: the containers with assigned host ports. Real: the last deployment body as it was
+   * sent (the real answer's shape is unknown; an echo is the least a client may assume).
+   */
   deploymentInfo(service: ServiceRecord) {
     const current = this.store.deployment(service.id);
     if (!current) throw new PlatformError(404, "nothing deployed yet");
+    if (!this.extended) return current.request ?? { containers: [] };
     return { containers: current.containers, revision: service.revision };
   }
 
@@ -162,7 +199,7 @@ export class Platform {
       const revision = this.mutate(this.live(serviceId), ifRevision, () =>
         this.store.setDescription(serviceId, description),
       );
-      return { revision };
+      return this.answer(revision);
     });
   }
 
@@ -174,47 +211,62 @@ export class Platform {
     return this.serialized(serviceId, async () => {
       const service = this.live(serviceId);
       let labels: Record<string, string>;
-      if (body.labels) labels = body.labels;
-      else if (body.customizedLabel) {
+      if (body.labels && this.extended) labels = body.labels;
+      else if (body.customizedLabel?.includes("=")) {
         const eq = body.customizedLabel.indexOf("=");
         labels = {
           ...service.labels,
           [body.customizedLabel.slice(0, eq)]: body.customizedLabel.slice(eq + 1),
         };
-      } else throw new PlatformError(400, "send customizedLabel (key=value) or labels (a map)");
+      } else if (body.customizedLabel !== undefined)
+        labels = { ...service.labels, label: body.customizedLabel };
+      else throw new PlatformError(400, "send customizedLabel");
       const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
       const revision = this.mutate(service, ifRevision, () => this.store.setLabels(serviceId, sorted));
-      return { revision };
+      return this.answer(revision);
     });
   }
 
   // ---- pod ----
 
+  /** Kubernetes-like, as the public clients read it: podSpec, podStatus, domains (null when none). */
   async podStatus(service: ServiceRecord) {
     const current = this.store.deployment(service.id);
     const containers = current?.containers ?? [];
     const states: ContainerState[] = current
       ? await this.runtime.podState({ serviceId: service.id, revision: current.revision, containers })
       : [];
-    const phase =
-      service.status === "ServiceStop"
-        ? "Paused"
-        : !current
-          ? "Pending"
-          : states.every((s) => s.ready)
-            ? "Running"
-            : states.some((s) => "terminated" in s.state || "CrashLoopBackOff" === waitingReason(s))
-              ? "Failed"
-              : "Pending";
+    const domains = this.store.domains(service.id).map((d) => ({
+      domain: d.domain,
+      containerPort: d.containerPort,
+      isHttps: d.isHttps,
+    }));
     return {
-      podSpec: { containers: containers.map((c) => ({ name: c.name, image: c.imageName, ports: c.ports })) },
-      podStatus: { phase, hostIP: "127.0.0.1", containerStatuses: states },
-      domains: this.store.domains(service.id).map((d) => ({
-        domain: d.domain,
-        containerPort: d.containerPort,
-        isHttps: d.isHttps,
-      })),
-      ports: containers.flatMap((c) => c.ports),
+      podSpec: {
+        containers: containers.map((c) => ({
+          name: c.name,
+          image: c.imageName,
+          ...(c.ports.length
+            ? { ports: c.ports.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol })) }
+            : {}),
+          ...(c.envs.length ? { env: c.envs } : {}),
+          resources: { limits: { memory: `${c.resourceUnit * 512}Mi` } },
+        })),
+      },
+      podStatus: {
+        hostIP: "127.0.0.1",
+        ...(states.length
+          ? {
+              containerStatuses: states.map((s) => ({
+                name: s.name,
+                image: s.image,
+                restartCount: s.restartCount,
+                state: s.state,
+              })),
+            }
+          : {}),
+      },
+      domains: domains.length ? domains : null,
     };
   }
 
@@ -233,7 +285,7 @@ export class Platform {
             ? this.runtime.stopPod(serviceId)
             : this.runtime.startPod(serviceId),
       );
-      return { revision };
+      return this.answer(revision);
     });
   }
 
@@ -247,18 +299,22 @@ export class Platform {
       const current = this.deployed(serviceId);
       const containers = structuredClone(current.containers);
       for (const item of items) {
-        const target = item.container
-          ? containers.find((c) => c.name === item.container)
-          : containers.find((c) => repository(c.imageName) === repository(item.image));
+        // Without `container` the public API does not say which container: the one running the
+        // same repository, else the only one.
+        const named = this.extended ? item.container : undefined;
+        const target = named
+          ? containers.find((c) => c.name === named)
+          : (containers.find((c) => repository(c.imageName) === repository(item.image)) ??
+            (containers.length === 1 ? containers[0] : undefined));
         if (!target) {
           throw new PlatformError(
             400,
-            item.container
-              ? `no container named ${item.container}`
+            named
+              ? `no container named ${named}`
               : `no container runs an image of ${repository(item.image)}; name the container`,
           );
         }
-        await this.pull(item.image, item.login);
+        await this.pull(item.image, item.login?.username ? item.login : undefined);
         target.imageName = item.image;
       }
       const images = containers.map((c) => c.imageName);
@@ -287,14 +343,10 @@ export class Platform {
       for (const [name, config] of Object.entries(body.config ?? {})) {
         const c = byName(name);
         if (typeof config === "string") {
-          const paths = Object.keys(c.configMap);
-          if (paths.length !== 1) {
-            throw new PlatformError(
-              400,
-              `container ${name} has ${paths.length} config files: send a path -> content map`,
-            );
-          }
-          c.configMap = { [paths[0] as string]: config };
+          // The public API's config is one file's content: the container's (first) config file.
+          const path = Object.keys(c.configMap)[0];
+          if (path === undefined) throw new PlatformError(400, `container ${name} has no config file`);
+          c.configMap = { ...c.configMap, [path]: config };
         } else c.configMap = sortedMap(config);
       }
       for (const [name, env] of Object.entries(body.environment ?? {})) {
@@ -306,9 +358,19 @@ export class Platform {
     });
   }
 
-  configMaps(service: ServiceRecord): Record<string, Record<string, string>> {
-    const current = this.store.deployment(service.id);
-    return Object.fromEntries((current?.containers ?? []).map((c) => [c.name, c.configMap]));
+  /**
+   * Public shape: container -> its (first) config file's content, only containers that have one.
+   * With `paths` (config-path-map): container -> path -> content, every container.
+   */
+  configMaps(service: ServiceRecord, paths: boolean): Record<string, string | Record<string, string>> {
+    const containers = this.store.deployment(service.id)?.containers ?? [];
+    if (paths && this.extended) return Object.fromEntries(containers.map((c) => [c.name, c.configMap]));
+    return Object.fromEntries(
+      containers.flatMap((c) => {
+        const first = Object.values(c.configMap)[0];
+        return first === undefined ? [] : [[c.name, first]];
+      }),
+    );
   }
 
   async logs(
@@ -324,7 +386,37 @@ export class Platform {
     }
   }
 
-  async monitor(service: ServiceRecord, names?: string[]): Promise<Record<string, ContainerStats>> {
+  /**
+   * Metric first, as the public API answers: per-container CPU (a fraction of a core) and memory;
+   * the pod's network in bytes per second since the previous sample, and its storage.
+   */
+  async monitor(service: ServiceRecord, names?: string[]) {
+    const stats = await this.containerStats(service, names);
+    const entries = Object.entries(stats);
+    const sum = (f: (s: ContainerStats) => number) => entries.reduce((n, [, s]) => n + f(s), 0);
+    // The pod's network is shared: every container reports the same counters.
+    const now = {
+      at: Date.now(),
+      rx: entries[0]?.[1].networkDownload ?? 0,
+      tx: entries[0]?.[1].networkUpload ?? 0,
+    };
+    const last = this.networkSamples.get(service.id);
+    this.networkSamples.set(service.id, now);
+    const seconds = last ? (now.at - last.at) / 1000 : 0;
+    const rate = (a: number, b: number) => (seconds > 0 && a >= b ? Math.round((a - b) / seconds) : 0);
+    return {
+      cpu: Object.fromEntries(entries.map(([n, s]) => [n, { value: s.cpu / 100 }])),
+      memory: Object.fromEntries(entries.map(([n, s]) => [n, s.memory])),
+      networkDownload: { value: last ? rate(now.rx, last.rx) : 0 },
+      networkUpload: { value: last ? rate(now.tx, last.tx) : 0 },
+      storage: { value: sum((s) => s.storage) },
+    };
+  }
+
+  private async containerStats(
+    service: ServiceRecord,
+    names?: string[],
+  ): Promise<Record<string, ContainerStats>> {
     const containers = this.store.deployment(service.id)?.containers ?? [];
     const wanted = names?.length
       ? names.map((n) => this.containerOf(service, n).name)
@@ -343,8 +435,18 @@ export class Platform {
     return Object.fromEntries(wanted.map((name, i) => [name, stats[i] as ContainerStats]));
   }
 
-  notices(service: ServiceRecord, page: number, pageSize: number) {
-    return this.store.notices(service.id, page, pageSize);
+  /** `{list, pagination}`; svc's `message` only with notice-secret (extended). */
+  notices(serviceId: string, page: number, pageSize: number) {
+    const { total, notices } = this.store.notices(serviceId, page, pageSize);
+    return {
+      list: notices.map((n) => ({
+        timestamp: Math.floor(Date.parse(n.time) / 1000),
+        serviceID: n.serviceID,
+        noticeType: n.type,
+        ...(this.extended && n.message ? { message: n.message } : {}),
+      })),
+      pagination: { total },
+    };
   }
 
   // ---- domains ----
@@ -386,7 +488,7 @@ export class Platform {
       };
       const revision = this.mutate(service, ifRevision, () => this.store.bindDomain(record));
       this.store.addNotice(serviceId, "DomainBound", domain);
-      return { revision };
+      return this.answer(revision);
     });
   }
 
@@ -399,7 +501,7 @@ export class Platform {
       if (missing.length > 0) throw new PlatformError(404, `not bound: ${missing.join(", ")}`);
       const revision = this.mutate(service, ifRevision, () => this.store.unbindDomains(serviceId, names));
       this.store.addNotice(serviceId, "DomainUnbound", names?.join(", ") ?? "all");
-      return { revision };
+      return this.answer(revision);
     });
   }
 
@@ -419,13 +521,16 @@ export class Platform {
     return this.runtime.imageAvailable(ref, login);
   }
 
-  async checkPorts(serviceId: string, ports: number[]): Promise<number[]> {
+  /** Whether a host port is free for a service (its own ports count as free). */
+  async portOccupied(serviceId: string | undefined, port: number): Promise<boolean> {
     const used = this.store.hostPortsInUse(serviceId);
-    const taken: number[] = [];
-    for (const port of [...new Set(ports)].sort((a, b) => a - b)) {
-      if (used.has(`${port}/TCP`) || used.has(`${port}/UDP`) || !(await portFree(port))) taken.push(port);
-    }
-    return taken;
+    const own = serviceId
+      ? (this.store.deployment(serviceId)?.containers ?? []).some((c) =>
+          c.ports.some((p) => p.hostPort === port),
+        )
+      : false;
+    if (own) return false;
+    return used.has(`${port}/TCP`) || used.has(`${port}/UDP`) || !(await portFree(port));
   }
 
   // ---- start-up and shut-down ----
@@ -487,13 +592,14 @@ export class Platform {
     containers: ContainerRecord[],
     notice: string,
   ) {
+    const request = this.store.deployment(service.id)?.request;
     const revision = this.mutate(service, ifRevision, (next) =>
-      this.store.saveDeployment(service.id, next, containers),
+      this.store.saveDeployment(service.id, next, containers, request),
     );
     this.store.addNotice(service.id, notice, `revision ${revision}`);
     await this.engine(() => this.runtime.recreateApps({ serviceId: service.id, revision, containers }));
     if (service.status === "ServiceStop") await this.runtime.stopPod(service.id);
-    return { revision };
+    return this.answer(revision);
   }
 
   private async validateDeployment(
@@ -516,6 +622,10 @@ export class Platform {
     const ports = input.flatMap((c) =>
       (c.ports ?? []).map((p) => ({ ...p, protocol: protocolOf(p.protocol) })),
     );
+    for (const c of input) {
+      if (c.configMountPath && c.config !== undefined && !c.configMountPath.startsWith("/"))
+        throw new PlatformError(400, `configMountPath of ${c.name} must be an absolute path`);
+    }
     unique(
       ports.map((p) => `${p.containerPort}/${p.protocol}`),
       "container port",
@@ -585,10 +695,12 @@ export class Platform {
         ports: recordPorts.sort(
           (a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol),
         ),
-        envs: [...(c.envs ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
+        envs: (c.envs ?? [])
+          .map((e) => ({ name: e.name, value: e.value ?? "" }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
         mountPath: c.mountPath ?? "",
-        command: c.command ?? [],
-        args: c.args ?? [],
+        command: argv(c.command),
+        args: argv(c.args),
         configMap: sortedMap(configMap),
       });
     }
@@ -675,12 +787,37 @@ export class Platform {
   }
 }
 
-function protocolOf(p: string | undefined): Protocol {
-  return (p ?? "TCP").toUpperCase() === "UDP" ? "UDP" : "TCP";
+/**
+ * vkube sends lists; the market CLI a string, "" for unset. How a real provider splits a string
+ * is unknown: here like a POSIX shell without expansions (quotes and backslashes group words).
+ */
+export function argv(value: string[] | string | undefined): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i] as string;
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else if (ch === "\\" && quote === '"' && i + 1 < value.length) word = (word ?? "") + value[++i];
+      else word = (word ?? "") + ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      word ??= "";
+    } else if (ch === "\\" && i + 1 < value.length) word = (word ?? "") + value[++i];
+    else if (/\s/.test(ch)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? "") + ch;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
-function waitingReason(s: ContainerState): string | undefined {
-  return "waiting" in s.state ? s.state.waiting.reason : undefined;
+function protocolOf(p: string | undefined): Protocol {
+  return (p ?? "TCP").toUpperCase() === "UDP" ? "UDP" : "TCP";
 }
 
 /** Image reference without tag or digest. */

@@ -6,8 +6,8 @@ import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import tar from "tar-stream";
-import type { ContainerStats } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
+import type { ContainerStats } from "./platform.js";
 import type { ContainerRecord } from "./store.js";
 
 /** How resource units become engine limits: each unit is half a CPU and 512 MiB of memory. */

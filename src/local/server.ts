@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { buildApi, type FaultOptions } from "./api.js";
 import { LocalCa } from "./certs.js";
+import type { ApiMode } from "./openapi.js";
 import { ensureDir, type LocalPaths, localPaths } from "./paths.js";
 import { Platform } from "./platform.js";
 import { DomainProxy } from "./proxy.js";
@@ -17,6 +18,8 @@ export interface ServeOptions {
   httpsPort?: number;
   hostPortRange?: [number, number];
   faults?: FaultOptions;
+  /** Which API it speaks; default extended. */
+  api?: ApiMode;
   paths?: LocalPaths;
   log?: (line: string) => void;
 }
@@ -24,6 +27,7 @@ export interface ServeOptions {
 /** What `svc local status` reads: written by the running server into its state directory. */
 export interface ServerInfo {
   pid: number;
+  api: ApiMode;
   apiUrl: string;
   proxyHttp: string;
   proxyHttps: string;
@@ -59,12 +63,14 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
     );
   }
   const store = new Store(paths.db);
+  const mode = options.api ?? "extended";
   const platform = new Platform(store, runtime, {
     hostPortRange: options.hostPortRange ?? [30000, 32767],
     region: "local",
+    mode,
   });
   let apiUrl = "";
-  const api = buildApi(platform, { adminToken, hostUrl: () => apiUrl, faults: options.faults ?? {} });
+  const api = buildApi(platform, { adminToken, hostUrl: () => apiUrl, faults: options.faults ?? {}, mode });
   const ca = new LocalCa(paths.ca);
   const proxy = new DomainProxy((domain) => platform.route(domain), ca);
 
@@ -76,6 +82,7 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
 
   const info: ServerInfo = {
     pid: process.pid,
+    api: mode,
     apiUrl,
     proxyHttp: `http://${host}:${proxyPorts.http}`,
     proxyHttps: `https://${host}:${proxyPorts.https}`,
@@ -85,7 +92,7 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
     startedAt: new Date().toISOString(),
   };
   writeFileSync(paths.server, `${JSON.stringify(info, null, 2)}\n`);
-  log(`listening: api ${info.apiUrl}, proxy ${info.proxyHttp} and ${info.proxyHttps}`);
+  log(`listening (${mode} API): api ${info.apiUrl}, proxy ${info.proxyHttp} and ${info.proxyHttps}`);
 
   return {
     info,

@@ -52,6 +52,7 @@ export interface DomainRecord {
 
 export interface Notice {
   id: number;
+  /** ISO time. */
   time: string;
   serviceID: string;
   type: string;
@@ -98,6 +99,8 @@ const MIGRATIONS = [
      message TEXT NOT NULL DEFAULT ''
    );
    CREATE INDEX notices_by_service ON notices (service_id, id);`,
+  // The deployment body as the client sent it: what deployment/info echoes in real-API mode.
+  "ALTER TABLE deployments ADD COLUMN request TEXT",
 ];
 
 interface ServiceRow {
@@ -207,20 +210,37 @@ export class Store {
     this.db.prepare("UPDATE services SET labels = ? WHERE id = ?").run(JSON.stringify(labels), serviceId);
   }
 
-  saveDeployment(serviceId: string, revision: number, containers: ContainerRecord[]): void {
+  /** `request`: the body as the client sent it (kept from the last deploy by in-place updates). */
+  saveDeployment(serviceId: string, revision: number, containers: ContainerRecord[], request: unknown): void {
     this.db
-      .prepare("INSERT INTO deployments (service_id, revision, containers, created_at) VALUES (?, ?, ?, ?)")
-      .run(serviceId, revision, JSON.stringify(containers), new Date().toISOString());
+      .prepare(
+        "INSERT INTO deployments (service_id, revision, containers, created_at, request) VALUES (?, ?, ?, ?, ?)",
+      )
+      .run(
+        serviceId,
+        revision,
+        JSON.stringify(containers),
+        new Date().toISOString(),
+        JSON.stringify(request),
+      );
   }
 
-  /** The latest deployment of a service, with the revision that wrote it. */
-  deployment(serviceId: string): { revision: number; containers: ContainerRecord[] } | undefined {
+  /** The latest deployment of a service, with the revision that wrote it and the body last deployed. */
+  deployment(
+    serviceId: string,
+  ): { revision: number; containers: ContainerRecord[]; request: unknown } | undefined {
     const row = this.db
       .prepare(
-        "SELECT revision, containers FROM deployments WHERE service_id = ? ORDER BY revision DESC LIMIT 1",
+        "SELECT revision, containers, request FROM deployments WHERE service_id = ? ORDER BY revision DESC LIMIT 1",
       )
-      .get(serviceId) as { revision: number; containers: string } | undefined;
-    return row && { revision: row.revision, containers: JSON.parse(row.containers) };
+      .get(serviceId) as { revision: number; containers: string; request: string | null } | undefined;
+    return (
+      row && {
+        revision: row.revision,
+        containers: JSON.parse(row.containers),
+        request: row.request ? JSON.parse(row.request) : undefined,
+      }
+    );
   }
 
   /** Host ports held by every service's current deployment, except one service's. */

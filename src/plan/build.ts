@@ -1,3 +1,4 @@
+import type { ObservedState } from "../platform/model.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import type { ServiceSpec } from "../spec/model.js";
 import { diffService } from "./diff.js";
@@ -14,10 +15,8 @@ export function planService(
   now = Date.now(),
 ): ServicePlan {
   const desired = normalizeDesired(spec, secrets);
-  const liveNormal = live.containers
-    ? normalizeLive(live.service.description, live.service.labels, live.containers, live.domains)
-    : undefined;
-  const diff = diffService(desired, liveNormal);
+  const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
+  const diff = diffService(desired, liveNormal, new Set(live.capabilities));
   return {
     name: spec.name,
     target: spec.target,
@@ -34,15 +33,14 @@ export function planService(
   };
 }
 
-/** The observed state in two figures: the revision, and a hash of the normalized live state. */
-export function fingerprintOf(
-  live: Pick<LiveState, "service" | "containers" | "domains">,
-): ServicePlan["fingerprint"] {
-  const state = live.containers
-    ? normalizeLive(live.service.description, live.service.labels, live.containers, live.domains)
-    : null;
+/**
+ * The observed state in two figures: a hash of the normalized live state (the fields this provider
+ * shows), and the revision where it has one. Apply compares it before every call.
+ */
+export function fingerprintOf(live: ObservedState): ServicePlan["fingerprint"] {
+  const state = live.containers ? normalizeLive(live, live.containers) : null;
   return {
-    revision: live.service.revision,
+    ...(live.service.revision !== undefined ? { revision: live.service.revision } : {}),
     sha256: sha256(canonical({ status: live.service.status, state })),
   };
 }

@@ -1,8 +1,11 @@
 import { createRequire } from "node:module";
+import type { Capabilities } from "../platform/model.js";
 import { baseDomain } from "../spec/semantic.js";
 import type {
   Action,
   Change,
+  LiveNormalContainer,
+  LiveNormalService,
   NormalContainer,
   NormalDomain,
   NormalEnv,
@@ -25,10 +28,15 @@ const SENSITIVE = "(sensitive)";
 /**
  * Compares desired with live (both normalized) and decides the minimal API calls, each with its
  * cause, in a fixed order: unbind domains, deploy or redeploy, images, config, description,
- * labels, bind domains. Pure: no I/O.
+ * labels, bind domains. Fields the provider does not show are not compared; calls the provider
+ * cannot make in place (by its capabilities) become a redeploy. Pure: no I/O.
  */
-export function diffService(desired: NormalService, live: NormalService | undefined): ServiceDiff {
-  if (!live) return create(desired);
+export function diffService(
+  desired: NormalService,
+  live: LiveNormalService | undefined,
+  caps: Capabilities,
+): ServiceDiff {
+  if (!live) return create(desired, caps);
 
   const changes: Change[] = [];
   const redeployCauses: string[] = [];
@@ -58,20 +66,28 @@ export function diffService(desired: NormalService, live: NormalService | undefi
       redeployCauses.push(`${at}.${field}`);
       if (isDestructive) destructive = true;
     };
-    if (!samePorts(d, l)) redeployField("ports", portList(l, d), portList(d));
-    if (d.units !== l.units) redeployField("units", l.units, d.units);
-    if (d.storage !== l.storage)
+    if (l.ports && !samePorts(d, l.ports))
+      redeployField("ports", portList(l.ports, d.ports), portList(d.ports));
+    if (l.units !== undefined && d.units !== l.units) redeployField("units", l.units, d.units);
+    if (l.storage !== undefined && d.storage !== l.storage)
       redeployField("storage", l.storage || "(none)", d.storage || "(none)", l.storage !== "");
-    if (!sameList(d.command, l.command)) redeployField("command", l.command, d.command);
-    if (!sameList(d.args, l.args)) redeployField("args", l.args, d.args);
+    if (l.command && !sameList(d.command, l.command)) redeployField("command", l.command, d.command);
+    if (l.args && !sameList(d.args, l.args)) redeployField("args", l.args, d.args);
     if (d.image !== l.image) {
       changes.push({ path: `${at}.image`, kind: "change", before: l.image, after: d.image });
-      imageChanged.push(d.name);
+      // Without image-container the image call names no container: in place only when there is one.
+      if (caps.has("image-container") || desired.containers.length === 1) imageChanged.push(d.name);
+      else
+        redeployCauses.push(
+          `${at}.image (this provider updates images in place only in one-container services)`,
+        );
     }
     const envChanges = diffEnv(at, d.env, l.env);
-    const fileChanges = diffFiles(at, d.files, l.files);
+    const fileChanges = l.files ? diffFiles(at, d.files, l.files) : diffContents(at, d.files, l.fileContents);
     changes.push(...envChanges, ...fileChanges);
-    if (envChanges.length + fileChanges.length > 0) configChanged.push(d.name);
+    if (fileChanges.length > 0 && !caps.has("config-path-map") && !configInPlace(d, l)) {
+      redeployCauses.push(`${at}.files (this provider changes a config file in place only where one exists)`);
+    } else if (envChanges.length + fileChanges.length > 0) configChanged.push(d.name);
   }
   // A removed container is a redeploy (product.md §2); its storage volume stays on the platform.
   // Destructive is storage removed or moved on a container that stays.
@@ -110,7 +126,7 @@ export function diffService(desired: NormalService, live: NormalService | undefi
       });
     }
   }
-  if (desired.description !== live.description) {
+  if (live.description !== undefined && desired.description !== live.description) {
     changes.push({
       path: "metadata.description",
       kind: "change",
@@ -119,7 +135,7 @@ export function diffService(desired: NormalService, live: NormalService | undefi
     });
     operations.push({ kind: "set-description", cause: "description changed", restarts: false });
   }
-  const labelChanges = diffMap("metadata.labels", desired.labels, live.labels);
+  const labelChanges = live.labels ? diffMap("metadata.labels", desired.labels, live.labels) : [];
   if (labelChanges.length > 0) {
     changes.push(...labelChanges);
     operations.push({ kind: "set-labels", cause: "labels changed", restarts: false });
@@ -132,7 +148,8 @@ export function diffService(desired: NormalService, live: NormalService | undefi
   return { action, changes: sortChanges(changes), operations, restarts, destructive, redeployCauses };
 }
 
-function create(desired: NormalService): ServiceDiff {
+/** Description and labels are written only where the provider shows them back (metadata, labels-map). */
+function create(desired: NormalService, caps: Capabilities): ServiceDiff {
   const changes: Change[] = desired.containers.map((c) => ({
     path: `containers.${c.name}`,
     kind: "add" as const,
@@ -146,11 +163,11 @@ function create(desired: NormalService): ServiceDiff {
       containers: desired.containers.map((c) => c.name),
     },
   ];
-  if (desired.description) {
+  if (desired.description && caps.has("metadata")) {
     changes.push({ path: "metadata.description", kind: "add", after: desired.description });
     operations.push({ kind: "set-description", cause: "description set", restarts: false });
   }
-  const labels = diffMap("metadata.labels", desired.labels, {});
+  const labels = caps.has("labels-map") ? diffMap("metadata.labels", desired.labels, {}) : [];
   if (labels.length > 0) {
     changes.push(...labels);
     operations.push({ kind: "set-labels", cause: "labels set", restarts: false });
@@ -292,6 +309,29 @@ function diffFiles(at: string, desired: Record<string, string>, live: Record<str
   return out;
 }
 
+/**
+ * Without paths (the public configmap call shows one file's content per container): the desired
+ * container's first file, by path, against that content.
+ */
+function diffContents(at: string, desired: Record<string, string>, live: string[] | undefined): Change[] {
+  if (!live) return [];
+  const [path, content] = Object.entries(desired)[0] ?? [];
+  const before = live[0];
+  if (before === content) return [];
+  return [
+    {
+      path: `${at}.files.${path ?? "(config file)"}`,
+      kind: before === undefined ? "add" : content === undefined ? "remove" : "change",
+      diff: fileDiff(before ?? "", content ?? ""),
+    },
+  ];
+}
+
+/** The public `config` call sends one file's content to a container that already has one. */
+function configInPlace(desired: NormalContainer, live: LiveNormalContainer): boolean {
+  return Object.keys(desired.files).length === 1 && (live.fileContents?.length ?? 0) === 1;
+}
+
 function diffMap(at: string, desired: Record<string, string>, live: Record<string, string>): Change[] {
   const out: Change[] = [];
   for (const k of [...new Set([...Object.keys(desired), ...Object.keys(live)])].sort()) {
@@ -308,10 +348,10 @@ function diffMap(at: string, desired: Record<string, string>, live: Record<strin
 }
 
 /** Desired ports without `host` match whatever host the platform assigned. */
-function samePorts(desired: NormalContainer, live: NormalContainer): boolean {
-  if (desired.ports.length !== live.ports.length) return false;
+function samePorts(desired: NormalContainer, live: NormalContainer["ports"]): boolean {
+  if (desired.ports.length !== live.length) return false;
   return desired.ports.every((d, i) => {
-    const l = live.ports[i];
+    const l = live[i];
     return (
       l !== undefined &&
       d.container === l.container &&
@@ -321,12 +361,12 @@ function samePorts(desired: NormalContainer, live: NormalContainer): boolean {
   });
 }
 
-function portList(c: NormalContainer, hostsFrom?: NormalContainer): string[] {
-  return c.ports.map((p) => {
+function portList(ports: NormalContainer["ports"], hostsFrom?: NormalContainer["ports"]): string[] {
+  return ports.map((p) => {
     // Show an assigned host port only where the other side names one.
     const showHost =
       p.host !== undefined &&
-      (!hostsFrom || hostsFrom.ports.some((x) => x.container === p.container && x.host !== undefined));
+      (!hostsFrom || hostsFrom.some((x) => x.container === p.container && x.host !== undefined));
     return `${showHost ? `${p.host}:` : ""}${p.container}/${p.protocol}`;
   });
 }

@@ -1,15 +1,13 @@
-import type { LiveContainer, LiveDomain, UserService } from "../platform/client.js";
+import type { Capability, ObservedState } from "../platform/model.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 
 /** Version of the JSON plan (`--json`, `--out`); schemas/plan.schema.json describes it. */
 export const PLAN_FORMAT_VERSION = 1;
 
-/** What the platform says about one target, and the preflight facts asked of it. */
-export interface LiveState {
-  service: UserService;
-  /** Undefined when nothing was ever deployed. */
-  containers?: LiveContainer[];
-  domains: LiveDomain[];
+/** What the platform says about one target (through the adapters), and the preflight facts asked of it. */
+export interface LiveState extends ObservedState {
+  /** What the provider advertised, sorted; decides which fields are managed and which calls fit. */
+  capabilities: Capability[];
   /** Image reference → exists and is pullable with the resolved login (asked for changed images). */
   images: Record<string, boolean>;
   /** Specified host ports that another service holds. */
@@ -49,6 +47,24 @@ export interface NormalPort {
 }
 
 export type NormalEnv = { value: string } | { secret: string; sha256: string };
+
+/**
+ * The live side after normalization. A field the provider does not show is undefined: unmanaged,
+ * never compared.
+ */
+export interface LiveNormalService {
+  description?: string;
+  labels?: Record<string, string>;
+  containers: LiveNormalContainer[];
+  domains: NormalDomain[];
+}
+
+export interface LiveNormalContainer
+  extends Pick<NormalContainer, "name" | "image" | "env">,
+    Partial<Pick<NormalContainer, "units" | "ports" | "storage" | "command" | "args" | "files">> {
+  /** Config file contents whose paths the provider does not show (one per container at most). */
+  fileContents?: string[];
+}
 
 export interface NormalDomain {
   name: string;
@@ -106,8 +122,11 @@ export interface ServicePlan {
   diagnostics: Diagnostic[];
   /** The desired state apply will send (secrets by name and hash only). */
   desired: NormalService;
-  /** The observed state the plan was made against: its revision and a hash of the normalized state. */
-  fingerprint: { revision: number; sha256: string };
+  /**
+   * The observed state the plan was made against: a hash of the normalized state (managed fields
+   * only), and the revision where the provider has one.
+   */
+  fingerprint: { revision?: number; sha256: string };
 }
 
 export interface Plan {

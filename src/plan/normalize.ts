@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
-import type { LiveContainer, LiveDomain } from "../platform/client.js";
+import type { LiveContainer, ObservedState } from "../platform/model.js";
 import type { ServiceSpec } from "../spec/model.js";
-import type { NormalContainer, NormalDomain, NormalEnv, NormalService } from "./model.js";
+import type {
+  LiveNormalContainer,
+  LiveNormalService,
+  NormalContainer,
+  NormalDomain,
+  NormalEnv,
+  NormalService,
+} from "./model.js";
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -49,38 +56,48 @@ export function normalizeDesired(spec: ServiceSpec, secrets: ReadonlyMap<string,
   };
 }
 
-/** The platform's side: protocol case, defaults, ordering and config-map shapes made comparable. */
+/**
+ * The platform's side: protocol case, defaults, ordering and config shapes made comparable.
+ * Fields the provider does not show stay undefined (unmanaged).
+ */
 export function normalizeLive(
-  description: string,
-  labels: Record<string, string>,
+  state: Pick<ObservedState, "service" | "domains">,
   containers: LiveContainer[],
-  domains: LiveDomain[],
-): NormalService {
+): LiveNormalService {
+  const { description, labels } = state.service;
   return {
-    description,
-    labels: sortedKeys(labels),
+    ...(description !== undefined ? { description } : {}),
+    ...(labels !== undefined ? { labels: sortedKeys(labels) } : {}),
     containers: containers
-      .map(
-        (c): NormalContainer => ({
+      .map((c): LiveNormalContainer => {
+        const known = <K extends keyof LiveNormalContainer>(
+          key: K,
+          value: LiveNormalContainer[K] | undefined,
+        ) => (value === undefined ? {} : { [key]: value });
+        return {
           name: c.name,
           image: c.imageName,
-          units: c.resourceUnit || 1,
-          ports: c.ports
-            .map((p) => ({
-              container: p.containerPort,
-              protocol: (p.protocol ?? "TCP").toLowerCase() as "tcp" | "udp",
-              host: p.hostPort,
-            }))
-            .sort((a, b) => a.container - b.container || a.protocol.localeCompare(b.protocol)),
           env: sortedKeys(Object.fromEntries(c.envs.map((e) => [e.name, { value: e.value }]))),
-          storage: c.mountPath ?? "",
-          command: c.command ?? [],
-          args: c.args ?? [],
-          files: sortedKeys(c.configMap ?? {}),
-        }),
-      )
+          ...known("units", c.resourceUnit),
+          ...known(
+            "ports",
+            c.ports
+              ?.map((p) => ({
+                container: p.containerPort,
+                protocol: p.protocol.toLowerCase() as "tcp" | "udp",
+                ...(p.hostPort ? { host: p.hostPort } : {}),
+              }))
+              .sort((a, b) => a.container - b.container || a.protocol.localeCompare(b.protocol)),
+          ),
+          ...known("storage", c.mountPath),
+          ...known("command", c.command),
+          ...known("args", c.args),
+          ...known("files", c.configMap && sortedKeys(c.configMap)),
+          ...known("fileContents", c.configMap ? undefined : c.configContents),
+        };
+      })
       .sort(byName),
-    domains: domains
+    domains: state.domains
       .map((d) => ({ name: d.domain.toLowerCase(), port: d.containerPort, https: d.isHttps }))
       .sort(byName),
   };
@@ -91,6 +108,7 @@ export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
     return `{${Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
       .join(",")}}`;

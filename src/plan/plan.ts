@@ -1,12 +1,7 @@
 import pLimit from "p-limit";
-import { UserError } from "../cli/errors.js";
 import type { Credentials } from "../credentials/credentials.js";
-import {
-  HttpPlatformClient,
-  type PlatformClient,
-  PlatformHttpError,
-  PlatformUnreachable,
-} from "../platform/client.js";
+import { SvcError } from "../errors.js";
+import { HttpPlatformClient, type PlatformClient } from "../platform/client.js";
 import type { ServiceToken } from "../platform/token.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import type { ServiceSpec } from "../spec/model.js";
@@ -67,17 +62,10 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
           const live = await observe(client(token), spec, options.credentials);
           return planService(spec, live, secrets, options.now);
         } catch (error) {
-          if (error instanceof UserError) return failedService(spec, error.message, error.options.hint);
-          if (error instanceof PlatformUnreachable) {
-            return failedService(spec, error.message, `check that target ${spec.target}'s platform is up`);
-          }
-          if (error instanceof PlatformHttpError) {
-            return failedService(
-              spec,
-              `target ${spec.target} answered ${error.status}: ${error.message}`,
-              error.status === 401 ? `the token is no longer valid: svc login ${spec.target}` : undefined,
-            );
-          }
+          // Any error svc knows (credentials, unreachable, refused) is this service's problem;
+          // the others still plan.
+          if (error instanceof SvcError)
+            return failedService(spec, `target ${spec.target}: ${error.message}`, error.hint);
           throw error;
         }
       }),

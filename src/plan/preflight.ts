@@ -1,3 +1,4 @@
+import { specifiedPorts, unitsOf } from "../platform/adapt.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import type { ServiceSpec } from "../spec/model.js";
 import type { LiveState, NormalService } from "./model.js";
@@ -28,7 +29,7 @@ export function preflight(
       `target ${spec.target} has ended (${svc.status})`,
       "renew the user service or choose another target",
     );
-  } else {
+  } else if (svc.expiresAt !== undefined) {
     const left = Date.parse(svc.expiresAt) - now;
     if (left < DAY_MS) {
       problem(
@@ -40,7 +41,9 @@ export function preflight(
     }
   }
 
-  const bought = Number(/^(\d+)-Unit-Resource$/.exec(svc.serviceOptions.resourceUnit)?.[1] ?? 0);
+  unmanaged(spec, live, problem);
+
+  const bought = unitsOf(svc);
   const units = desired.containers.reduce((n, c) => n + c.units, 0);
   if (units > bought) {
     problem(
@@ -60,11 +63,20 @@ export function preflight(
     );
   }
 
+  const specified = specifiedPorts(svc);
+  if (specified === undefined && desired.containers.some((c) => c.ports.some((p) => p.host !== undefined))) {
+    problem(
+      "warning",
+      "spec.containers",
+      `target ${spec.target} does not say whether host ports may be chosen (no portSpecification): host ports are not checked`,
+      "if the platform refuses them, remove host: and let it assign ports",
+    );
+  }
   for (const c of desired.containers) {
     c.ports.forEach((p, i) => {
-      if (p.host === undefined) return;
+      if (p.host === undefined || specified === undefined) return;
       const path = `spec.containers[${index(c.name)}].ports[${i}]`;
-      if (!svc.serviceOptions.specifiedPort) {
+      if (!specified) {
         problem(
           "error",
           path,
@@ -83,7 +95,9 @@ export function preflight(
   }
 
   const withStorage = desired.containers.filter((c) => c.storage);
-  if (svc.serviceOptions.persistStorage !== "Yes") {
+  if (svc.serviceOptions.persistStorage === undefined) {
+    // Not said: the platform decides at deploy time.
+  } else if (svc.serviceOptions.persistStorage !== "Yes") {
     for (const c of withStorage) {
       problem(
         "error",
@@ -112,4 +126,60 @@ export function preflight(
     }
   }
   return out;
+}
+
+/**
+ * One warning per target for each field the manifest sets that this provider does not show back:
+ * svc cannot see drift in it, so it neither diffs nor writes it.
+ */
+function unmanaged(
+  spec: ServiceSpec,
+  live: LiveState,
+  problem: (severity: Diagnostic["severity"], path: string, message: string, hint?: string) => void,
+): void {
+  const hint =
+    "a provider with the svc capability shows it (see README, Capabilities); until then manage it in the provider's console";
+  const svc = live.service;
+  if (svc.labels === undefined && Object.keys(spec.labels).length > 0) {
+    problem(
+      "warning",
+      "metadata.labels",
+      `the provider does not expose labels: metadata.labels is not managed on target ${spec.target}`,
+      hint,
+    );
+  }
+  if (svc.description === undefined && spec.description) {
+    problem(
+      "warning",
+      "metadata.description",
+      `the provider does not expose the description: metadata.description is not managed on target ${spec.target}`,
+      hint,
+    );
+  }
+  const fields = ["units", "ports", "storage", "command", "args"] as const;
+  const keys = {
+    units: "resourceUnit",
+    ports: "ports",
+    storage: "mountPath",
+    command: "command",
+    args: "args",
+  } as const;
+  const hidden = fields.filter((f) => (live.containers ?? []).some((c) => c[keys[f]] === undefined));
+  if (hidden.length > 0) {
+    problem(
+      "warning",
+      "spec.containers",
+      `the provider does not show the deployment's ${hidden.join(", ")}: they are not compared on target ${spec.target} (svc cannot see drift in them)`,
+      hint,
+    );
+  }
+  const several = spec.containers.filter((c) => c.files.length > 1).map((c) => c.name);
+  if (!live.capabilities.includes("config-path-map") && several.length > 0) {
+    problem(
+      "warning",
+      "spec.containers",
+      `the provider shows one config file per container without its path: only the first file of ${several.join(", ")} is compared on target ${spec.target}`,
+      hint,
+    );
+  }
 }

@@ -1,108 +1,45 @@
+import { PlatformHttpError, PlatformUnreachable, ProviderLacks } from "../errors.js";
+import {
+  adaptCapabilities,
+  adaptContainers,
+  adaptMonitor,
+  adaptNotices,
+  adaptPod,
+  adaptService,
+} from "./adapt.js";
+import type {
+  Capabilities,
+  Notice,
+  ObservedState,
+  PodView,
+  RegistryLogin,
+  Usage,
+  UserService,
+} from "./model.js";
 import type { ServiceToken } from "./token.js";
+import type {
+  WireConfigMaps,
+  WireDeploymentInfo,
+  WireDeploymentRequest,
+  WireMonitor,
+  WireNoticePage,
+  WirePodStatus,
+} from "./wire.js";
 
-/** The user service as GET /api/v1/k8s/userService returns it. */
-export interface UserService {
-  id: string;
-  status: "ServicePending" | "ServiceRunning" | "ServiceStop" | "ServiceDone" | "ServiceAbort";
-  serviceOptions: {
-    resourceUnit: string;
-    persistStorage: "Yes" | "No";
-    region: string;
-    specifiedPort?: boolean;
-  };
-  createdAt: string;
-  expiresAt: string;
-  duration: number;
-  description: string;
-  labels: Record<string, string>;
-  revision: number;
-}
+export type { RegistryLogin };
 
-export interface LivePort {
-  containerPort: number;
-  hostPort: number;
-  protocol: "TCP" | "UDP";
-}
-
-/** A deployed container as GET /api/v1/k8s/deployment/info returns it (secrets included). */
-export interface LiveContainer {
-  name: string;
-  imageName: string;
-  resourceUnit: number;
-  ports: LivePort[];
-  envs: { name: string; value: string }[];
-  mountPath: string;
-  command: string[];
-  args: string[];
-  configMap?: Record<string, string>;
-}
-
-export interface LiveDomain {
-  domain: string;
-  containerPort: number;
-  isHttps: boolean;
-}
-
-export interface PodStatus {
-  podStatus: {
-    phase: string;
-    hostIP?: string;
-    containerStatuses: {
-      name: string;
-      image: string;
-      ready: boolean;
-      restartCount: number;
-      state: Record<string, Record<string, unknown>>;
-    }[];
-  };
-  domains: LiveDomain[];
-}
-
-export interface ContainerStats {
-  cpu: number;
-  memory: { value: number; limitValue: number };
-  networkDownload: number;
-  networkUpload: number;
-  storage: number;
-}
-
-export interface Notice {
-  time: string;
-  serviceID: string;
-  type: string;
-  message?: string;
-}
-
-export interface RegistryLogin {
-  username: string;
-  password: string;
-}
-
-/** The platform answered with an error: `{ error: { code, message } }` and its HTTP status. */
-export class PlatformHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The platform could not be reached (DNS, refused, reset, timeout), after any retries. */
-export class PlatformUnreachable extends Error {}
-
-/** What svc needs from a platform: the HTTP implementation below; fakes in unit tests. */
+/** What svc reads from a platform: the HTTP implementation below; fakes in unit tests. */
 export interface PlatformClient {
   readonly host: string;
+  capabilities(): Promise<Capabilities>;
   userService(): Promise<UserService>;
-  /** Undefined when nothing was ever deployed. */
-  deploymentInfo(): Promise<LiveContainer[] | undefined>;
-  podStatus(): Promise<PodStatus>;
-  configMaps(): Promise<Record<string, Record<string, string> | string>>;
+  /** Service, containers (undefined: never deployed) and domains, through the adapters. */
+  observe(): Promise<ObservedState>;
+  pod(): Promise<PodView>;
   imageAvailable(image: string, login?: RegistryLogin): Promise<boolean>;
-  takenPorts(ports: number[], region: string, serviceId: string): Promise<number[]>;
-  /** The last lines a container wrote. */
+  /** Whether a specified host port is held by another service. */
+  portTaken(port: number, region: string | undefined, serviceId: string): Promise<boolean>;
+  /** The last lines a container wrote; "" when they cannot be read. Never throws. */
   logTail(container: string, lines: number): Promise<string>;
 }
 
@@ -114,7 +51,30 @@ export interface ClientOptions {
   backoffMs?: number;
 }
 
+/** A mutation's answer: the new revision when the provider has the `revision` capability. */
+export type MutationResult = { revision?: number };
+
+export interface DomainBind {
+  domain: string;
+  containerPort: number;
+  /** Only on a base domain's first bind: later binds inherit it. */
+  isLetsencrypt?: boolean;
+}
+
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Capabilities are asked once per target per run. */
+const capabilityCache = new Map<string, Promise<Capabilities>>();
+
+interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Reads and idempotent calls are retried on 5xx, resets and timeouts; mutations never here. */
+  idempotent: boolean;
+  /** Send the service secret (every call but images and checkports). */
+  auth?: boolean;
+  /** Name of the call, for messages. */
+  call: string;
+}
 
 export class HttpPlatformClient implements PlatformClient {
   readonly host: string;
@@ -126,140 +86,326 @@ export class HttpPlatformClient implements PlatformClient {
     this.host = token.host;
   }
 
-  userService(): Promise<UserService> {
-    return this.get<UserService>("/api/v1/k8s/userService");
-  }
+  // ---- reads ----
 
-  async deploymentInfo(): Promise<LiveContainer[] | undefined> {
-    try {
-      return (await this.get<{ containers: LiveContainer[] }>("/api/v1/k8s/deployment/info")).containers;
-    } catch (error) {
-      if (error instanceof PlatformHttpError && error.status === 404) return undefined;
-      throw error;
+  capabilities(): Promise<Capabilities> {
+    const key = `${this.host}\n${this.token.secret}`;
+    let cached = capabilityCache.get(key);
+    if (!cached) {
+      cached = this.get<unknown>("/api/v1/svc/capabilities", "capabilities", 2).then(
+        adaptCapabilities,
+        (error) => {
+          // 404 (real providers) or any error answer means none; an unreachable platform is not an answer.
+          if (error instanceof PlatformHttpError) return new Set() as Capabilities;
+          capabilityCache.delete(key);
+          throw error;
+        },
+      );
+      capabilityCache.set(key, cached);
     }
+    return cached;
   }
 
-  podStatus(): Promise<PodStatus> {
-    return this.get<PodStatus>("/api/v1/k8s/pod/status");
+  async has(capability: Parameters<Capabilities["has"]>[0]): Promise<boolean> {
+    return (await this.capabilities()).has(capability);
   }
 
-  configMaps(): Promise<Record<string, Record<string, string> | string>> {
-    return this.get("/api/v1/k8s/pod/configmap");
+  async userService(): Promise<UserService> {
+    const [raw, caps] = await Promise.all([
+      this.get<UserService>("/api/v1/k8s/userService", "userService"),
+      this.capabilities(),
+    ]);
+    return adaptService(raw, caps);
+  }
+
+  async pod(status?: UserService["status"]): Promise<PodView> {
+    const [raw, s] = await Promise.all([
+      this.podStatus(),
+      status ?? this.userService().then((u) => u.status),
+    ]);
+    return adaptPod(raw, s);
+  }
+
+  async observe(): Promise<ObservedState> {
+    const caps = await this.capabilities();
+    const [service, pod, info, configMaps] = await Promise.all([
+      this.userService(),
+      this.podStatus(),
+      this.deploymentInfo(caps),
+      this.configMaps(caps),
+    ]);
+    const containers = adaptContainers({ caps, service, info, pod, configMaps });
+    return { service, ...(containers ? { containers } : {}), domains: adaptPod(pod, service.status).domains };
   }
 
   async imageAvailable(image: string, login?: RegistryLogin): Promise<boolean> {
     const { name, tag } = splitImage(image);
     const query = new URLSearchParams({ image: name, ...(tag ? { tag } : {}) });
-    const headers: Record<string, string> = login
-      ? {
-          username: Buffer.from(login.username).toString("base64"),
-          password: Buffer.from(login.password).toString("base64"),
-        }
-      : {};
+    // Always sent, empty for public images, as the public clients do.
+    const base64 = (s: string) => Buffer.from(s).toString("base64");
+    const headers = { Username: base64(login?.username ?? ""), Password: base64(login?.password ?? "") };
     try {
-      await this.request("GET", `/api/v1/k8s/images?${query}`, undefined, headers, true);
+      await this.request("GET", `/api/v1/k8s/images?${query}`, {
+        headers,
+        idempotent: true,
+        auth: false,
+        call: "images",
+      });
       return true;
     } catch (error) {
-      if (error instanceof PlatformHttpError && error.status === 404) return false;
+      if (error instanceof PlatformHttpError && !error.transient) return false;
       throw error;
     }
   }
 
-  async takenPorts(ports: number[], region: string, serviceId: string): Promise<number[]> {
-    if (ports.length === 0) return [];
-    // checkports only reads: safe to retry although it is a POST.
-    const r = await this.request<{ taken: number[] }>(
-      "POST",
-      "/api/v1/k8s/checkports",
-      { region, ports, userServiceID: serviceId },
-      {},
-      true,
+  async portTaken(port: number, region: string | undefined, serviceId: string): Promise<boolean> {
+    // checkports only reads: safe to retry although it is a POST. One port per call.
+    const r = await this.request<{ status?: string }>("POST", "/api/v1/k8s/checkports", {
+      body: { ...(region ? { region } : {}), ports: [port], userServiceID: serviceId },
+      idempotent: true,
+      auth: false,
+      call: "checkports",
+    });
+    return r?.status !== undefined && r.status !== "NotOccupied";
+  }
+
+  async usage(): Promise<Usage> {
+    return adaptMonitor(
+      await this.get<WireMonitor>("/api/v1/monitor?allTypes=True&allContainers=True", "monitor"),
     );
-    return r.taken;
   }
 
-  async logTail(container: string, lines: number): Promise<string> {
-    const query = new URLSearchParams({ container, tail: String(lines) });
-    const response = await fetch(`${this.host}/api/v1/k8s/pod/logs?${query}`, {
-      headers: { secret: this.token.secret },
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-    });
-    return response.ok ? await response.text() : "";
-  }
-
-  monitor(): Promise<Record<string, ContainerStats>> {
-    return this.get("/api/v1/monitor");
-  }
-
-  notices(page: number, pageSize: number): Promise<{ total: number; notices: Notice[] }> {
-    return this.get(`/api/v1/k8s/notice?current=${page}&pageSize=${pageSize}`);
-  }
-
-  /** restart, stop (pause) or start (resume) the pod; not retried (not idempotent for restart). */
-  lifecycle(action: "restart" | "stop" | "start"): Promise<{ revision: number }> {
-    return this.request("POST", `/api/v1/k8s/pod/${action}`, undefined, {}, action !== "restart");
-  }
-
-  /** The log stream of a container; with follow it ends only when the signal aborts it. */
-  async logStream(
-    container: string,
-    options: { tail?: number; follow?: boolean; since?: number; signal?: AbortSignal },
-  ): Promise<ReadableStream<Uint8Array>> {
-    const query = new URLSearchParams({ container });
-    if (options.tail !== undefined) query.set("tail", String(options.tail));
-    if (options.follow) query.set("follow", "true");
-    if (options.since !== undefined) query.set("since", String(options.since));
-    const response = await fetch(`${this.host}/api/v1/k8s/pod/logs?${query}`, {
-      headers: { secret: this.token.secret },
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    if (!response.ok || !response.body) {
-      const err = (
-        (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined
-      )?.error;
-      throw new PlatformHttpError(response.status, response.status, err?.message ?? response.statusText);
+  /** Notices of this service, newest first; needs notice-secret (the public call wants a wallet). */
+  async notices(page: number, pageSize: number): Promise<{ total: number; notices: Notice[] }> {
+    if (!(await this.has("notice-secret"))) {
+      throw new ProviderLacks(
+        "svc events",
+        `the provider of ${this.host} shows notices only to the wallet that bought the service (no notice-secret capability)`,
+      );
     }
-    return response.body;
-  }
-
-  protected get<T>(path: string): Promise<T> {
-    return this.request<T>("GET", path, undefined, {}, true);
+    const service = await this.userService();
+    const query = new URLSearchParams({
+      current: String(page),
+      pageSize: String(pageSize),
+      serviceID: service.id,
+    });
+    return adaptNotices(await this.get<WireNoticePage>(`/api/v1/k8s/notice?${query}`, "notice"));
   }
 
   /**
-   * One API call. Idempotent calls are retried with exponential backoff and jitter on 5xx, 429
-   * (honouring Retry-After), resets and timeouts; other calls are never retried blindly.
+   * A container's log lines. With logs-query the provider tails, filters and ends; otherwise the
+   * public SSE stream (always following) is read here: tail is applied to what arrives before the
+   * stream goes quiet, and without `follow` reading stops after 2 s idle (10 s at most).
+   */
+  async *logLines(
+    container: string,
+    options: { tail?: number; follow?: boolean; since?: number; signal?: AbortSignal },
+  ): AsyncGenerator<string> {
+    const query = new URLSearchParams({ container });
+    const plain = await this.has("logs-query");
+    if (plain) {
+      if (options.tail !== undefined) query.set("tail", String(options.tail));
+      query.set("follow", String(Boolean(options.follow)));
+      if (options.since !== undefined) query.set("since", String(options.since));
+    }
+    const stop = new AbortController();
+    const abort = () => stop.abort();
+    options.signal?.addEventListener("abort", abort);
+    let response: Response;
+    // The answer must start within the usual timeout; the stream itself may last.
+    const noAnswer = setTimeout(abort, this.options.timeoutMs ?? 15_000);
+    try {
+      response = await fetch(`${this.host}/api/v1/k8s/pod/logs?${query}`, {
+        headers: { secret: this.token.secret, Connection: "close" },
+        signal: stop.signal,
+      });
+    } catch (error) {
+      options.signal?.removeEventListener("abort", abort);
+      if (options.signal?.aborted) return;
+      throw new PlatformUnreachable(this.host, stop.signal.aborted ? "timed out" : networkReason(error));
+    } finally {
+      clearTimeout(noAnswer);
+    }
+    if (!response.ok || !response.body) {
+      const err = errorOf(await response.json().catch(() => undefined));
+      throw new PlatformHttpError(
+        response.status,
+        err?.code ?? response.status,
+        err?.message ?? response.statusText,
+        "logs",
+      );
+    }
+    try {
+      const chunks = textChunks(response.body);
+      if (plain) {
+        yield* splitLines(chunks);
+        return;
+      }
+      yield* sseLines(chunks, {
+        ...(options.tail !== undefined ? { tail: options.tail } : {}),
+        follow: Boolean(options.follow),
+        stop: abort,
+      });
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+      stop.abort();
+    }
+  }
+
+  async logTail(container: string, lines: number): Promise<string> {
+    const out: string[] = [];
+    const signal = AbortSignal.timeout(3_000);
+    try {
+      for await (const line of this.logLines(container, { tail: lines, signal })) out.push(line);
+    } catch {
+      // Diagnostics only: whatever could be read.
+    }
+    return out.slice(-lines).join("\n");
+  }
+
+  // ---- mutations: sent once; apply/guard.ts decides what a lost answer means ----
+
+  deploy(first: boolean, body: WireDeploymentRequest, ifRevision?: number): Promise<MutationResult> {
+    return this.mutate(
+      "POST",
+      first ? "/api/v1/k8s/deployment" : "/api/v1/k8s/deployment/update",
+      body,
+      ifRevision,
+    );
+  }
+
+  updateImages(
+    items: { image: string; login: RegistryLogin; container?: string }[],
+    ifRevision?: number,
+  ): Promise<MutationResult> {
+    return this.mutate("PATCH", "/api/v1/k8s/pod/images", items, ifRevision);
+  }
+
+  updatePod(
+    body: {
+      config: Record<string, string | Record<string, string>>;
+      environment: Record<string, Record<string, string>>;
+    },
+    ifRevision?: number,
+  ): Promise<MutationResult> {
+    return this.mutate("PUT", "/api/v1/k8s/pod/update", body, ifRevision);
+  }
+
+  setDescription(description: string, ifRevision?: number): Promise<MutationResult> {
+    return this.mutate("POST", "/api/v1/k8s/deployment/metadata/annotation", { description }, ifRevision);
+  }
+
+  setLabels(labels: Record<string, string>, ifRevision?: number): Promise<MutationResult> {
+    return this.mutate("POST", "/api/v1/k8s/deployment/metadata/label", { labels }, ifRevision);
+  }
+
+  bindDomain(bind: DomainBind, ifRevision?: number): Promise<MutationResult> {
+    return this.mutate("POST", "/api/v1/k8s/pod/ingress", { ...bind, isEncryByself: false }, ifRevision);
+  }
+
+  unbindDomains(domains: string[], ifRevision?: number): Promise<MutationResult> {
+    return this.mutate("PATCH", "/api/v1/k8s/pod/ingress", { action: "Del", domains }, ifRevision);
+  }
+
+  unbindAll(ifRevision?: number): Promise<MutationResult> {
+    return this.mutate("DELETE", "/api/v1/k8s/pod/ingress", {}, ifRevision);
+  }
+
+  /** restart, stop (pause) or start (resume) the pod. */
+  lifecycle(action: "restart" | "stop" | "start", ifRevision?: number): Promise<MutationResult> {
+    return this.mutate("POST", `/api/v1/k8s/pod/${action}`, {}, ifRevision);
+  }
+
+  private async mutate(
+    method: string,
+    path: string,
+    body: unknown,
+    ifRevision?: number,
+  ): Promise<MutationResult> {
+    const answer = await this.request<{ revision?: unknown } | undefined>(method, path, {
+      body,
+      headers: ifRevision !== undefined ? { "if-revision": String(ifRevision) } : {},
+      idempotent: false,
+      call: `${method} ${path.replace("/api/v1/k8s/", "")}`,
+    });
+    return typeof answer?.revision === "number" ? { revision: answer.revision } : {};
+  }
+
+  // ---- raw reads ----
+
+  private podStatus(): Promise<WirePodStatus> {
+    return this.get<WirePodStatus>("/api/v1/k8s/pod/status", "pod/status");
+  }
+
+  /** With deployment-info, 404 = never deployed; without, any error = unknown (fields unmanaged). */
+  private async deploymentInfo(caps: Capabilities): Promise<WireDeploymentInfo | undefined> {
+    try {
+      return (
+        (await this.get<WireDeploymentInfo>("/api/v1/k8s/deployment/info", "deployment/info")) ?? undefined
+      );
+    } catch (error) {
+      if (!(error instanceof PlatformHttpError)) throw error;
+      if (caps.has("deployment-info") && error.status !== 404) throw error;
+      return undefined;
+    }
+  }
+
+  /** Errors read as `{}`, as the market CLI does. */
+  private async configMaps(caps: Capabilities): Promise<WireConfigMaps> {
+    const paths = caps.has("config-path-map") && !caps.has("deployment-info");
+    try {
+      const r = await this.get<WireConfigMaps>(
+        `/api/v1/k8s/pod/configmap${paths ? "?format=paths" : ""}`,
+        "configmap",
+      );
+      return r && typeof r === "object" ? r : {};
+    } catch (error) {
+      if (error instanceof PlatformHttpError) return {};
+      throw error;
+    }
+  }
+
+  protected get<T>(path: string, call: string, attempts?: number): Promise<T> {
+    return this.request<T>("GET", path, { idempotent: true, call, ...(attempts ? { attempts } : {}) });
+  }
+
+  /**
+   * One API call. A 2xx answer carrying `error` or a top-level `message` is an error. Idempotent
+   * calls are retried with exponential backoff and jitter on 5xx, 429 (honouring Retry-After),
+   * resets, timeouts and error bodies with a 5xx code; other calls are sent exactly once.
    */
   protected async request<T>(
     method: string,
     path: string,
-    body: unknown,
-    headers: Record<string, string>,
-    idempotent: boolean,
+    o: RequestOptions & { attempts?: number },
   ): Promise<T> {
-    const attempts = idempotent ? (this.options.attempts ?? 8) : 1;
+    const attempts = o.idempotent ? (o.attempts ?? this.options.attempts ?? 8) : 1;
+    const hasBody = method !== "GET";
     for (let attempt = 1; ; attempt++) {
+      const retry = attempt < attempts;
       let response: Response;
       try {
         response = await fetch(`${this.host}${path}`, {
           method,
           // The secret travels only in this header: never in a URL, an argument or a log line.
           headers: {
-            secret: this.token.secret,
-            ...(body !== undefined ? { "content-type": "application/json" } : {}),
-            ...headers,
+            ...(o.auth === false ? {} : { secret: this.token.secret }),
+            ...(hasBody ? { "content-type": "application/json" } : {}),
+            ...o.headers,
           },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          ...(hasBody ? { body: JSON.stringify(o.body ?? {}) } : {}),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
         });
       } catch (error) {
-        if (attempt < attempts) {
+        if (retry) {
           await sleep(this.backoff(attempt));
           continue;
         }
-        throw new PlatformUnreachable(`cannot reach ${this.host}: ${networkReason(error)}`);
+        throw new PlatformUnreachable(this.host, networkReason(error));
       }
-      if (RETRYABLE_STATUS.has(response.status) && attempt < attempts) {
+      if (RETRYABLE_STATUS.has(response.status) && retry) {
         await response.body?.cancel();
         await sleep(retryAfterMs(response.headers.get("retry-after")) ?? this.backoff(attempt));
         continue;
@@ -271,13 +417,19 @@ export class HttpPlatformClient implements PlatformClient {
       } catch {
         json = undefined;
       }
-      if (!response.ok) {
-        const err = (json as { error?: { code?: number; message?: string } } | undefined)?.error;
-        throw new PlatformHttpError(
+      const err = errorOf(json);
+      if (!response.ok || err) {
+        const failure = new PlatformHttpError(
           response.status,
           err?.code ?? response.status,
           err?.message ?? response.statusText,
+          o.call,
         );
+        if (failure.transient && retry) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw failure;
       }
       return json as T;
     }
@@ -286,6 +438,113 @@ export class HttpPlatformClient implements PlatformClient {
   private backoff(attempt: number): number {
     const base = Math.min((this.options.backoffMs ?? 100) * 2 ** (attempt - 1), 2000);
     return base / 2 + Math.random() * base; // jitter: 0.5x to 1.5x
+  }
+}
+
+/** `{error: {code, message}}`, or a top-level `message` (the market CLI's failure), in any answer. */
+function errorOf(json: unknown): { code?: number; message: string } | undefined {
+  if (!json || typeof json !== "object" || Array.isArray(json)) return undefined;
+  const { error, message } = json as { error?: unknown; message?: unknown };
+  if (error && typeof error === "object") {
+    const e = error as { code?: unknown; message?: unknown };
+    return {
+      code: typeof e.code === "number" ? e.code : 500,
+      message: typeof e.message === "string" ? e.message : "error",
+    };
+  }
+  if (typeof error === "string") return { code: 500, message: error };
+  if (typeof message === "string") return { code: 400, message };
+  return undefined;
+}
+
+async function* textChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>)
+    yield decoder.decode(chunk, { stream: true });
+}
+
+async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of chunks) {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop() ?? "";
+    yield* lines;
+  }
+  if (rest) yield rest;
+}
+
+const DISCONNECTED = "logger - Client disconnected.";
+
+/**
+ * The public SSE log stream: `data:` payloads (a JSON string, or raw text), the platform's own
+ * "client disconnected" line skipped. It never ends by itself: with a tail, what arrives before
+ * it goes quiet for 1 s is cut to the last lines; without follow, reading stops after 2 s quiet
+ * or 10 s in all.
+ */
+export async function* sseLines(
+  chunks: AsyncIterable<string>,
+  options: { tail?: number; follow: boolean; stop: () => void },
+): AsyncGenerator<string> {
+  const pending: string[] = [];
+  let waiting: (() => void) | undefined;
+  let ended = false;
+  const wake = () => {
+    waiting?.();
+    waiting = undefined;
+  };
+  void (async () => {
+    try {
+      for await (const line of splitLines(chunks)) {
+        if (!line.startsWith("data:")) continue;
+        const payload = line.slice(5).replace(/^ /, "");
+        let text = payload;
+        try {
+          const parsed = JSON.parse(payload);
+          if (typeof parsed === "string") text = parsed;
+        } catch {
+          // raw text payload
+        }
+        if (text === DISCONNECTED) continue;
+        pending.push(text);
+        wake();
+      }
+    } catch {
+      // aborted or cut: the end
+    }
+    ended = true;
+    wake();
+  })();
+  const next = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (pending.length || ended) return resolve(true);
+      const timer = setTimeout(() => resolve(false), ms);
+      waiting = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  const started = Date.now();
+  // The backlog: what arrives until the stream first goes quiet (10 s at most). Following with no
+  // tail, there is nothing to cut: lines pass straight through.
+  if (!options.follow || options.tail !== undefined) {
+    const quiet = options.follow ? 1000 : 2000;
+    let backlog: string[] = [];
+    for (;;) {
+      const more = await next(quiet);
+      backlog.push(...pending.splice(0));
+      if (!more || ended || Date.now() - started >= 10_000) break;
+    }
+    if (options.tail !== undefined) backlog = options.tail === 0 ? [] : backlog.slice(-options.tail);
+    yield* backlog;
+    if (!options.follow) {
+      options.stop();
+      return;
+    }
+  }
+  for (;;) {
+    await next(60_000);
+    if (pending.length) yield* pending.splice(0);
+    else if (ended) return;
   }
 }
 
@@ -314,3 +573,5 @@ export function splitImage(image: string): { name: string; tag?: string } {
   const colon = image.indexOf(":", slash + 1);
   return colon >= 0 ? { name: image.slice(0, colon), tag: image.slice(colon + 1) } : { name: image };
 }
+
+export { PlatformHttpError, PlatformUnreachable };

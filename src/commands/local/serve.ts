@@ -1,6 +1,7 @@
 import { SvcCommand } from "../../cli/base.js";
-import { ExitCode, UserError } from "../../cli/errors.js";
 import { serveFlags } from "../../cli/local-flags.js";
+import { ExitCode, UserError } from "../../errors.js";
+import type { ApiMode } from "../../local/openapi.js";
 import { localPaths } from "../../local/paths.js";
 import { startLocalPlatform } from "../../local/server.js";
 
@@ -26,11 +27,15 @@ export default class LocalServe extends SvcCommand {
       httpPort: flags["http-port"],
       httpsPort: flags["https-port"],
       hostPortRange: [Number(range[1]), Number(range[2])],
+      api: flags.api as ApiMode,
       faults: {
         latencyMs: flags["fault-latency-ms"],
         jitterMs: flags["fault-jitter-ms"],
         errorRate: rate(flags["fault-error-rate"]),
         resetRate: rate(flags["fault-reset-rate"]),
+        errorBodyRate: rate(flags["fault-error-body-rate"]),
+        lostAnswerRate: rate(flags["fault-lost-answer-rate"]),
+        ingressPatch501: flags["fault-ingress-patch-501"],
       },
       log,
     });

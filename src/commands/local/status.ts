@@ -33,7 +33,7 @@ export default class LocalStatus extends SvcCommand {
     if (!this.jsonEnabled()) {
       const s = result.server as ServerInfo;
       this.log(`local platform: ${pc.green("running")} (pid ${s.pid}, since ${s.startedAt})`);
-      this.log(`  API        ${s.apiUrl}`);
+      this.log(`  API        ${s.apiUrl} (${s.api ?? "extended"})`);
       this.log(`  HTTP       ${s.proxyHttp}   (domains, by Host header)`);
       this.log(`  HTTPS      ${s.proxyHttps}`);
       this.log(`  CA cert    ${s.caCertificate}`);

@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
-import { UserError } from "../../cli/errors.js";
 import { serveArgs, serveFlags } from "../../cli/local-flags.js";
+import { UserError } from "../../errors.js";
 import {
   adminCall,
   describeStorage,
@@ -36,7 +36,11 @@ export default class LocalUp extends SvcCommand {
   static override summary = "Start the local platform (detached) and create the user service `local`.";
   static override description =
     "Runs the platform API on 127.0.0.1 with the Docker engine (DOCKER_HOST or the default socket). State — pid, log, SQLite database, CA — lives under $SVC_HOME/local (default ~/.local/state/svc/local). The `local` service has 8 units, persistent storage and specified ports; its API token goes to the OS keychain (target `local`), or, with no usable keychain, to a file only you can read.";
-  static override examples = ["<%= config.bin %> local up", "<%= config.bin %> local up --port 9480"];
+  static override examples = [
+    "<%= config.bin %> local up",
+    "<%= config.bin %> local up --api real   # only what real V Kube providers offer",
+    "<%= config.bin %> local up --port 9480",
+  ];
   static override flags = { ...serveFlags };
 
   async run(): Promise<LocalUpResult> {
@@ -45,6 +49,12 @@ export default class LocalUp extends SvcCommand {
     ensureDir(paths.root);
     let server = readServerInfo(paths);
     const alreadyRunning = await healthy(server);
+    const running = server?.api ?? "extended";
+    if (alreadyRunning && running !== flags.api) {
+      throw new UserError(`the local platform is already running with --api ${running}`, {
+        hint: `stop it with svc local down, then svc local up --api ${flags.api}`,
+      });
+    }
     if (!alreadyRunning) {
       await checkEngine();
       removeServerFiles(paths);
@@ -74,7 +84,9 @@ export default class LocalUp extends SvcCommand {
       this.log(
         `${pc.green("✔")} local platform ${alreadyRunning ? "already running" : "started"} (pid ${s.pid})`,
       );
-      this.log(`  API          ${s.apiUrl}`);
+      this.log(
+        `  API          ${s.apiUrl} (${s.api === "real" ? "real V Kube API only" : "extended: svc capabilities advertised"})`,
+      );
       this.log(`  domains      ${s.proxyHttp}  ${s.proxyHttps}`);
       this.log(`  CA           ${s.caCertificate}`);
       this.log(`  service      local${created ? " (created: 8 units, storage, specified ports)" : ""}`);

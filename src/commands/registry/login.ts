@@ -2,8 +2,8 @@ import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { CredentialCommand } from "../../cli/credential-command.js";
-import { ExitCode, UserError } from "../../cli/errors.js";
 import { readSecret } from "../../cli/input.js";
+import { ExitCode, UserError } from "../../errors.js";
 
 export default class RegistryLogin extends CredentialCommand {
   static override summary =

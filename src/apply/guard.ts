@@ -1,0 +1,131 @@
+import { ConcurrentChange, OutcomeUnknown, PlatformHttpError, PlatformUnreachable } from "../errors.js";
+import { fingerprintOf } from "../plan/build.js";
+import type { ServicePlan } from "../plan/model.js";
+import type { HttpPlatformClient, MutationResult } from "../platform/client.js";
+import type { ObservedState } from "../platform/model.js";
+
+/** One mutation as apply sends it, and how the live state shows that it took effect. */
+export interface Mutation {
+  /** For messages: `bind-domain shop.example.com`. */
+  name: string;
+  send: (ifRevision?: number) => Promise<MutationResult>;
+  /** Whether the observed state shows the change; absent when no state can show it. */
+  landed?: (state: ObservedState) => boolean;
+}
+
+const ATTEMPTS_WITH_REVISION = 8;
+
+/**
+ * Keeps one service's calls honest. With the `revision` capability every call carries
+ * `if-revision`, and after a lost answer the revision tells whether it landed. Without it,
+ * compare-then-write: before each call the live state is read again and must hash to what the
+ * plan (or the state read after the previous call) saw; after a lost answer the state is read to
+ * decide — landed: go on; nothing changed: send once more; anything else: outcome unknown.
+ * A mutation is never sent again blindly.
+ */
+export class Guard {
+  private revision: number | undefined;
+  private expected: string;
+
+  constructor(
+    private readonly client: HttpPlatformClient,
+    private readonly withRevision: boolean,
+    fingerprint: ServicePlan["fingerprint"],
+  ) {
+    this.revision = fingerprint.revision;
+    this.expected = fingerprint.sha256;
+  }
+
+  /** The revision after the last call, where the provider has one. */
+  get currentRevision(): number | undefined {
+    return this.revision;
+  }
+
+  async run(mutation: Mutation): Promise<void> {
+    if (this.withRevision && this.revision !== undefined) await this.withIfRevision(mutation, this.revision);
+    else await this.compareThenWrite(mutation);
+  }
+
+  private async withIfRevision(mutation: Mutation, start: number): Promise<void> {
+    const expected = start;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await mutation.send(expected);
+        this.revision = answer.revision ?? expected + 1;
+        return;
+      } catch (error) {
+        if (error instanceof PlatformHttpError && error.status === 409 && /revision/.test(error.message)) {
+          throw new ConcurrentChange(`${mutation.name}: ${error.message}`);
+        }
+        if (!transient(error) || attempt >= ATTEMPTS_WITH_REVISION) throw error;
+        await backoff(attempt);
+        const now = (await this.client.userService()).revision;
+        if (now === expected + 1) {
+          this.revision = now;
+          return; // it landed; the answer was lost
+        }
+        if (now !== expected) {
+          throw new ConcurrentChange(`revision moved from ${expected} to ${now} during ${mutation.name}`);
+        }
+        // Unchanged: it did not land, and if-revision makes sending it again safe.
+      }
+    }
+  }
+
+  private async compareThenWrite(mutation: Mutation): Promise<void> {
+    const before = await this.client.observe();
+    const hash = fingerprintOf(before).sha256;
+    if (hash !== this.expected) {
+      throw new ConcurrentChange(`before ${mutation.name}, the live state differs from the one expected`);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mutation.send();
+        break;
+      } catch (error) {
+        if (!transient(error)) throw error;
+        const after = await this.observeAfterLoss(mutation.name, error);
+        if (mutation.landed?.(after)) {
+          this.expected = fingerprintOf(after).sha256;
+          return;
+        }
+        if (!mutation.landed) {
+          throw new OutcomeUnknown(mutation.name, "its answer was lost and no live state shows this change");
+        }
+        if (fingerprintOf(after).sha256 !== hash) {
+          throw new OutcomeUnknown(
+            mutation.name,
+            "its answer was lost and the live state changed, but not as asked",
+          );
+        }
+        if (attempt >= 2) {
+          throw new OutcomeUnknown(mutation.name, `its answer was lost twice (${(error as Error).message})`);
+        }
+        // Nothing changed: it did not land. Send it once more.
+      }
+    }
+    this.expected = fingerprintOf(await this.client.observe()).sha256;
+  }
+
+  private async observeAfterLoss(name: string, error: unknown): Promise<ObservedState> {
+    await backoff(1);
+    try {
+      return await this.client.observe();
+    } catch {
+      throw new OutcomeUnknown(
+        name,
+        `its answer was lost (${(error as Error).message}) and the platform cannot be read now`,
+      );
+    }
+  }
+}
+
+/** Failures after which a call may or may not have taken effect. */
+export function transient(error: unknown): boolean {
+  return error instanceof PlatformUnreachable || (error instanceof PlatformHttpError && error.transient);
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(100 * 2 ** attempt, 2000) * (0.5 + Math.random());
+  return new Promise((r) => setTimeout(r, ms));
+}
