@@ -51,10 +51,11 @@ export class PlatformHttpError extends SvcError {
   constructor(
     readonly status: number,
     readonly code: number,
-    message: string,
+    /** The platform's own words. */
+    readonly detail: string,
     readonly call = "",
   ) {
-    super(`${call ? `${call}: ` : ""}the platform answered ${code}: ${message}`, {
+    super(`${call ? `${call}: ` : ""}the platform answered ${code}: ${detail}`, {
       hint:
         code === 401 || status === 401
           ? "the token is not valid for this service: svc login TARGET (or set SVC_TOKEN_<TARGET>)"

@@ -66,12 +66,12 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
     expect(port).toBeGreaterThanOrEqual(31000);
     expect(await eventually(() => page(`http://127.0.0.1:${port}/`))).toContain("version 1.0");
 
-    const status = await api.call<{ podStatus: { phase: string; containerStatuses: { ready: boolean }[] } }>(
-      "GET",
-      "/api/v1/k8s/pod/status",
-    );
-    expect(status.body.podStatus.phase).toBe("Running");
-    expect(status.body.podStatus.containerStatuses[0]?.ready).toBe(true);
+    const status = await api.call<{
+      podStatus: { containerStatuses: { state: { running?: object } }[] };
+      domains: unknown;
+    }>("GET", "/api/v1/k8s/pod/status");
+    expect(status.body.podStatus.containerStatuses[0]?.state.running).toBeDefined();
+    expect(status.body.domains).toBeNull();
 
     const again = await api.call("POST", "/api/v1/k8s/deployment", {
       containers: [{ name: "x", imageName: "y:1" }],
@@ -110,7 +110,7 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
     });
     expect(env.status).toBe(200);
     await eventually(async () => {
-      const logs = await api.call<string>("GET", "/api/v1/k8s/pod/logs?container=web");
+      const logs = await api.call<string>("GET", "/api/v1/k8s/pod/logs?container=web&follow=false");
       return logs.body.includes("GREETING=bonjour") ? true : undefined;
     });
 
@@ -121,8 +121,13 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
     await eventually(async () =>
       (await page(`http://127.0.0.1:${port}/`))?.includes("from a config file") ? true : undefined,
     );
-    const maps = await api.call<Record<string, Record<string, string>>>("GET", "/api/v1/k8s/pod/configmap");
+    const maps = await api.call<Record<string, Record<string, string>>>(
+      "GET",
+      "/api/v1/k8s/pod/configmap?format=paths",
+    );
     expect(maps.body.web).toEqual({ "/www/index.html": "<h1>from a config file</h1>\n" });
+    const contents = await api.call<Record<string, string>>("GET", "/api/v1/k8s/pod/configmap");
+    expect(contents.body).toEqual({ web: "<h1>from a config file</h1>\n" });
   });
 
   it("pauses, resumes and restarts the pod, with notices for each", async () => {
@@ -133,8 +138,6 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
     await eventually(() => page(url));
 
     expect((await api.call("POST", "/api/v1/k8s/pod/stop")).status).toBe(200);
-    const paused = await api.call<{ podStatus: { phase: string } }>("GET", "/api/v1/k8s/pod/status");
-    expect(paused.body.podStatus.phase).toBe("Paused");
     expect((await api.call<{ status: string }>("GET", "/api/v1/k8s/userService")).body.status).toBe(
       "ServiceStop",
     );
@@ -157,8 +160,11 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
     expect(after?.state.running?.startedAt).not.toBe(before?.state.running?.startedAt);
     await eventually(() => page(url));
 
-    const notices = await api.call<{ notices: { type: string }[] }>("GET", "/api/v1/k8s/notice?pageSize=10");
-    expect(notices.body.notices.map((n) => n.type).slice(0, 4)).toEqual([
+    const notices = await api.call<{ list: { noticeType: string }[] }>(
+      "GET",
+      "/api/v1/k8s/notice?pageSize=10",
+    );
+    expect(notices.body.list.map((n) => n.noticeType).slice(0, 4)).toEqual([
       "Restarted",
       "Resumed",
       "Paused",
@@ -200,11 +206,15 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
     controller.abort();
     expect(streamed).toMatch(/tick \d+/);
 
-    const monitor = await api.call<
-      Record<string, { cpu: number; memory: { value: number; limitValue: number } }>
-    >("GET", "/api/v1/monitor");
-    expect(monitor.body.ticker?.memory.limitValue).toBe(2 * UNIT.memoryBytes);
-    expect(monitor.body.ticker?.memory.value).toBeGreaterThan(0);
+    const monitor = await api.call<{
+      cpu: Record<string, { value: number }>;
+      memory: Record<string, { value: number; limitValue: number }>;
+      networkDownload: { value: number };
+    }>("GET", "/api/v1/monitor?allTypes=True&containers=ticker");
+    expect(monitor.body.memory.ticker?.limitValue).toBe(2 * UNIT.memoryBytes);
+    expect(monitor.body.memory.ticker?.value).toBeGreaterThan(0);
+    expect(monitor.body.cpu.ticker?.value).toBeGreaterThanOrEqual(0);
+    expect(monitor.body.networkDownload.value).toBeGreaterThanOrEqual(0);
   });
 
   it("routes domains through the proxy over HTTP and HTTPS (trusting the local CA)", async () => {
@@ -425,10 +435,15 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
         },
       ],
     });
-    const check = await api.call<{ taken: number[] }>("POST", "/api/v1/k8s/checkports", {
-      ports: [taken, taken + 1000],
-    });
-    expect(check.body.taken).toEqual([taken]);
+    const { id } = (await api.call<{ id: string }>("GET", "/api/v1/k8s/userService")).body;
+    const check = (port: number) =>
+      api.call<{ status: string }>("POST", "/api/v1/k8s/checkports", {
+        region: "local",
+        ports: [port],
+        userServiceID: id,
+      });
+    expect((await check(taken)).body.status).toBe("Occupied");
+    expect((await check(taken + 1000)).body.status).toBe("NotOccupied");
     const conflict = await api.call("POST", "/api/v1/k8s/deployment", {
       containers: [
         {
@@ -455,10 +470,13 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
       ],
     });
     await eventually(async () => {
-      const n = await api.call<{ notices: { type: string; message: string }[] }>("GET", "/api/v1/k8s/notice");
-      return n.body.notices.find((x) => x.type === "Crashed" && x.message.includes("code 3"));
+      const n = await api.call<{ list: { noticeType: string; message: string }[] }>(
+        "GET",
+        "/api/v1/k8s/notice",
+      );
+      return n.body.list.find((x) => x.noticeType === "Crashed" && x.message.includes("code 3"));
     });
-    const logs = await api.call<string>("GET", "/api/v1/k8s/pod/logs?container=crasher");
+    const logs = await api.call<string>("GET", "/api/v1/k8s/pod/logs?container=crasher&follow=false");
     expect(logs.body).toContain("boom");
     const containers = await docker.listContainers({
       all: true,

@@ -98,10 +98,8 @@ export class Guard {
             "its answer was lost and the live state changed, but not as asked",
           );
         }
-        if (attempt >= 2) {
-          throw new OutcomeUnknown(mutation.name, `its answer was lost twice (${(error as Error).message})`);
-        }
-        // Nothing changed: it did not land. Send it once more.
+        // Nothing changed: it did not land. Send it once more; after that it simply failed.
+        if (attempt >= 2) throw error;
       }
     }
     this.expected = fingerprintOf(await this.client.observe()).sha256;

@@ -55,12 +55,9 @@ export default class Login extends CredentialCommand {
         });
       }
       if (error instanceof PlatformHttpError) {
-        throw new UserError(
-          `not saved: ${token.host} refused the token (${error.status}: ${error.message})`,
-          {
-            hint: "copy a current token from the platform",
-          },
-        );
+        throw new UserError(`not saved: ${token.host} refused the token (${error.code}: ${error.detail})`, {
+          hint: "copy a current token from the platform",
+        });
       }
       throw error;
     }

@@ -92,11 +92,12 @@ export class HttpPlatformClient implements PlatformClient {
     const key = `${this.host}\n${this.token.secret}`;
     let cached = capabilityCache.get(key);
     if (!cached) {
-      cached = this.get<unknown>("/api/v1/svc/capabilities", "capabilities", 2).then(
+      cached = this.get<unknown>("/api/v1/svc/capabilities", "capabilities").then(
         adaptCapabilities,
         (error) => {
-          // 404 (real providers) or any error answer means none; an unreachable platform is not an answer.
-          if (error instanceof PlatformHttpError) return new Set() as Capabilities;
+          // 404 (real providers) or any other refusal means none; a platform that stays
+          // unreachable or failing (after the usual retries) has not answered the question.
+          if (error instanceof PlatformHttpError && !error.transient) return new Set() as Capabilities;
           capabilityCache.delete(key);
           throw error;
         },
