@@ -3,9 +3,13 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envVar } from "../../src/credentials/names.js";
+import type { ApiMode } from "../../src/local/openapi.js";
 import { localPaths } from "../../src/local/paths.js";
 import { type RunningPlatform, type ServeOptions, startLocalPlatform } from "../../src/local/server.js";
 import { decodeToken } from "../../src/platform/token.js";
+
+/** Every integration suite that talks to the platform API runs in both modes. */
+export const API_MODES: ApiMode[] = ["real", "extended"];
 
 /**
  * A host-port range of its own for each vitest worker, so suites running in parallel never
@@ -187,20 +191,42 @@ ${extra}`,
  * A platform with one user service shaped like `local` (8 units, storage, specified ports), and
  * the environment svc needs to deploy examples/shop to it as target `local`, with no keychain.
  */
-export async function startShopTarget(dbPassword: string): Promise<{
+export async function startShopTarget(
+  dbPassword: string,
+  api: ApiMode = "extended",
+): Promise<{
   platform: RunningPlatform & { home: string };
   api: ServiceApi;
+  id: string;
   env: Record<string, string>;
 }> {
-  const platform = await startTestPlatform();
+  const platform = await startTestPlatform({ api });
   const created = await createService(platform, { units: 8, persistStorage: true, specifiedPort: true });
   return {
     platform,
     api: created.api,
+    id: created.id,
     env: {
       SVC_TOKEN_LOCAL: created.token,
       SVC_SECRET_SHOP_DB_PASSWORD: dbPassword,
       DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
     },
+  };
+}
+
+/**
+ * What the platform holds for a service, read in-process: assigned host ports and the internal
+ * revision exist in both modes, though only the extended API shows them.
+ */
+export function platformRecord(platform: RunningPlatform, serviceId: string) {
+  const store = platform.platform.store;
+  const deployment = store.deployment(serviceId);
+  return {
+    revision: store.service(serviceId)?.revision ?? 0,
+    hostPort: (container: string, containerPort?: number) =>
+      deployment?.containers
+        .find((c) => c.name === container)
+        ?.ports.find((p) => containerPort === undefined || p.containerPort === containerPort)?.hostPort,
+    notices: store.notices(serviceId, 1, 500).notices.map((n) => n.type),
   };
 }
