@@ -39,6 +39,8 @@ export function apiDocument(mode: ApiMode): {
   const capabilities = new Set<string>();
   const keep = (node: unknown) => {
     const tag = (node as Record<string, unknown> | null)?.[CAPABILITY];
+    const extended = (node as Record<string, unknown> | null)?.["x-svc-extends"];
+    if (typeof extended === "string") capabilities.add(extended);
     if (typeof tag === "string" && tag !== "capabilities") capabilities.add(tag);
     return mode === "extended" || tag === undefined;
   };
