@@ -83,8 +83,8 @@ export class ConcurrentChange extends SvcError {
 /** A mutation's answer was lost and the live state does not tell whether it took effect. */
 export class OutcomeUnknown extends SvcError {
   constructor(call: string, detail: string) {
-    super(`outcome unknown — ${call}: ${detail}; svc did not send it again`, {
-      hint: "run `svc plan` to see what the platform now holds, then apply again",
+    super(`outcome unknown — run \`svc plan\`: ${call}: ${detail}; svc did not send it again`, {
+      hint: "svc plan shows what the platform now holds; apply again from there",
       exitCode: ExitCode.outcomeUnknown,
     });
   }

@@ -28,7 +28,7 @@ export class Guard {
   private expected: string;
 
   constructor(
-    private readonly client: HttpPlatformClient,
+    private readonly client: Pick<HttpPlatformClient, "observe" | "userService">,
     private readonly withRevision: boolean,
     fingerprint: ServicePlan["fingerprint"],
   ) {
