@@ -138,7 +138,7 @@ function unmanaged(
   problem: (severity: Diagnostic["severity"], path: string, message: string, hint?: string) => void,
 ): void {
   const hint =
-    "a provider with the svc capability shows it (see README, Capabilities); until then manage it in the provider's console";
+    "svc writes and compares it only on providers that show it back (README: Capabilities); set it in the provider's console meanwhile";
   const svc = live.service;
   if (svc.labels === undefined && Object.keys(spec.labels).length > 0) {
     problem(
@@ -170,7 +170,7 @@ function unmanaged(
       "warning",
       "spec.containers",
       `the provider does not show the deployment's ${hidden.join(", ")}: they are not compared on target ${spec.target} (svc cannot see drift in them)`,
-      hint,
+      "every deploy still sends them as the manifest says; a provider that shows its deployment lets svc compare them (README: Capabilities)",
     );
   }
   const several = spec.containers.filter((c) => c.files.length > 1).map((c) => c.name);
@@ -179,7 +179,7 @@ function unmanaged(
       "warning",
       "spec.containers",
       `the provider shows one config file per container without its path: only the first file of ${several.join(", ")} is compared on target ${spec.target}`,
-      hint,
+      "every deploy still sends all of them; a provider with config-path-map lets svc compare each (README: Capabilities)",
     );
   }
 }
