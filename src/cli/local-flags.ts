@@ -4,9 +4,8 @@ import * as Flags from "@oclif/core/flags";
 export const serveFlags = {
   api: Flags.string({
     description:
-      "Which API to speak: `real` (only what real V Kube providers offer) or `extended` (plus svc's advertised capabilities).",
+      "Which API to speak: `real` (only what real V Kube providers offer) or `extended` (plus svc's advertised capabilities). Default: extended, or the running platform's.",
     options: ["real", "extended"],
-    default: "extended",
   }),
   port: Flags.integer({ description: "API port on 127.0.0.1.", default: 7480, min: 0, max: 65535 }),
   "http-port": Flags.integer({ description: "Domain proxy HTTP port.", default: 7481, min: 0, max: 65535 }),

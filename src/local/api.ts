@@ -42,7 +42,12 @@ export function buildApi(
   options: { adminToken: string; hostUrl: () => string; faults?: FaultOptions; mode: ApiMode },
 ): FastifyInstance {
   const { adminToken, faults = {}, mode } = options;
-  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+  // Union types (command: a list or a string) are part of the public API.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 8 * 1024 * 1024,
+    ajv: { customOptions: { allowUnionTypes: true } },
+  });
   const schemas = routeSchemas(mode);
   const capabilities = apiDocument(mode).capabilities;
 

@@ -1,6 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Readable } from "node:stream";
+import type {
+  WireConfigMaps,
+  WireContainer,
+  WireDeploymentInfo,
+  WireMonitor,
+  WireNoticePage,
+  WirePodStatus,
+  WireUserService,
+} from "../platform/wire.js";
 import { baseDomain } from "../spec/semantic.js";
 import type { ApiMode } from "./openapi.js";
 import { type ContainerState, type DockerRuntime, ImagePullError, type Login } from "./runtime.js";
@@ -25,20 +34,7 @@ export class PlatformError extends Error {
 }
 
 /** The Container shape of the API, as the public clients send it (vkube: lists; market CLI: strings). */
-export interface ContainerInput {
-  name: string;
-  imageName: string;
-  resourceUnit?: number;
-  ports?: { containerPort: number; hostPort?: number; protocol?: string }[] | null;
-  envs?: { name: string; value?: string }[] | null;
-  mountPath?: string;
-  command?: string[] | string;
-  args?: string[] | string;
-  configMap?: Record<string, string>;
-  configMountPath?: string;
-  config?: string;
-  exposedPorts?: unknown[];
-}
+export type ContainerInput = WireContainer;
 
 /** Per-container usage as the engine reports it; the API answers it metric first. */
 export interface ContainerStats {
@@ -121,7 +117,7 @@ export class Platform {
   }
 
   /** The service as the API shows it; an expired service reads as ServiceDone. */
-  view(service: ServiceRecord) {
+  view(service: ServiceRecord): WireUserService {
     const status = Date.parse(service.expiresAt) < Date.now() ? "ServiceDone" : service.status;
     return {
       id: service.id,
@@ -187,10 +183,10 @@ export class Platform {
    * Extended: the containers with assigned host ports. Real: the last deployment body as it was
    * sent (the real answer's shape is unknown; an echo is the least a client may assume).
    */
-  deploymentInfo(service: ServiceRecord) {
+  deploymentInfo(service: ServiceRecord): WireDeploymentInfo {
     const current = this.store.deployment(service.id);
     if (!current) throw new PlatformError(404, "nothing deployed yet");
-    if (!this.extended) return current.request ?? { containers: [] };
+    if (!this.extended) return (current.request as WireDeploymentInfo | undefined) ?? { containers: [] };
     return { containers: current.containers, revision: service.revision };
   }
 
@@ -230,7 +226,7 @@ export class Platform {
   // ---- pod ----
 
   /** Kubernetes-like, as the public clients read it: podSpec, podStatus, domains (null when none). */
-  async podStatus(service: ServiceRecord) {
+  async podStatus(service: ServiceRecord): Promise<WirePodStatus> {
     const current = this.store.deployment(service.id);
     const containers = current?.containers ?? [];
     const states: ContainerState[] = current
@@ -362,7 +358,7 @@ export class Platform {
    * Public shape: container -> its (first) config file's content, only containers that have one.
    * With `paths` (config-path-map): container -> path -> content, every container.
    */
-  configMaps(service: ServiceRecord, paths: boolean): Record<string, string | Record<string, string>> {
+  configMaps(service: ServiceRecord, paths: boolean): WireConfigMaps {
     const containers = this.store.deployment(service.id)?.containers ?? [];
     if (paths && this.extended) return Object.fromEntries(containers.map((c) => [c.name, c.configMap]));
     return Object.fromEntries(
@@ -390,7 +386,7 @@ export class Platform {
    * Metric first, as the public API answers: per-container CPU (a fraction of a core) and memory;
    * the pod's network in bytes per second since the previous sample, and its storage.
    */
-  async monitor(service: ServiceRecord, names?: string[]) {
+  async monitor(service: ServiceRecord, names?: string[]): Promise<WireMonitor> {
     const stats = await this.containerStats(service, names);
     const entries = Object.entries(stats);
     const sum = (f: (s: ContainerStats) => number) => entries.reduce((n, [, s]) => n + f(s), 0);
@@ -436,7 +432,7 @@ export class Platform {
   }
 
   /** `{list, pagination}`; svc's `message` only with notice-secret (extended). */
-  notices(serviceId: string, page: number, pageSize: number) {
+  notices(serviceId: string, page: number, pageSize: number): WireNoticePage {
     const { total, notices } = this.store.notices(serviceId, page, pageSize);
     return {
       list: notices.map((n) => ({

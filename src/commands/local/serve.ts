@@ -27,7 +27,7 @@ export default class LocalServe extends SvcCommand {
       httpPort: flags["http-port"],
       httpsPort: flags["https-port"],
       hostPortRange: [Number(range[1]), Number(range[2])],
-      api: flags.api as ApiMode,
+      api: (flags.api ?? "extended") as ApiMode,
       faults: {
         latencyMs: flags["fault-latency-ms"],
         jitterMs: flags["fault-jitter-ms"],

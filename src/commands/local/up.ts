@@ -50,7 +50,7 @@ export default class LocalUp extends SvcCommand {
     let server = readServerInfo(paths);
     const alreadyRunning = await healthy(server);
     const running = server?.api ?? "extended";
-    if (alreadyRunning && running !== flags.api) {
+    if (alreadyRunning && flags.api && running !== flags.api) {
       throw new UserError(`the local platform is already running with --api ${running}`, {
         hint: `stop it with svc local down, then svc local up --api ${flags.api}`,
       });
