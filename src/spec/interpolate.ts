@@ -15,6 +15,10 @@ class InterpolationError extends Error {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+/** svc's own credentials in the environment: a manifest (untrusted in a pull request) never reads them. */
+const CREDENTIAL = /^SVC_(TOKEN|SECRET|REGISTRY)_/i;
+/** `${A:-${B:-${C}}}` nests; a few levels is plenty. */
+const MAX_DEPTH = 16;
 
 /**
  * Compose-style interpolation: `$VAR`, `${VAR}`, `${VAR:-default}` (unset or empty),
@@ -25,7 +29,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 export function interpolate(text: string, vars: Variables): InterpolationResult {
   if (!text.includes("$")) return { ok: true, value: text, substituted: false };
   try {
-    const [value] = expand(text, 0, vars, false);
+    const [value] = expand(text, 0, vars, false, 0);
     return { ok: true, value, substituted: true };
   } catch (error) {
     if (error instanceof InterpolationError) {
@@ -36,7 +40,13 @@ export function interpolate(text: string, vars: Variables): InterpolationResult 
 }
 
 /** Expands from `start`; inside a `${...}` word it stops at the closing brace and returns its index. */
-function expand(text: string, start: number, vars: Variables, nested: boolean): [string, number] {
+function expand(
+  text: string,
+  start: number,
+  vars: Variables,
+  nested: boolean,
+  depth: number,
+): [string, number] {
   let out = "";
   let i = start;
   while (i < text.length) {
@@ -52,7 +62,7 @@ function expand(text: string, start: number, vars: Variables, nested: boolean): 
       out += "$";
       i += 2;
     } else if (next === "{") {
-      const [value, end] = braced(text, i + 2, vars);
+      const [value, end] = braced(text, i + 2, vars, depth + 1);
       out += value;
       i = end + 1;
     } else {
@@ -66,30 +76,38 @@ function expand(text: string, start: number, vars: Variables, nested: boolean): 
       i += 1 + name.length;
     }
   }
-  if (nested) throw new InterpolationError(`unterminated "\${" in "${text}"`, 'close it with "}"');
+  if (nested) throw new InterpolationError(`unterminated "\${" in "${short(text)}"`, 'close it with "}"');
   return [out, i];
 }
 
-function braced(text: string, start: number, vars: Variables): [string, number] {
+function braced(text: string, start: number, vars: Variables, depth: number): [string, number] {
+  if (depth > MAX_DEPTH) {
+    throw new InterpolationError(
+      `interpolation nested more than ${MAX_DEPTH} levels deep in "${short(text)}"`,
+      "nest fewer defaults",
+    );
+  }
   const name = NAME.exec(text.slice(start))?.[0];
   if (!name) {
     throw new InterpolationError(
-      `invalid interpolation in "${text}": expected a variable name after "\${"`,
+      `invalid interpolation in "${short(text)}": expected a variable name after "\${"`,
       'write $$ for a literal "$"',
     );
   }
+  refuseCredential(name);
   let i = start + name.length;
   if (text[i] === "}") return [lookup(name, vars), i];
-  if (i >= text.length) throw new InterpolationError(`unterminated "\${" in "${text}"`, 'close it with "}"');
+  if (i >= text.length)
+    throw new InterpolationError(`unterminated "\${" in "${short(text)}"`, 'close it with "}"');
   const operator = /^(:-|-|:\?|\?|:\+|\+)/.exec(text.slice(i))?.[0];
   if (!operator) {
     throw new InterpolationError(
-      `invalid interpolation "\${${name}${text.slice(i, i + 1)}..." in "${text}"`,
+      `invalid interpolation "\${${name}${text.slice(i, i + 1)}..." in "${short(text)}"`,
       "use ${VAR}, ${VAR:-default} or ${VAR:?message}",
     );
   }
   i += operator.length;
-  const [word, end] = expand(text, i, vars, true);
+  const [word, end] = expand(text, i, vars, true, depth);
   const raw = vars[name];
   const set = raw !== undefined;
   const nonEmpty = set && raw !== "";
@@ -110,6 +128,7 @@ function braced(text: string, start: number, vars: Variables): [string, number] 
 }
 
 function lookup(name: string, vars: Variables): string {
+  refuseCredential(name);
   const value = vars[name];
   if (value === undefined) throw new InterpolationError(`variable ${name} is not set`, setHint(name));
   return value;
@@ -117,4 +136,18 @@ function lookup(name: string, vars: Variables): string {
 
 function setHint(name: string): string {
   return `set ${name} in the environment, pass --var ${name}=..., or give a default: \${${name}:-value}`;
+}
+
+function refuseCredential(name: string): void {
+  if (CREDENTIAL.test(name)) {
+    throw new InterpolationError(
+      `${name} is one of svc's own credentials: a manifest cannot read it`,
+      "reference secrets as { secret: NAME } (svc secret set NAME, or SVC_SECRET_<NAME> in CI)",
+    );
+  }
+}
+
+/** Long values are cut in messages. */
+function short(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

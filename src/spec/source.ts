@@ -21,20 +21,63 @@ export interface ParsedFile {
 }
 
 /**
+ * Bounds on what one manifest may make svc do: every pull request is untrusted input, and a few
+ * hundred bytes of YAML aliases can expand to millions of values.
+ */
+export const LIMITS = {
+  fileBytes: 1024 * 1024,
+  depth: 64,
+  /** Values after aliases are expanded. */
+  values: 100_000,
+  /** Entries of one map or list. */
+  entries: 1_000,
+  aliases: 1_000,
+  /** YAML syntax errors listed before the rest are counted. */
+  syntaxErrors: 50,
+} as const;
+
+/**
  * Parses one manifest keeping the line and column of every node, and interpolates `${VAR}` in
  * string values as it converts the document to plain data (so errors point at the right place).
+ * Within LIMITS: past one, the file gets one error at the place it was crossed, and no value.
  */
 export function parseManifest(text: string, file: string, absolute: string, vars: Variables): ParsedFile {
+  const positions: PositionIndex = { file, absolute, values: new Map(), keys: new Map() };
+  if (Buffer.byteLength(text) > LIMITS.fileBytes) {
+    return {
+      value: undefined,
+      positions,
+      diagnostics: [
+        {
+          severity: "error",
+          file,
+          line: 1,
+          column: 1,
+          path: "",
+          message: `the file is ${Buffer.byteLength(text)} bytes; a manifest may have at most ${LIMITS.fileBytes}`,
+          hint: "split it, or move large content into files: entries",
+        },
+      ],
+    };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const positions: PositionIndex = { file, absolute, values: new Map(), keys: new Map() };
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number | undefined): Position => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { file, line, column: col };
   };
 
-  for (const error of doc.errors) {
+  if (doc.errors.length > LIMITS.syntaxErrors) {
+    diagnostics.push({
+      severity: "error",
+      ...at(doc.errors[LIMITS.syntaxErrors]?.pos[0]),
+      path: "",
+      message: `${doc.errors.length - LIMITS.syntaxErrors} more YAML errors after these`,
+      hint: "fix the first ones: later errors often follow from them",
+    });
+  }
+  for (const error of doc.errors.slice(0, LIMITS.syntaxErrors)) {
     const pos = at(error.pos[0]);
     diagnostics.push({
       severity: "error",
@@ -47,13 +90,79 @@ export function parseManifest(text: string, file: string, absolute: string, vars
           : "check indentation and quoting around this line",
     });
   }
-  if (diagnostics.length > 0) return { value: undefined, positions, diagnostics };
+  if (diagnostics.length > 0) {
+    diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+    return { value: undefined, positions, diagnostics };
+  }
 
+  let values = 0;
+  let aliases = 0;
+  let stopped = false;
+  /** Aliases being expanded on the current path: one met again refers to itself. */
+  const expanding = new Set<unknown>();
+  const stop = (node: unknown, path: PathSegment[], message: string, hint: string) => {
+    stopped = true;
+    diagnostics.push({
+      severity: "error",
+      ...at((node as Node | null)?.range?.[0]),
+      path: formatPath(path),
+      message,
+      hint,
+    });
+    return null;
+  };
   const convert = (node: unknown, path: PathSegment[]): unknown => {
+    if (stopped) return null;
+    if (path.length > LIMITS.depth) {
+      return stop(
+        node,
+        path,
+        `nested more than ${LIMITS.depth} levels deep`,
+        "a manifest is a few levels deep: check the indentation",
+      );
+    }
+    if (++values > LIMITS.values) {
+      return stop(
+        node,
+        path,
+        `the manifest expands to more than ${LIMITS.values} values`,
+        "YAML aliases (*name) repeat what they point to: use fewer of them",
+      );
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (expanding.has(target)) {
+        return stop(
+          node,
+          path,
+          `alias *${node.source} refers to itself`,
+          "an alias cannot point inside its own anchor",
+        );
+      }
+      if (++aliases > LIMITS.aliases) {
+        return stop(
+          node,
+          path,
+          `more than ${LIMITS.aliases} aliases`,
+          "YAML aliases (*name) repeat what they point to: use fewer of them",
+        );
+      }
+      expanding.add(target);
+      const value = convert(target, path);
+      expanding.delete(target);
+      return value;
+    }
     const ptr = pointer(path);
-    if (isAlias(node)) return convert(node.resolve(doc), path);
     const n = node as Node | null;
     if (n?.range) positions.values.set(ptr, at(n.range[0]));
+    if ((isMap(node) || isSeq(node)) && node.items.length > LIMITS.entries) {
+      return stop(
+        node,
+        path,
+        `${node.items.length} entries; at most ${LIMITS.entries} are allowed here`,
+        "no service needs this many: check what generated the file",
+      );
+    }
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       for (const pair of node.items) {
@@ -86,7 +195,7 @@ export function parseManifest(text: string, file: string, absolute: string, vars
   };
 
   const value = doc.contents === null ? null : convert(doc.contents, []);
-  return { value, positions, diagnostics };
+  return stopped ? { value: undefined, positions, diagnostics } : { value, positions, diagnostics };
 }
 
 function retype(text: string): unknown {
