@@ -4,6 +4,7 @@ import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, SvcError } from "../errors.js";
+import { decodeToken } from "../platform/token.js";
 
 /**
  * Every svc command: `--json` returns the command's typed result; errors become a message with a
@@ -26,6 +27,13 @@ export abstract class SvcCommand extends Command {
   }
 
   override async init(): Promise<void> {
+    redactor.seedFromEnvironment(process.env, (token) => {
+      try {
+        return decodeToken(token).secret;
+      } catch {
+        return undefined;
+      }
+    });
     redactor.install();
     await super.init();
   }

@@ -5,13 +5,11 @@ import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { stringify } from "yaml";
 import { OpsCommand } from "../cli/ops-command.js";
-import { envVar, nameProblem } from "../credentials/names.js";
+import { envVar, nameProblem, SECRET_NAME } from "../credentials/names.js";
 import { ExitCode, UserError } from "../errors.js";
 import { specifiedPorts } from "../platform/adapt.js";
 import type { LiveContainer, LiveDomain, UserService } from "../platform/model.js";
 
-/** Env names that look like they hold a secret: their values go to the keychain, never to a file. */
-const SECRET_NAME = /(PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE)/i;
 
 export interface ExportResult {
   target: string;

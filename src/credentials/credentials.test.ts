@@ -130,6 +130,35 @@ describe("Redactor", () => {
     expect(r.redact("nothing here")).toBe("nothing here");
   });
 
+  it("masks the encodings svc sends secrets in: base64 (with or without padding), base64url, URL-encoded", () => {
+    const r = new Redactor();
+    const secret = "p@ss/w+rd?1";
+    r.add(secret);
+    for (const form of [
+      Buffer.from(secret).toString("base64"),
+      Buffer.from(secret).toString("base64").replace(/=+$/, ""),
+      Buffer.from(secret).toString("base64url"),
+      encodeURIComponent(secret),
+    ]) {
+      expect(r.redact(`header: ${form}; `)).toBe("header: ***; ");
+    }
+  });
+
+  it("is seeded from svc's credentials in the environment, tokens' secrets and registry passwords too", () => {
+    const r = new Redactor();
+    r.seedFromEnvironment(
+      {
+        SVC_TOKEN_PROD: "TOKEN-abcdef",
+        SVC_REGISTRY_GHCR_IO: "me:reg-pass-123",
+        SVC_SECRET_DB: "db-pass-456",
+        HOME: "/home/someone",
+      },
+      (token) => (token === "TOKEN-abcdef" ? "inner-secret-789" : undefined),
+    );
+    const text = "TOKEN-abcdef inner-secret-789 reg-pass-123 db-pass-456 /home/someone";
+    expect(r.redact(text)).toBe("*** *** *** *** /home/someone");
+  });
+
   it("ignores values too short to be secrets", () => {
     const r = new Redactor();
     r.add("ab");

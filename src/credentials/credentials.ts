@@ -78,6 +78,8 @@ export class Credentials {
       });
     }
     redactor.add(login.password);
+    // Docker-style auth carries base64 of "user:password" as a whole.
+    redactor.add(`${login.username}:${login.password}`);
     return { ...found, value: login };
   }
 

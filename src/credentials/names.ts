@@ -50,3 +50,6 @@ export function nameProblem(kind: CredentialKind, name: string): string | undefi
   const { pattern, rule } = NAME_RULES[kind];
   return pattern.test(name) ? undefined : `"${name}" is not a valid ${kind} name: use ${rule}`;
 }
+
+/** Env names that look like they hold a secret (PASSWORD, API_KEY, ...). A guess: used only to hide more, never less. */
+export const SECRET_NAME = /(PASS|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE)/i;

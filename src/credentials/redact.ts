@@ -13,7 +13,19 @@ export class Redactor {
     // Very short values would mask ordinary text; nothing that short is a real secret here.
     if (!value || value.length < 4) return;
     const before = this.secrets.size;
-    for (const form of [value, JSON.stringify(value).slice(1, -1)]) this.secrets.add(form);
+    // Every form svc may send or print it in: verbatim, inside JSON, base64 (registry headers),
+    // base64url, URL-encoded.
+    const base64 = Buffer.from(value).toString("base64");
+    for (const form of [
+      value,
+      JSON.stringify(value).slice(1, -1),
+      base64,
+      base64.replace(/=+$/, ""),
+      Buffer.from(value).toString("base64url"),
+      encodeURIComponent(value),
+    ]) {
+      if (form.length >= 4) this.secrets.add(form);
+    }
     // Built on the next write, not here: a plan over hundreds of services adds hundreds of tokens.
     if (this.secrets.size !== before) this.pattern = undefined;
   }
@@ -28,6 +40,22 @@ export class Redactor {
       "g",
     );
     return text.replace(this.pattern, MASK);
+  }
+
+  /**
+   * svc's own credentials in the environment (tokens, their secrets, registry logins, secret env
+   * values), masked from the start: an error can echo one before any command asked for it.
+   */
+  seedFromEnvironment(
+    env: NodeJS.ProcessEnv = process.env,
+    secretOfToken?: (token: string) => string | undefined,
+  ): void {
+    for (const [name, value] of Object.entries(env)) {
+      if (!value || !/^SVC_(TOKEN|SECRET|REGISTRY)_/i.test(name)) continue;
+      this.add(value);
+      if (/^SVC_TOKEN_/i.test(name)) this.add(secretOfToken?.(value));
+      if (/^SVC_REGISTRY_/i.test(name)) this.add(value.slice(value.indexOf(":") + 1));
+    }
   }
 
   /** Wraps process.stdout and process.stderr so nothing reaches them unredacted. */

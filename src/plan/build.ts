@@ -13,10 +13,13 @@ export function planService(
   live: LiveState,
   secrets: ReadonlyMap<string, string>,
   now = Date.now(),
+  /** Other secret values svc holds (e.g. SVC_SECRET_* in CI), to hide wherever they appear live. */
+  otherSecrets: readonly string[] = [],
 ): ServicePlan {
   const desired = normalizeDesired(spec, secrets);
   const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
-  const diff = diffService(desired, liveNormal, new Set(live.capabilities));
+  const held = new Set([...secrets.values(), ...otherSecrets].map(sha256));
+  const diff = diffService(desired, liveNormal, new Set(live.capabilities), held);
   return {
     name: spec.name,
     target: spec.target,

@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { SECRET_NAME } from "../credentials/names.js";
 import type { Capabilities } from "../platform/model.js";
 import { baseDomain } from "../spec/semantic.js";
 import type {
@@ -35,6 +36,8 @@ export function diffService(
   desired: NormalService,
   live: LiveNormalService | undefined,
   caps: Capabilities,
+  /** sha256 of every secret value svc holds: a live value among them is never shown. */
+  heldSecrets: ReadonlySet<string> = new Set(),
 ): ServiceDiff {
   if (!live) return create(desired, caps);
 
@@ -82,7 +85,7 @@ export function diffService(
           `${at}.image (this provider updates images in place only in one-container services)`,
         );
     }
-    const envChanges = diffEnv(at, d.env, l.env);
+    const envChanges = diffEnv(at, d.env, l.env, heldSecrets);
     const fileChanges = l.files ? diffFiles(at, d.files, l.files) : diffContents(at, d.files, l.fileContents);
     changes.push(...envChanges, ...fileChanges);
     if (fileChanges.length > 0 && !caps.has("config-path-map") && !configInPlace(d, l)) {
@@ -272,7 +275,12 @@ function diffDomains(
   return { unbind: unbindOps, bind: bindOps };
 }
 
-function diffEnv(at: string, desired: Record<string, NormalEnv>, live: Record<string, NormalEnv>): Change[] {
+function diffEnv(
+  at: string,
+  desired: Record<string, NormalEnv>,
+  live: Record<string, NormalEnv>,
+  heldSecrets: ReadonlySet<string>,
+): Change[] {
   const out: Change[] = [];
   const liveValue = (k: string) =>
     live[k] && "value" in (live[k] as NormalEnv) ? (live[k] as { value: string }).value : undefined;
@@ -284,7 +292,11 @@ function diffEnv(at: string, desired: Record<string, NormalEnv>, live: Record<st
       else if (sha256(lv) !== d.sha256)
         out.push({ path, kind: "change", before: SENSITIVE, after: SENSITIVE, sensitive: true });
     } else if (lv === undefined) out.push({ path, kind: "add", after: d.value });
-    else if (lv !== d.value) out.push({ path, kind: "change", before: lv, after: d.value });
+    else if (lv !== d.value) {
+      // A secret becoming a plain value: the old secret is never shown.
+      const hidden = SECRET_NAME.test(k) || heldSecrets.has(sha256(lv));
+      out.push({ path, kind: "change", before: hidden ? SENSITIVE : lv, after: d.value });
+    }
   }
   // A variable that leaves the manifest may have held a secret: its value is never shown.
   for (const k of Object.keys(live)) {

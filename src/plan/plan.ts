@@ -45,6 +45,9 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
   }
 
   const client = options.client ?? ((token: ServiceToken) => new HttpPlatformClient(token));
+  const environmentSecrets = Object.entries(process.env)
+    .filter(([name, value]) => value && /^SVC_SECRET_/i.test(name))
+    .map(([, value]) => value as string);
   const limit = pLimit(Math.max(1, options.parallelism));
   const results = await Promise.all(
     planned.map((spec) =>
@@ -60,7 +63,7 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
           }
           const { value: token } = await options.credentials.token(spec.target);
           const live = await observe(client(token), spec, options.credentials);
-          return planService(spec, live, secrets, options.now);
+          return planService(spec, live, secrets, options.now, environmentSecrets);
         } catch (error) {
           // Any error svc knows (credentials, unreachable, refused) is this service's problem;
           // the others still plan.
