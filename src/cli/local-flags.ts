@@ -11,6 +11,10 @@ export const serveFlags = {
   "http-port": Flags.integer({ description: "Domain proxy HTTP port.", default: 7481, min: 0, max: 65535 }),
   "https-port": Flags.integer({ description: "Domain proxy HTTPS port.", default: 7482, min: 0, max: 65535 }),
   "host-ports": Flags.string({ description: "Range host ports are assigned from.", default: "30000-32767" }),
+  "publish-address": Flags.string({
+    description: "Address containers' host ports listen on (0.0.0.0 exposes them beyond this machine).",
+    default: "127.0.0.1",
+  }),
   "fault-latency-ms": Flags.integer({ description: "Testing: delay every API call.", hidden: true, min: 0 }),
   "fault-jitter-ms": Flags.integer({ description: "Testing: random extra delay.", hidden: true, min: 0 }),
   "fault-error-rate": Flags.string({

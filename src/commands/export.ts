@@ -10,7 +10,6 @@ import { ExitCode, UserError } from "../errors.js";
 import { specifiedPorts } from "../platform/adapt.js";
 import type { LiveContainer, LiveDomain, UserService } from "../platform/model.js";
 
-
 export interface ExportResult {
   target: string;
   file?: string;

@@ -162,19 +162,29 @@ export class Platform {
       if (!options.first && !current) {
         throw new PlatformError(409, "not deployed yet: create it with POST /api/v1/k8s/deployment");
       }
-      const containers = await this.validateDeployment(service, body.containers, current?.containers ?? []);
-      await this.pullAll(containers, body.pvtLogin ?? []);
+      for (const c of body.containers) checkPaths(c);
+      const logins = body.pvtLogin ?? [];
+      for (const [i, c] of body.containers.entries()) await this.pull(c.imageName, logins[i]);
+      const before = { revision: service.revision, status: service.status };
       const request = { containers: body.containers };
-      const revision = this.mutate(service, options.ifRevision, (next) => {
-        this.store.saveDeployment(serviceId, next, containers, request);
-        this.store.setStatus(serviceId, "ServiceRunning");
+      // Host ports are chosen and recorded under one platform-wide lock: two services deploying
+      // at once never get the same port.
+      const { containers, revision } = await this.serialized(PORT_LOCK, async () => {
+        const containers = await this.validateDeployment(service, body.containers, current?.containers ?? []);
+        const revision = this.mutate(service, options.ifRevision, (next) => {
+          this.store.saveDeployment(serviceId, next, containers, request);
+          this.store.setStatus(serviceId, "ServiceRunning");
+        });
+        return { containers, revision };
       });
+      await this.together(serviceId, before, current, () =>
+        this.runtime.deployPod({ serviceId, revision, containers }),
+      );
       this.store.addNotice(
         serviceId,
         "Deployed",
         `revision ${revision}: ${containers.map((c) => c.name).join(", ")}`,
       );
-      await this.engine(() => this.runtime.deployPod({ serviceId, revision, containers }));
       return this.answer(revision);
     });
   }
@@ -250,7 +260,7 @@ export class Platform {
         })),
       },
       podStatus: {
-        hostIP: "127.0.0.1",
+        hostIP: this.runtime.publishAddress === "0.0.0.0" ? "127.0.0.1" : this.runtime.publishAddress,
         ...(states.length
           ? {
               containerStatuses: states.map((s) => ({
@@ -517,8 +527,9 @@ export class Platform {
     return this.runtime.imageAvailable(ref, login);
   }
 
-  /** Whether a host port is free for a service (its own ports count as free). */
+  /** Whether a host port is free for a service (its own ports count as free). Privileged ports are never probed. */
   async portOccupied(serviceId: string | undefined, port: number): Promise<boolean> {
+    if (port < 1024) return true;
     const used = this.store.hostPortsInUse(serviceId);
     const own = serviceId
       ? (this.store.deployment(serviceId)?.containers ?? []).some((c) =>
@@ -588,12 +599,15 @@ export class Platform {
     containers: ContainerRecord[],
     notice: string,
   ) {
-    const request = this.store.deployment(service.id)?.request;
+    const current = this.store.deployment(service.id);
+    const before = { revision: service.revision, status: service.status };
     const revision = this.mutate(service, ifRevision, (next) =>
-      this.store.saveDeployment(service.id, next, containers, request),
+      this.store.saveDeployment(service.id, next, containers, current?.request),
+    );
+    await this.together(service.id, before, current, () =>
+      this.runtime.recreateApps({ serviceId: service.id, revision, containers }),
     );
     this.store.addNotice(service.id, notice, `revision ${revision}`);
-    await this.engine(() => this.runtime.recreateApps({ serviceId: service.id, revision, containers }));
     if (service.status === "ServiceStop") await this.runtime.stopPod(service.id);
     return this.answer(revision);
   }
@@ -717,10 +731,6 @@ export class Platform {
     throw new PlatformError(503, `no free host port left in ${low}-${high}`);
   }
 
-  private async pullAll(containers: ContainerRecord[], logins: Login[]): Promise<void> {
-    for (const [i, c] of containers.entries()) await this.pull(c.imageName, logins[i]);
-  }
-
   private async pull(ref: string, login?: Login): Promise<void> {
     try {
       await this.runtime.ensureImage(ref, login);
@@ -740,6 +750,35 @@ export class Platform {
     } catch (error) {
       if (error instanceof RevisionConflict) throw new PlatformError(409, error.message);
       throw error;
+    }
+  }
+
+  /**
+   * The record and the engine change together or not at all: when the engine refuses, the
+   * record is put back as it was (and the previous pod restored, best effort), and the call
+   * fails — never "done" for a pod that never ran.
+   */
+  private async together(
+    serviceId: string,
+    before: { revision: number; status: ServiceRecord["status"] },
+    previous: { revision: number; containers: ContainerRecord[] } | undefined,
+    action: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.store.undo(serviceId, before);
+      this.store.addNotice(serviceId, "DeployFailed", (error as Error).message);
+      if (previous) {
+        await this.runtime
+          .deployPod({ serviceId, revision: previous.revision, containers: previous.containers })
+          .catch(() => undefined);
+      } else await this.runtime.removePod(serviceId).catch(() => undefined);
+      if (error instanceof PlatformError) throw error;
+      throw new PlatformError(
+        502,
+        `the container engine refused the deployment: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -810,6 +849,31 @@ export function argv(value: string[] | string | undefined): string[] {
   }
   if (word !== undefined) words.push(word);
   return words;
+}
+
+/** Lock name for choosing and recording host ports across all services. */
+const PORT_LOCK = "\u0000ports";
+
+/** Mount paths and config paths: absolute, plain, and not over the system's own directories. */
+function checkPaths(c: ContainerInput): void {
+  const paths: [string, string | undefined][] = [
+    ["mountPath", c.mountPath || undefined],
+    ["configMountPath", c.configMountPath],
+    ...Object.keys(c.configMap ?? {}).map((p): [string, string] => ["configMap path", p]),
+  ];
+  for (const [what, path] of paths) {
+    if (path === undefined) continue;
+    const problem = !path.startsWith("/")
+      ? "must be absolute"
+      : /[\u0000:]/.test(path)
+        ? "may not contain NUL or ':'"
+        : path.split("/").some((s) => s === ".." || s === ".")
+          ? "may not contain . or .. segments"
+          : path === "/" || /^\/(proc|sys|dev)(\/|$)/.test(path)
+            ? "may not be / or under /proc, /sys or /dev"
+            : undefined;
+    if (problem) throw new PlatformError(400, `${what} ${JSON.stringify(path)} of ${c.name} ${problem}`);
+  }
 }
 
 function protocolOf(p: string | undefined): Protocol {

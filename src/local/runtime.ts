@@ -66,6 +66,8 @@ export class DockerRuntime {
     private readonly instanceId: string,
     private readonly configsDir: string,
     docker?: Docker,
+    /** Where pods publish their ports: loopback unless asked (`--publish-address`). */
+    readonly publishAddress = "127.0.0.1",
   ) {
     this.docker = docker ?? new Docker();
   }
@@ -159,7 +161,7 @@ export class DockerRuntime {
       for (const p of c.ports) {
         const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
         exposed[key] = {};
-        bindings[key] = [{ HostIp: "0.0.0.0", HostPort: String(p.hostPort) }];
+        bindings[key] = [{ HostIp: this.publishAddress, HostPort: String(p.hostPort) }];
       }
     }
     return this.docker.createContainer({
@@ -175,7 +177,8 @@ export class DockerRuntime {
   private appSpec(pod: PodDefinition, c: ContainerRecord, infraId: string): Docker.ContainerCreateOptions {
     const binds = Object.entries(c.configMap).map(([path, content]) => {
       const dir = join(this.configsDir, pod.serviceId, c.name);
-      mkdirSync(dir, { recursive: true });
+      // Config files may hold secrets: directories only their owner can enter.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = join(dir, createHash("sha256").update(path).digest("hex").slice(0, 16));
       writeFileSync(file, content);
       return `${file}:${path}:ro`;

@@ -20,6 +20,8 @@ export interface ServeOptions {
   faults?: FaultOptions;
   /** Which API it speaks; default extended. */
   api?: ApiMode;
+  /** Address pods publish their ports on; default 127.0.0.1. */
+  publishAddress?: string;
   paths?: LocalPaths;
   log?: (line: string) => void;
 }
@@ -54,7 +56,7 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
   const instanceId = readOrCreate(paths.instanceId, () => randomBytes(4).toString("hex"));
   const adminToken = readOrCreate(paths.adminToken, () => randomBytes(24).toString("hex"));
 
-  const runtime = new DockerRuntime(instanceId, ensureDir(paths.configs));
+  const runtime = new DockerRuntime(instanceId, ensureDir(paths.configs), undefined, options.publishAddress);
   try {
     await runtime.ping();
   } catch (error) {

@@ -198,6 +198,18 @@ export class Store {
     })();
   }
 
+  /** Puts a service back as it was before a change the engine refused. */
+  undo(serviceId: string, before: { revision: number; status: ServiceStatus }): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare("DELETE FROM deployments WHERE service_id = ? AND revision > ?")
+        .run(serviceId, before.revision);
+      this.db
+        .prepare("UPDATE services SET revision = ?, status = ? WHERE id = ?")
+        .run(before.revision, before.status, serviceId);
+    })();
+  }
+
   setStatus(serviceId: string, status: ServiceStatus): void {
     this.db.prepare("UPDATE services SET status = ? WHERE id = ?").run(status, serviceId);
   }

@@ -28,6 +28,7 @@ export default class LocalServe extends SvcCommand {
       httpsPort: flags["https-port"],
       hostPortRange: [Number(range[1]), Number(range[2])],
       api: (flags.api ?? "extended") as ApiMode,
+      publishAddress: flags["publish-address"],
       faults: {
         latencyMs: flags["fault-latency-ms"],
         jitterMs: flags["fault-jitter-ms"],
