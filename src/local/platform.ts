@@ -865,7 +865,7 @@ function checkPaths(c: ContainerInput): void {
     if (path === undefined) continue;
     const problem = !path.startsWith("/")
       ? "must be absolute"
-      : /[\u0000:]/.test(path)
+      : path.includes("\0") || path.includes(":")
         ? "may not contain NUL or ':'"
         : path.split("/").some((s) => s === ".." || s === ".")
           ? "may not contain . or .. segments"
