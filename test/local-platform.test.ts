@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import https from "node:https";
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UNIT } from "../src/local/runtime.js";
 import type { RunningPlatform } from "../src/local/server.js";
@@ -10,6 +11,7 @@ import {
   page,
   type ServiceApi,
   startTestPlatform,
+  workerPortRange,
 } from "./support/local-platform.js";
 
 const hasEngine = await engineAvailable("the local platform suite");
@@ -424,7 +426,8 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
   it("checks ports and image availability for preflight", async () => {
     const { api } = await createService(platform, { units: 1, specifiedPort: true });
     const other = await createService(platform, { units: 1, specifiedPort: true });
-    const taken = 31990 - Number(process.env.VITEST_POOL_ID ?? 1);
+    // In this worker's own range (suites run in parallel), at its top, above any port assigned here.
+    const taken = workerPortRange()[1];
     await other.api.call("POST", "/api/v1/k8s/deployment", {
       containers: [
         {
@@ -443,7 +446,13 @@ describe.skipIf(!hasEngine)("local platform through its HTTP API, on a real engi
         userServiceID: id,
       });
     expect((await check(taken)).body.status).toBe("Occupied");
-    expect((await check(taken + 1000)).body.status).toBe("NotOccupied");
+    const free = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    expect((await check(free)).body.status).toBe("NotOccupied");
     const conflict = await api.call("POST", "/api/v1/k8s/deployment", {
       containers: [
         {

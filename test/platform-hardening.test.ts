@@ -15,8 +15,9 @@ describe.runIf(hasEngine)("local platform under hostile or concurrent use", () =
     platform = await startTestPlatform({ api: "real" });
   }, 120_000);
   afterAll(async () => {
+    // Some 60 pods to remove.
     await platform?.close(true);
-  });
+  }, 180_000);
 
   it("30 services applied at once: all run, each on its own host port, then No changes", async () => {
     const { dir, env, apis } = await manyServices(platform, 30);
