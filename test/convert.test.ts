@@ -69,7 +69,15 @@ describe("svc convert", () => {
       const expectedFile = join(fixture, "expected.yaml");
       if (process.env.UPDATE_GOLDEN === "1" || !existsSync(expectedFile)) writeFileSync(expectedFile, text);
       expect(text).toBe(readFileSync(expectedFile, "utf8"));
-      expect(svc(["validate", "-f", out]).status).toBe(0);
+      // The manifest is written to a temporary directory; its config files stay in the fixture.
+      expect(svc(["validate", "-f", out, "--allow-outside"]).status).toBe(0);
+
+      // A value whose name looks secret is never copied: a { secret: } reference and a note instead.
+      expect(text + r.stdout + r.stderr).not.toContain("hunter2-compose-pass");
+      if (dir === "compose-app") {
+        expect(text).toContain("secret: compose-app-api-db_password".replace("_", "-"));
+        expect(result.notes.join("\n")).toContain("svc secret set compose-app-api-db-password");
+      }
 
       if (token) {
         expect(text).not.toContain(token);

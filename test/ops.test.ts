@@ -169,6 +169,8 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     const noKeychain = {
       SVC_TOKEN_LOCAL: env.SVC_TOKEN_LOCAL as string,
       SVC_SECRET_SHOP_DB_PASSWORD: DB_PASSWORD,
+      // A value svc holds as a secret, in a variable whose name does not look secret.
+      SVC_SECRET_HELD_LEVEL: "info",
       DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
     };
     const file = join(mkdtempSync(join(tmpdir(), "svc-export-")), "service.yaml");
@@ -176,6 +178,8 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(readFileSync(file, "utf8")).toContain("secret: shop-db-password");
+    expect(readFileSync(file, "utf8")).toContain("secret: held-level");
+    expect(readFileSync(file, "utf8")).not.toMatch(/LOG_LEVEL: info/);
     const plan = await svcAsync(["plan", "-f", file, "--detailed-exitcode"], { env: noKeychain });
     expect(plan.status).toBe(0);
   });

@@ -77,4 +77,27 @@ describe.skipIf(!ready)("private images from a registry with htpasswd auth", () 
     expect(await eventually(() => page(`http://127.0.0.1:${port}/`))).toContain("Hello from svc");
     await expect(docker.getImage(image).inspect()).resolves.toBeTruthy();
   });
+
+  it("another tenant can neither see nor run the private image the engine now holds, without a login that works", async () => {
+    const { api } = await createService(platform, { units: 1 });
+    const [repo, tag] = image.split(/:(?=[^:]+$)/) as [string, string];
+    const seen = await api.call("GET", `/api/v1/k8s/images?image=${repo}&tag=${tag}`, undefined, {
+      username: "",
+      password: "",
+    });
+    expect(seen.status).toBe(404);
+    const { pvtLogin: _, ...noLogin } = deployment("");
+    const run = await api.call<{ error: { message: string } }>("POST", "/api/v1/k8s/deployment", noLogin);
+    expect(run.status).toBe(400);
+    expect(run.body.error.message).toContain("is private: send a registry login that can pull it");
+    const wrong = await api.call("POST", "/api/v1/k8s/deployment", deployment("wrong-password-456"));
+    expect(wrong.status).toBe(400);
+    expect((await api.call<{ status: string }>("GET", "/api/v1/k8s/userService")).body.status).toBe(
+      "ServicePending",
+    );
+    // With its own working login, it may.
+    expect((await api.call("POST", "/api/v1/k8s/deployment", deployment(registry.password))).status).toBe(
+      200,
+    );
+  });
 });

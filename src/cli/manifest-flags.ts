@@ -15,6 +15,9 @@ export const manifestFlags = {
     description: "Set an interpolation variable, overriding the environment.",
     helpValue: "KEY=VALUE",
   }),
+  "allow-outside": Flags.boolean({
+    description: "Let files[].source point outside the manifest's repository (never /proc, /sys or /dev).",
+  }),
 };
 
 /** The environment overlaid with `--var KEY=VALUE` pairs. */

@@ -186,11 +186,22 @@ export default class Apply extends SvcCommand {
   }
 
   private async freshPlan(
-    flags: { file?: string[]; var?: string[]; target?: string[]; parallelism: number },
+    flags: {
+      file?: string[];
+      var?: string[];
+      target?: string[];
+      parallelism: number;
+      "allow-outside"?: boolean;
+    },
     paths: string[],
     credentials: Credentials,
   ): Promise<Plan> {
-    const loaded = loadServices({ files: flags.file ?? [], paths, vars: interpolationVariables(flags.var) });
+    const loaded = loadServices({
+      files: flags.file ?? [],
+      paths,
+      vars: interpolationVariables(flags.var),
+      allowOutside: flags["allow-outside"],
+    });
     if (hasErrors(loaded.diagnostics)) {
       if (!this.jsonEnabled()) this.log(renderDiagnostics(loaded.diagnostics));
       throw new UserError("nothing was applied: the manifests are invalid", {

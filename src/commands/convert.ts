@@ -101,7 +101,8 @@ export default class Convert extends SvcCommand {
     const checkDir = out ? outDir : mkdtempSync(join(tmpdir(), "svc-convert-"));
     const checkFile = out ?? join(checkDir, "service.yaml");
     writeFileSync(checkFile, text);
-    const loaded = loadServices({ cwd: outDir, files: [checkFile], vars: {} });
+    // Checks the result as svc will read it; where its file sources live is the user's choice.
+    const loaded = loadServices({ cwd: outDir, files: [checkFile], vars: {}, allowOutside: true });
     if (!out) rmSync(checkDir, { recursive: true, force: true });
     const valid = !hasErrors(loaded.diagnostics);
 

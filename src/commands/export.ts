@@ -52,6 +52,10 @@ export default class Export extends OpsCommand {
         exitCode: ExitCode.invalidInput,
       });
     }
+    // Every path is checked before anything is written.
+    if (out)
+      for (const c of containers)
+        for (const path of Object.keys(configFiles(c))) exportPath(out, c.name, path);
     const secrets: string[] = [];
     const files: string[] = [];
     const known = await this.knownSecrets();
@@ -110,13 +114,14 @@ export default class Export extends OpsCommand {
   ) {
     const env: Record<string, string | { secret: string }> = {};
     for (const e of c.envs) {
-      if (!SECRET_NAME.test(e.name)) {
-        env[e.name] = e.value;
-        continue;
-      }
+      // A value svc holds as a secret is referenced, never written, whatever the variable's name.
       const existing = known.get(e.value);
       if (existing) {
         env[e.name] = { secret: existing };
+        continue;
+      }
+      if (!SECRET_NAME.test(e.name)) {
+        env[e.name] = e.value;
         continue;
       }
       const name = `${target}-${c.name}-${e.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`.slice(0, 128);
@@ -129,7 +134,7 @@ export default class Export extends OpsCommand {
       env[e.name] = { secret: name };
     }
     const fileEntries = Object.entries(configFiles(c)).map(([path, content]) => {
-      const local = join(dirname(out as string), "files", c.name, path);
+      const local = exportPath(out as string, c.name, path);
       mkdirSync(dirname(local), { recursive: true });
       writeFileSync(local, content);
       files.push(local);
@@ -175,4 +180,22 @@ function configFiles(c: LiveContainer): Record<string, string> {
     });
   }
   return { [path]: content };
+}
+
+/** Where a live config file is written: under files/<container>/ beside the manifest, never outside. */
+export function exportPath(out: string, container: string, path: string): string {
+  const base = join(dirname(out), "files", container);
+  const local = join(base, path);
+  // A live path such as /../../../tmp/x must not write outside the export.
+  const rel = relative(base, local);
+  if (rel === "" || rel.startsWith("..")) {
+    throw new UserError(
+      `${container}'s config path ${JSON.stringify(path)} would be written outside ${base}`,
+      {
+        hint: "nothing was written; fix the config path on the platform first",
+        exitCode: ExitCode.error,
+      },
+    );
+  }
+  return local;
 }

@@ -52,6 +52,7 @@ export default class PlanCommand extends SvcCommand {
       files: flags.file ?? [],
       paths: argv as string[],
       vars: interpolationVariables(flags.var),
+      allowOutside: flags["allow-outside"],
     });
     const json = this.jsonEnabled() || flags.format === "json";
     if (hasErrors(loaded.diagnostics)) {

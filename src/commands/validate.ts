@@ -39,6 +39,7 @@ export default class Validate extends SvcCommand {
       files: flags.file ?? [],
       paths: argv as string[],
       vars: interpolationVariables(flags.var),
+      allowOutside: flags["allow-outside"],
     });
     const errors = loaded.diagnostics.filter((d) => d.severity === "error").length;
     const result: ValidateResult = {

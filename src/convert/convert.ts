@@ -1,4 +1,4 @@
-import { envVar } from "../credentials/names.js";
+import { envVar, SECRET_NAME } from "../credentials/names.js";
 import { type RawContainer, type RawManifest, toName } from "../spec/model.js";
 
 /** A key of the source that the manifest cannot carry, and why. */
@@ -95,7 +95,7 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
     if (units !== 1) out.units = units as RawContainer["units"];
     const ports = portsFrom(deploy.ports, `${at}.deploy.ports`, dropped);
     if (ports.length) out.ports = ports;
-    const env = envFrom(deploy.env, `${at}.deploy.env`, dropped);
+    const env = secretsOut(envFrom(deploy.env, `${at}.deploy.env`, dropped), options.name, name, notes);
     if (Object.keys(env).length) out.env = env;
     if (Array.isArray(deploy.command) && deploy.command.length) out.command = deploy.command.map(String);
     if (Array.isArray(deploy.args) && deploy.args.length) out.args = deploy.args.map(String);
@@ -195,7 +195,12 @@ export function fromCompose(
     if (!out.image) notes.push(`${at} has no image: set one before deploying`);
     const ports = portsFrom(s.ports, `${at}.ports`, dropped);
     if (ports.length) out.ports = ports;
-    const env = envFrom(s.environment, `${at}.environment`, dropped);
+    const env = secretsOut(
+      envFrom(s.environment, `${at}.environment`, dropped),
+      options.name,
+      out.name,
+      notes,
+    );
     if (Object.keys(env).length) out.env = env;
     const entrypoint = words(s.entrypoint);
     const command = words(s.command);
@@ -252,6 +257,34 @@ function portsFrom(value: unknown, at: string, dropped: Dropped[]): (string | nu
       if (container) out.push(`${host ? `${host}:` : ""}${container}/${proto}`);
       else dropped.push({ path: `${at}[${i}]`, reason: "no container port" });
     }
+  }
+  return out;
+}
+
+/**
+ * Values of env variables whose names look secret are never copied into the manifest: each
+ * becomes a `{ secret: NAME }` reference, and a note says how to store the value.
+ */
+function secretsOut(
+  env: Record<string, string>,
+  service: string,
+  container: string,
+  notes: string[],
+): Record<string, string | { secret: string }> {
+  const out: Record<string, string | { secret: string }> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!SECRET_NAME.test(k)) {
+      out[k] = v;
+      continue;
+    }
+    const secret = `${service}-${container}-${k}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .slice(0, 128);
+    out[k] = { secret };
+    notes.push(
+      `${container}.${k} looks secret: its value was not copied; store it with \`svc secret set ${secret}\` (or ${envVar("secret", secret)} in CI)`,
+    );
   }
   return out;
 }

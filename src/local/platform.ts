@@ -523,7 +523,9 @@ export class Platform {
 
   // ---- preflight ----
 
+  /** A private image (once pulled with a login) exists for a caller only if its own login may pull it. */
   async imageAvailable(ref: string, login?: Login): Promise<boolean> {
+    if (this.store.isPrivateImage(ref)) return this.runtime.registryGrants(ref, login);
     return this.runtime.imageAvailable(ref, login);
   }
 
@@ -731,13 +733,26 @@ export class Platform {
     throw new PlatformError(503, `no free host port left in ${low}-${high}`);
   }
 
+  /**
+   * Makes an image available to one tenant. An image pulled with a login is private: the engine
+   * keeps it, but another tenant may use it only with a login its registry accepts, asked again
+   * each time — never because someone else pulled it.
+   */
   private async pull(ref: string, login?: Login): Promise<void> {
+    const withLogin = login?.username ? login : undefined;
+    if (this.store.isPrivateImage(ref) && !(await this.runtime.registryGrants(ref, withLogin))) {
+      throw new PlatformError(
+        400,
+        `image ${ref} is private: send a registry login that can pull it${withLogin ? " (this one cannot)" : ""}`,
+      );
+    }
     try {
-      await this.runtime.ensureImage(ref, login);
+      await this.runtime.ensureImage(ref, withLogin);
     } catch (error) {
       if (error instanceof ImagePullError) throw new PlatformError(400, error.message);
       throw error;
     }
+    if (withLogin) this.store.markPrivateImage(ref);
   }
 
   private mutate(

@@ -102,7 +102,11 @@ export class DockerRuntime {
 
   /** True when the image is in the engine or its registry serves it to this login (no pull). */
   async imageAvailable(ref: string, login?: Login): Promise<boolean> {
-    if (await this.hasImage(ref)) return true;
+    return (await this.hasImage(ref)) || (await this.registryGrants(ref, login));
+  }
+
+  /** Whether the image's registry lets this login (or no login) pull it: asked of the registry, not the engine's cache. */
+  async registryGrants(ref: string, login?: Login): Promise<boolean> {
     try {
       const image = this.docker.getImage(ref) as Docker.Image & {
         distribution(opts: object): Promise<unknown>;

@@ -101,6 +101,8 @@ const MIGRATIONS = [
    CREATE INDEX notices_by_service ON notices (service_id, id);`,
   // The deployment body as the client sent it: what deployment/info echoes in real-API mode.
   "ALTER TABLE deployments ADD COLUMN request TEXT",
+  // Images pulled with a registry login: other tenants must bring a login that can pull them.
+  "CREATE TABLE private_images (ref TEXT PRIMARY KEY)",
 ];
 
 interface ServiceRow {
@@ -196,6 +198,14 @@ export class Store {
       this.db.prepare("UPDATE services SET revision = ? WHERE id = ?").run(next, serviceId);
       return next;
     })();
+  }
+
+  markPrivateImage(ref: string): void {
+    this.db.prepare("INSERT OR IGNORE INTO private_images (ref) VALUES (?)").run(ref);
+  }
+
+  isPrivateImage(ref: string): boolean {
+    return this.db.prepare("SELECT 1 FROM private_images WHERE ref = ?").get(ref) !== undefined;
   }
 
   /** Puts a service back as it was before a change the engine refused. */

@@ -18,6 +18,8 @@ export interface LoadOptions {
   /** Interpolation variables: the environment overlaid with `--var`. */
   vars: Variables;
   cwd?: string;
+  /** Let files[].source point outside the manifest's repository. */
+  allowOutside?: boolean;
 }
 
 export interface LoadResult {
@@ -102,7 +104,9 @@ export function loadServices(options: LoadOptions): LoadResult {
       diagnostics.push(...schemaProblems);
       continue;
     }
-    const result = checkAndNormalize(merged as RawManifest, locate, group.map(display));
+    const result = checkAndNormalize(merged as RawManifest, locate, group.map(display), {
+      allowOutside: options.allowOutside ?? false,
+    });
     diagnostics.push(...result.diagnostics);
     if (result.service) {
       services.push(result.service);

@@ -88,7 +88,7 @@ describe("semantic rules, each both ways", () => {
   it("file sources exist and are files; a target is mounted once", () => {
     const files = { "a.conf": "x", "dir/.keep": "" };
     expect(problems("      files: [{ source: ./dir, target: /etc/a }]\n", "", files).errors).toEqual([
-      '"./dir" is not a file',
+      '"./dir" is not a regular file',
     ]);
     expect(
       problems(

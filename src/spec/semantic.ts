@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
@@ -14,6 +14,7 @@ export function checkAndNormalize(
   raw: RawManifest,
   locate: Locator,
   files: string[],
+  options: { allowOutside?: boolean } = {},
 ): { service?: ServiceSpec; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const report = (severity: Diagnostic["severity"], path: PathSegment[], message: string, hint?: string) => {
@@ -93,23 +94,11 @@ export function checkAndNormalize(
 
     const targets = new Set<string>();
     const files: FileSpec[] = (c.files ?? []).map((f, n) => {
-      const source = resolve(dirname(locate.file(at("files", n, "source"))), f.source);
-      let content = "";
-      try {
-        if (!statSync(source).isFile()) {
-          error(
-            at("files", n, "source"),
-            `"${f.source}" is not a file`,
-            "point source at a file, not a directory",
-          );
-        } else content = readFileSync(source, "utf8");
-      } catch {
-        error(
-          at("files", n, "source"),
-          `file "${f.source}" does not exist (looked for ${source})`,
-          "paths are relative to the manifest that names them",
-        );
-      }
+      const manifest = locate.file(at("files", n, "source"));
+      const source = resolve(dirname(manifest), f.source);
+      const read = readSource(f.source, source, repositoryRoot(manifest), options.allowOutside ?? false);
+      const content = "content" in read ? read.content : "";
+      if ("message" in read) error(at("files", n, "source"), read.message, read.hint);
       if (targets.has(f.target))
         error(at("files", n, "target"), `target "${f.target}" is mounted twice in this container`);
       targets.add(f.target);
@@ -193,6 +182,85 @@ export function checkAndNormalize(
 }
 
 /** The last two labels of a domain: the group the platform's https-at-first-bind rule applies to. */
+/** A config file's content is sent in API bodies: bounded, and text. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+/**
+ * A `files[].source`, read only if it is a regular text file inside the repository (symlinks
+ * resolved): a manifest in a pull request must not make svc read /proc/self/environ, a device,
+ * or a file elsewhere on the machine into a plan.
+ */
+function readSource(
+  written: string,
+  source: string,
+  root: string,
+  allowOutside: boolean,
+): { content: string } | { message: string; hint: string } {
+  let real: string;
+  try {
+    real = realpathSync(source);
+  } catch {
+    return {
+      message: `file "${written}" does not exist (looked for ${source})`,
+      hint: "paths are relative to the manifest that names them",
+    };
+  }
+  if (/^\/(proc|sys|dev)(\/|$)/.test(real)) {
+    return {
+      message: `"${written}" resolves to ${real}, a system file`,
+      hint: "point source at a file in the repository",
+    };
+  }
+  const inside = !relative(root, real).startsWith("..") && (real === root || real.startsWith(root + sep));
+  if (!allowOutside && !inside) {
+    return {
+      message: `"${written}" resolves to ${real}, outside the repository (${root})`,
+      hint: "keep config files in the repository, or pass --allow-outside",
+    };
+  }
+  const stat = statSync(real);
+  if (!stat.isFile()) {
+    return {
+      message: `"${written}" is not a regular file`,
+      hint: "point source at a file, not a directory or device",
+    };
+  }
+  if (stat.size > MAX_FILE_BYTES) {
+    return {
+      message: `"${written}" is ${stat.size} bytes; a config file may have at most ${MAX_FILE_BYTES}`,
+      hint: "the platform sends config files in its API calls: keep large data in the image or storage",
+    };
+  }
+  try {
+    return { content: new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(real)) };
+  } catch {
+    return {
+      message: `"${written}" is not UTF-8 text`,
+      hint: "the platform API carries config files as text: keep binary data in the image, or encode it (base64) yourself",
+    };
+  }
+}
+
+const roots = new Map<string, string>();
+
+/** The repository a manifest belongs to: the nearest directory above it with .git, else its own directory. */
+function repositoryRoot(manifest: string): string {
+  const start = realpathSync(dirname(manifest));
+  let root = roots.get(start);
+  if (root === undefined) {
+    root = start;
+    for (let dir = start; ; dir = dirname(dir)) {
+      if (existsSync(join(dir, ".git"))) {
+        root = dir;
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+    roots.set(start, root);
+  }
+  return root;
+}
+
 export function baseDomain(name: string): string {
   return name.split(".").slice(-2).join(".");
 }
