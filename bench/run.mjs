@@ -307,6 +307,20 @@ const selected = process.argv.slice(2).length
   : [...Object.keys(benches), "plan", "apply"];
 const results = [];
 for (const name of selected) {
+  if (name === "fuzz") {
+    // Not a ratio: the fuzz suite at ten times CI's count (npm run bench -- fuzz).
+    const runs = Number(process.env.FUZZ_RUNS ?? 20_000);
+    const start = Date.now();
+    const r = spawnSync("npx", ["vitest", "run", "src/spec/fuzz.test.ts"], {
+      env: { ...process.env, FUZZ_RUNS: String(runs) },
+      stdio: "inherit",
+    });
+    console.log(
+      `fuzz: ${runs} mutated manifests in ${Date.now() - start} ms: ${r.status === 0 ? "no crash, hang or unlocated problem" : "FAILED (see above)"}`,
+    );
+    if (r.status !== 0) process.exitCode = 1;
+    continue;
+  }
   if (name === "plan" || name === "apply") {
     results.push(await (name === "plan" ? planBench() : applyBench()));
     continue;

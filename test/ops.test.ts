@@ -152,7 +152,7 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     const r = await svcAsync(["export", "local", "-o", file], {
       env: { ...keyring.env, SVC_TOKEN_LOCAL: env.SVC_TOKEN_LOCAL as string },
     });
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("secret local-api-db-password stored in the keychain");
     const text = readFileSync(file, "utf8");
     expect(text).toContain("secret: local-api-db-password");

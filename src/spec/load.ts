@@ -31,6 +31,7 @@ export interface LoadResult {
 }
 
 export const MANIFEST_NAME = "service.yaml";
+const MAX_MESSAGE = 500;
 const SKIPPED_DIRS = new Set(["node_modules", ".git", "dist"]);
 
 /** Reads, interpolates, merges, validates and normalizes manifests. Never throws on bad input. */
@@ -128,7 +129,10 @@ export function loadServices(options: LoadOptions): LoadResult {
     } else byName.set(service.name, service);
   }
 
-  const sorted = sortDiagnostics(diagnostics);
+  // Messages quote manifest text: a hostile manifest must not make them megabytes long.
+  const sorted = sortDiagnostics(diagnostics).map((d) =>
+    d.message.length > MAX_MESSAGE ? { ...d, message: `${d.message.slice(0, MAX_MESSAGE - 3)}...` } : d,
+  );
   return {
     services: hasErrors(sorted) ? [] : services.sort((a, b) => a.name.localeCompare(b.name)),
     diagnostics: sorted,
