@@ -197,7 +197,8 @@ export class Platform {
     const current = this.store.deployment(service.id);
     if (!current) throw new PlatformError(404, "nothing deployed yet");
     if (!this.extended) return (current.request as WireDeploymentInfo | undefined) ?? { containers: [] };
-    return { containers: current.containers, revision: service.revision };
+    // The engine's volume names are the platform's business, not the API's.
+    return { containers: current.containers.map(({ volume: _, ...c }) => c), revision: service.revision };
   }
 
   setDescription(serviceId: string, description: string, ifRevision?: number) {
@@ -711,6 +712,17 @@ export class Platform {
           .map((e) => ({ name: e.name, value: e.value ?? "" }))
           .sort((a, b) => a.name.localeCompare(b.name)),
         mountPath: c.mountPath ?? "",
+        // A container keeps its volume across deploys (records from before named volumes keep
+        // the legacy name, so no data is lost); a new one gets the unambiguous name.
+        ...(c.mountPath
+          ? {
+              volume:
+                before?.volume ??
+                (before?.mountPath
+                  ? this.runtime.legacyVolumeName(service.id, c.name)
+                  : this.runtime.volumeName(service.id, c.name)),
+            }
+          : {}),
         command: argv(c.command),
         args: argv(c.args),
         configMap: sortedMap(configMap),

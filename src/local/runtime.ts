@@ -76,11 +76,20 @@ export class DockerRuntime {
     await this.docker.ping();
   }
 
+  /**
+   * Engine names joined by ".", which neither service ids nor container names may contain, so
+   * service `x` with container `prod-db` and service `x-prod` with container `db` never meet.
+   */
   name(serviceId: string, container?: string): string {
-    return `svc-${this.instanceId}-${serviceId}-${container ?? "-pod"}`;
+    return `svc-${this.instanceId}.${serviceId}${container ? `.${container}` : ""}`;
   }
 
   volumeName(serviceId: string, container: string): string {
+    return `svc-${this.instanceId}.${serviceId}.${container}.data`;
+  }
+
+  /** The name volumes had before (joined by "-"): kept for existing data, never given to new ones. */
+  legacyVolumeName(serviceId: string, container: string): string {
     return `svc-${this.instanceId}-${serviceId}-${container}-data`;
   }
 
@@ -188,7 +197,7 @@ export class DockerRuntime {
       return `${file}:${path}:ro`;
     });
     const mounts: Docker.MountSettings[] = c.mountPath
-      ? [{ Type: "volume", Source: this.volumeName(pod.serviceId, c.name), Target: c.mountPath }]
+      ? [{ Type: "volume", Source: c.volume ?? this.legacyVolumeName(pod.serviceId, c.name), Target: c.mountPath }]
       : [];
     return {
       name: this.name(pod.serviceId, c.name),
@@ -333,12 +342,17 @@ export class DockerRuntime {
   async podMatches(pod: PodDefinition): Promise<boolean> {
     const containers = await this.list({ service: pod.serviceId });
     const revisionOk = containers.every((c) => c.Labels[LABEL.revision] === String(pod.revision));
+    // Containers from before the unambiguous names are recreated under them.
+    const namesOk = containers.every((c) => {
+      const app = c.Labels[LABEL.container];
+      return c.Names[0] === `/${this.name(pod.serviceId, c.Labels[LABEL.role] === "app" ? app : undefined)}`;
+    });
     const apps = containers
       .filter((c) => c.Labels[LABEL.role] === "app")
       .map((c) => c.Labels[LABEL.container]);
     const hasInfra = containers.some((c) => c.Labels[LABEL.role] === "pod");
     const expected = pod.containers.map((c) => c.name).sort();
-    return revisionOk && hasInfra && JSON.stringify(apps.sort()) === JSON.stringify(expected);
+    return revisionOk && namesOk && hasInfra && JSON.stringify(apps.sort()) === JSON.stringify(expected);
   }
 
   /** The container's logs as plain text (stdout and stderr interleaved). */

@@ -41,6 +41,8 @@ export interface ContainerRecord {
   command: string[];
   args: string[];
   configMap: Record<string, string>;
+  /** The storage volume, when mountPath is set. Records from before it had one use the legacy name. */
+  volume?: string;
 }
 
 export interface DomainRecord {
