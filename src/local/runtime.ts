@@ -197,7 +197,13 @@ export class DockerRuntime {
       return `${file}:${path}:ro`;
     });
     const mounts: Docker.MountSettings[] = c.mountPath
-      ? [{ Type: "volume", Source: c.volume ?? this.legacyVolumeName(pod.serviceId, c.name), Target: c.mountPath }]
+      ? [
+          {
+            Type: "volume",
+            Source: c.volume ?? this.legacyVolumeName(pod.serviceId, c.name),
+            Target: c.mountPath,
+          },
+        ]
       : [];
     return {
       name: this.name(pod.serviceId, c.name),
