@@ -3,8 +3,8 @@ import pc from "picocolors";
 import { CredentialCommand } from "../cli/credential-command.js";
 import { readSecret } from "../cli/input.js";
 import { redactor } from "../credentials/redact.js";
-import { ExitCode, UserError } from "../errors.js";
-import { HttpPlatformClient, PlatformHttpError, PlatformUnreachable } from "../platform/client.js";
+import { ExitCode, PlatformHttpError, PlatformUnreachable, UserError } from "../errors.js";
+import { HttpPlatformClient } from "../platform/client.js";
 import { decodeToken, TokenFormatError } from "../platform/token.js";
 
 export interface LoginResult {

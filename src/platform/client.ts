@@ -574,5 +574,3 @@ export function splitImage(image: string): { name: string; tag?: string } {
   const colon = image.indexOf(":", slash + 1);
   return colon >= 0 ? { name: image.slice(0, colon), tag: image.slice(colon + 1) } : { name: image };
 }
-
-export { PlatformHttpError, PlatformUnreachable };
