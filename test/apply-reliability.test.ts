@@ -35,23 +35,29 @@ describe.runIf(hasEngine).each(API_MODES)("apply under faults, kills and content
     const { dir, env, apis } = await manyServices(platform, 20);
     // With revisions (extended) a call is retried under if-revision until it lands. Without, a
     // call that failed with nothing changed is sent only once more, so a service may fail cleanly
-    // (exit 1 or 5) and the next apply picks it up: it must converge, nothing applied twice.
+    // (exit 1 or 5) and the next apply picks it up. In both modes a read that fails all its
+    // retries stops that run's plan. Whatever happens, it must converge, nothing applied twice.
     let r = await svcAsync(["apply", "--auto-approve", "--no-wait", dir], { env });
-    for (let run = 1; mode === "real" && r.status !== 0 && run < 4; run++) {
-      expect([1, 5]).toContain(r.status);
-      expect(r.stdout).not.toContain("This is a bug");
+    for (let run = 1; r.status !== 0 && run < 4; run++) {
+      // 6: a lost answer whose outcome could not be read back — honest, and the next run decides.
+      expect([1, 5, 6], r.stdout.slice(-3000) + r.stderr).toContain(r.status);
+      expect(r.stdout + r.stderr).not.toContain("This is a bug");
       r = await svcAsync(["apply", "--auto-approve", "--no-wait", dir], { env });
     }
-    expect(r.stderr).toBe("");
+    expect(r.stderr, r.stdout.slice(-3000)).toBe("");
     expect(r.stdout).toMatch(/Applied \d+ services?\./);
     expect(r.status).toBe(0);
-    if (mode === "extended") expect(r.stdout).toContain("Applied 20 services.");
     // Each change landed exactly once: one revision per call.
     for (const api of apis) {
       const { id } = (await api.call<{ id: string }>("GET", "/api/v1/k8s/userService")).body;
       expect(platformRecord(running, id).revision).toBe(CALLS);
     }
-    const again = await svcAsync(["plan", dir, "--detailed-exitcode"], { env });
+    // The check runs under the same faults: a plan that could not read a target (a read failing
+    // all its retries) reports a problem, not drift; such a plan is made again, at most twice.
+    let again = await svcAsync(["plan", dir, "--detailed-exitcode"], { env });
+    for (let i = 0; i < 2 && again.stdout.includes("must be fixed before apply"); i++) {
+      again = await svcAsync(["plan", dir, "--detailed-exitcode"], { env });
+    }
     expect(again.stdout).toContain("No changes. The live state matches the manifests (20 services).");
     expect(again.status).toBe(0);
   }, 240_000);
