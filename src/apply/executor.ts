@@ -98,11 +98,10 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
 
 /** A failed outcome's status, message and hint, from what was thrown. */
 function failure(error: unknown, prefix = ""): Pick<ServiceOutcome, "status" | "message" | "hint"> {
-  const e = error as Error;
-  const hint = e instanceof SvcError ? e.hint : (e as { hint?: string }).hint;
+  const hint = error instanceof SvcError ? error.hint : undefined;
   return {
-    status: e instanceof OutcomeUnknown ? "unknown" : "failed",
-    message: `${prefix}${e.message}`,
+    status: error instanceof OutcomeUnknown ? "unknown" : "failed",
+    message: `${prefix}${(error as Error).message}`,
     ...(hint ? { hint } : {}),
   };
 }
@@ -153,20 +152,22 @@ async function call(
           Object.fromEntries(envBody(container(n), secrets).map((e) => [e.name, e.value])),
         ]),
       );
-      const state = await client.observe();
-      const config: Record<string, string | Record<string, string>> = {};
-      for (const n of names) {
-        const files = container(n).files;
-        if (caps.has("config-path-map")) config[n] = files;
-        // The public config is one file's content, only for containers the provider lists with one.
-        else if ((live(state, n)?.configContents?.length ?? 0) > 0) {
-          const first = Object.values(files)[0];
-          if (first !== undefined) config[n] = first;
+      const configFor = async (state: () => Promise<ObservedState>) => {
+        const config: Record<string, string | Record<string, string>> = {};
+        for (const n of names) {
+          const files = container(n).files;
+          if (caps.has("config-path-map")) config[n] = files;
+          // The public config is one file's content, only for containers the provider lists with one.
+          else if ((live(await state(), n)?.configContents?.length ?? 0) > 0) {
+            const first = Object.values(files)[0];
+            if (first !== undefined) config[n] = first;
+          }
         }
-      }
+        return config;
+      };
       return run(
         "update-config",
-        (rev) => client.updatePod({ config, environment }, rev),
+        async (rev, state) => client.updatePod({ config: await configFor(state), environment }, rev),
         (s) => names.every((n) => sameEnv(s, container(n), secrets) && sameFiles(s, container(n))),
       );
     }
@@ -203,18 +204,13 @@ async function call(
         (rev) => client.unbindAll(rev),
         (s) => s.domains.length === 0,
       );
-      const bound: LiveDomain[] = [];
-      for (const d of keep) {
-        await bind(run, client, d, bound);
-        bound.push(d);
-      }
+      for (const d of keep) await bind(run, client, d);
       return;
     }
     case "bind-domain": {
       const d = desired.domains.find((x) => x.name === op.domains?.[0]);
       if (!d) throw new Error(`no domain ${op.domains?.[0]} in the desired state`);
-      const current = (await client.observe()).domains;
-      return bind(run, client, { domain: d.name, containerPort: d.port, isHttps: d.https }, current);
+      return bind(run, client, { domain: d.name, containerPort: d.port, isHttps: d.https });
     }
   }
 }
@@ -224,17 +220,18 @@ function bind(
   run: (name: string, send: Mutation["send"], landed?: Mutation["landed"]) => Promise<void>,
   client: HttpPlatformClient,
   d: LiveDomain,
-  current: LiveDomain[],
 ): Promise<void> {
-  const first = !current.some((x) => baseDomain(x.domain) === baseDomain(d.domain));
-  const body = {
-    domain: d.domain,
-    containerPort: d.containerPort,
-    ...(first ? { isLetsencrypt: d.isHttps } : {}),
-  };
   return run(
     `bind-domain ${d.domain}`,
-    (rev) => client.bindDomain(body, rev),
+    async (rev, state) => {
+      const first = !(await state()).domains.some((x) => baseDomain(x.domain) === baseDomain(d.domain));
+      const body = {
+        domain: d.domain,
+        containerPort: d.containerPort,
+        ...(first ? { isLetsencrypt: d.isHttps } : {}),
+      };
+      return client.bindDomain(body, rev);
+    },
     (s) => s.domains.some((x) => x.domain === d.domain),
   );
 }

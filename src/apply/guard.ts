@@ -8,7 +8,11 @@ import type { ObservedState } from "../platform/model.js";
 export interface Mutation {
   /** For messages: `bind-domain shop.example.com`. */
   name: string;
-  send: (ifRevision?: number) => Promise<MutationResult>;
+  /**
+   * Sends the call. `live` is the state it is made against: without revisions, the very state the
+   * guard just compared (no second read); with them, read on first use.
+   */
+  send: (ifRevision: number | undefined, live: () => Promise<ObservedState>) => Promise<MutationResult>;
   /** Whether the observed state shows the change; absent when no state can show it. */
   landed?: (state: ObservedState) => boolean;
 }
@@ -48,9 +52,14 @@ export class Guard {
 
   private async withIfRevision(mutation: Mutation, start: number): Promise<void> {
     const expected = start;
+    let state: Promise<ObservedState> | undefined;
+    const live = () => {
+      state ??= this.client.observe();
+      return state;
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        const answer = await mutation.send(expected);
+        const answer = await mutation.send(expected, live);
         this.revision = answer.revision ?? expected + 1;
         return;
       } catch (error) {
@@ -80,7 +89,7 @@ export class Guard {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        await mutation.send();
+        await mutation.send(undefined, async () => before);
         break;
       } catch (error) {
         if (!transient(error)) throw error;

@@ -1,13 +1,11 @@
 import net from "node:net";
+import { SvcError } from "../errors.js";
 import type { NormalService } from "../plan/model.js";
 import type { PlatformClient } from "../platform/client.js";
 
-export class RolloutFailed extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
+export class RolloutFailed extends SvcError {
+  constructor(message: string, hint: string) {
+    super(message, { hint });
   }
 }
 

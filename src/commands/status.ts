@@ -23,9 +23,7 @@ export default class Status extends OpsCommand {
     const { args } = await this.parse(Status);
     const targets: TargetStatus[] = [];
     for (const target of this.targets(args.target)) {
-      const client = await this.client(target);
-      const state = await client.observe();
-      const pod = await client.pod(state.service.status);
+      const { state, pod } = await (await this.client(target)).observeWithPod();
       targets.push(describe(target, state.service, state.containers ?? [], pod));
     }
     if (!this.jsonEnabled()) for (const t of targets) this.log(render(t));

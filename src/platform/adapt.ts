@@ -38,9 +38,9 @@ const KNOWN: Capability[] = [
 
 /** The capabilities answer: anything but `{capabilities: [...]}` means none; unknown names are ignored. */
 export function adaptCapabilities(answer: unknown): Capabilities {
-  const list = (answer as { capabilities?: unknown } | undefined)?.capabilities;
-  if (!Array.isArray(list)) return new Set();
-  return new Set(KNOWN.filter((c) => list.includes(c)));
+  const names = (answer as { capabilities?: unknown } | undefined)?.capabilities;
+  if (!Array.isArray(names)) return new Set();
+  return new Set(KNOWN.filter((c) => names.includes(c)));
 }
 
 const list = <T>(value: T[] | null | undefined): T[] => (Array.isArray(value) ? value : []);
@@ -189,7 +189,6 @@ function configOf(
 /** Metric first → per container: CPU as percent of a core; network and storage per pod. */
 export function adaptMonitor(raw: WireMonitor): Usage {
   const names = [...new Set([...Object.keys(raw.cpu ?? {}), ...Object.keys(raw.memory ?? {})])].sort();
-  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
   return {
     containers: Object.fromEntries(
       names.map((n) => [

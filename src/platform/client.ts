@@ -119,24 +119,27 @@ export class HttpPlatformClient implements PlatformClient {
     return adaptService(raw, caps);
   }
 
-  async pod(status?: UserService["status"]): Promise<PodView> {
-    const [raw, s] = await Promise.all([
-      this.podStatus(),
-      status ?? this.userService().then((u) => u.status),
-    ]);
-    return adaptPod(raw, s);
+  async pod(): Promise<PodView> {
+    const [raw, service] = await Promise.all([this.podStatus(), this.userService()]);
+    return adaptPod(raw, service.status);
   }
 
   async observe(): Promise<ObservedState> {
+    return (await this.observeWithPod()).state;
+  }
+
+  /** The live state and the pod's runtime view, from one reading of each call. */
+  async observeWithPod(): Promise<{ state: ObservedState; pod: PodView }> {
     const caps = await this.capabilities();
-    const [service, pod, info, configMaps] = await Promise.all([
+    const [service, raw, info, configMaps] = await Promise.all([
       this.userService(),
       this.podStatus(),
       this.deploymentInfo(caps),
       this.configMaps(caps),
     ]);
-    const containers = adaptContainers({ caps, service, info, pod, configMaps });
-    return { service, ...(containers ? { containers } : {}), domains: adaptPod(pod, service.status).domains };
+    const containers = adaptContainers({ caps, service, info, pod: raw, configMaps });
+    const pod = adaptPod(raw, service.status);
+    return { state: { service, ...(containers ? { containers } : {}), domains: pod.domains }, pod };
   }
 
   async imageAvailable(image: string, login?: RegistryLogin): Promise<boolean> {
