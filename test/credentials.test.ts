@@ -1,23 +1,13 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server.js";
 import { decodeToken, encodeToken } from "../src/platform/token.js";
 import { type CliResult, svc, svcAsync } from "./support/cli.js";
 import { engineAvailable } from "./support/engine.js";
+import { filesBelow } from "./support/files.js";
 import { keyringAvailable, startKeyring, type TestKeyring } from "./support/keyring.js";
 import { createService, startTestPlatform } from "./support/local-platform.js";
 
 const ready = (await engineAvailable("the credentials suite")) && keyringAvailable("the credentials suite");
-
-/** Every file below a directory, as text: where a leaked secret would sit. */
-function filesBelow(dir: string): { path: string; text: string }[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .filter((p) => statSync(p).size < 5_000_000)
-    .map((path) => ({ path, text: readFileSync(path).toString("latin1") }));
-}
 
 describe.skipIf(!ready)("credentials in a real Secret Service", () => {
   let platform: RunningPlatform & { home: string };

@@ -1,7 +1,8 @@
 import pc from "picocolors";
-import { Credentials } from "../credentials/credentials.js";
+import { Credentials, type ListedCredential } from "../credentials/credentials.js";
 import { type CredentialKind, nameProblem } from "../credentials/names.js";
 import { ExitCode, UserError } from "../errors.js";
+import { table } from "../render/table.js";
 import { SvcCommand } from "./base.js";
 
 /** Commands that read or write credentials: name checks and the shared resolver. */
@@ -17,6 +18,28 @@ export abstract class CredentialCommand extends SvcCommand {
     if (!this.jsonEnabled())
       this.log(removed ? `${pc.green("✔")} removed ${label}` : `nothing to remove: no ${label}`);
     return removed;
+  }
+
+  /** Names and where each comes from, never values: keychain entries and environment variables. */
+  protected async listNames(
+    kind: CredentialKind,
+    column: string,
+    empty: string,
+  ): Promise<{ entries: ListedCredential[]; keychainError?: string }> {
+    const listed = await this.credentials().list(kind);
+    if (!this.jsonEnabled()) {
+      if (listed.entries.length === 0) this.log(empty);
+      else
+        this.log(
+          table(
+            [column, "SOURCE"],
+            listed.entries.map((e) => [e.name, e.variable ? `env ${e.variable}` : e.source]),
+          ),
+        );
+      if (listed.keychainError)
+        this.log(pc.yellow(`keychain not usable (${listed.keychainError}); showing the environment's only`));
+    }
+    return listed;
   }
 
   protected checkName(kind: CredentialKind, name: string): void {

@@ -33,6 +33,10 @@ export const serveFlags = {
     description: "Testing: share of mutations that take effect, then lose their answer (0-1).",
     hidden: true,
   }),
+  "fault-echo-rate": Flags.string({
+    description: "Testing: share of mutations answered 500; every error answer echoes the request (0-1).",
+    hidden: true,
+  }),
   "fault-ingress-patch-501": Flags.boolean({
     description: "Testing: PATCH pod/ingress answers 501 (an older provider).",
     hidden: true,

@@ -13,6 +13,7 @@ import {
   fromCompose,
   fromVKubefile,
 } from "../convert/convert.js";
+import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
@@ -74,7 +75,7 @@ export default class Convert extends SvcCommand {
       );
     }
     const name = flags.name ?? toName(basename(dirname(source)));
-    const options = { name, target: flags.target };
+    const options = { name, target: flags.target, held: await new Credentials().heldSecrets() };
     const sourceDir = dirname(source);
     const kindOf = (p: string) => {
       const abs = resolve(sourceDir, p);

@@ -58,7 +58,7 @@ export default class Export extends OpsCommand {
         for (const path of Object.keys(configFiles(c))) exportPath(out, c.name, path);
     const secrets: string[] = [];
     const files: string[] = [];
-    const known = await this.knownSecrets();
+    const known = await this.credentials.heldSecrets();
     const manifest = {
       apiVersion: "svc/v1",
       kind: "Service",
@@ -87,20 +87,6 @@ export default class Export extends OpsCommand {
       }
     } else if (!this.jsonEnabled()) process.stdout.write(text);
     return { target: args.target, ...(out ? { file: out } : {}), files, secrets };
-  }
-
-  /** Secrets svc already holds (environment, keychain), by value: a live value equal to one is referenced by its name. */
-  private async knownSecrets(): Promise<Map<string, string>> {
-    const byValue = new Map<string, string>();
-    const { entries } = await this.credentials.list("secret");
-    for (const e of entries) {
-      try {
-        byValue.set((await this.credentials.secret(e.name)).value, e.name);
-      } catch {
-        // listed but unreadable: not a candidate
-      }
-    }
-    return byValue;
   }
 
   private async container(

@@ -17,6 +17,8 @@ export interface Conversion {
 export interface ConvertOptions {
   name: string;
   target: string;
+  /** Secrets svc holds, by value: an env value equal to one becomes a reference to it. */
+  held?: ReadonlyMap<string, string>;
 }
 
 type Any = Record<string, unknown>;
@@ -95,7 +97,7 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
     if (units !== 1) out.units = units as RawContainer["units"];
     const ports = portsFrom(deploy.ports, `${at}.deploy.ports`, dropped);
     if (ports.length) out.ports = ports;
-    const env = secretsOut(envFrom(deploy.env, `${at}.deploy.env`, dropped), options.name, name, notes);
+    const env = secretsOut(envFrom(deploy.env, `${at}.deploy.env`, dropped), options, name, notes);
     if (Object.keys(env).length) out.env = env;
     if (Array.isArray(deploy.command) && deploy.command.length) out.command = deploy.command.map(String);
     if (Array.isArray(deploy.args) && deploy.args.length) out.args = deploy.args.map(String);
@@ -195,12 +197,7 @@ export function fromCompose(
     if (!out.image) notes.push(`${at} has no image: set one before deploying`);
     const ports = portsFrom(s.ports, `${at}.ports`, dropped);
     if (ports.length) out.ports = ports;
-    const env = secretsOut(
-      envFrom(s.environment, `${at}.environment`, dropped),
-      options.name,
-      out.name,
-      notes,
-    );
+    const env = secretsOut(envFrom(s.environment, `${at}.environment`, dropped), options, out.name, notes);
     if (Object.keys(env).length) out.env = env;
     const entrypoint = words(s.entrypoint);
     const command = words(s.command);
@@ -262,17 +259,26 @@ function portsFrom(value: unknown, at: string, dropped: Dropped[]): (string | nu
 }
 
 /**
- * Values of env variables whose names look secret are never copied into the manifest: each
- * becomes a `{ secret: NAME }` reference, and a note says how to store the value.
+ * Secrets are never copied into the manifest: a value svc holds as a secret becomes a reference
+ * to it, whatever the variable's name; a variable whose name looks secret becomes a
+ * `{ secret: NAME }` reference, and a note says how to store the value.
  */
 function secretsOut(
   env: Record<string, string>,
-  service: string,
+  { name: service, held }: ConvertOptions,
   container: string,
   notes: string[],
 ): Record<string, string | { secret: string }> {
   const out: Record<string, string | { secret: string }> = {};
   for (const [k, v] of Object.entries(env)) {
+    const existing = held?.get(v);
+    if (existing) {
+      out[k] = { secret: existing };
+      notes.push(
+        `${container}.${k} holds the value of secret ${existing}: it refers to it, the value was not copied`,
+      );
+      continue;
+    }
     if (!SECRET_NAME.test(k)) {
       out[k] = v;
       continue;

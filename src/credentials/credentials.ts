@@ -37,6 +37,7 @@ export class Credentials {
   /** Set once the keychain has failed: every later lookup goes straight to the environment. */
   private keychainError: string | undefined;
   private readonly cache = new Map<string, Promise<Resolved<string>>>();
+  private held: Promise<Map<string, string>> | undefined;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
@@ -44,7 +45,9 @@ export class Credentials {
   ) {}
 
   async token(target: string): Promise<Resolved<ServiceToken> & { raw: string }> {
-    const found = await this.lookup("target", target);
+    // Whatever a platform answers (container logs, env values, an error echoing a request) may
+    // hold any secret svc keeps, not only those this command asked for: all are masked from here.
+    const [found] = await Promise.all([this.lookup("target", target), this.heldSecrets()]);
     try {
       const token = decodeToken(found.value);
       redactor.add(token.secret);
@@ -85,6 +88,26 @@ export class Credentials {
 
   async secret(name: string): Promise<Resolved<string>> {
     return this.lookup("secret", name);
+  }
+
+  /**
+   * The secrets svc holds (environment, keychain), by value: a value equal to one is referenced by
+   * its name, never written (export, convert). Reading them registers each with the redactor.
+   */
+  heldSecrets(): Promise<Map<string, string>> {
+    this.held ??= (async () => {
+      const byValue = new Map<string, string>();
+      const { entries } = await this.list("secret");
+      for (const e of entries) {
+        try {
+          byValue.set((await this.secret(e.name)).value, e.name);
+        } catch {
+          // listed but unreadable: not a candidate
+        }
+      }
+      return byValue;
+    })();
+    return this.held;
   }
 
   async save(kind: CredentialKind, name: string, value: string): Promise<void> {

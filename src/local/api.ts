@@ -20,6 +20,11 @@ export interface FaultOptions {
   lostAnswerRate?: number;
   /** PATCH pod/ingress answers 501, like providers older than the call. */
   ingressPatch501?: boolean;
+  /**
+   * A careless provider: this share of mutations fails with 500, and every error answer echoes
+   * the request — headers, body verbatim, URL-encoded and in base64 — in its message.
+   */
+  echoRate?: number;
 }
 
 declare module "fastify" {
@@ -307,6 +312,16 @@ function installFaults(app: FastifyInstance, faults: FaultOptions): void {
         .send({ error: { code: 500, message: "injected fault: internal error" } });
     }
   });
+  if (faults.echoRate) {
+    const echoRate = faults.echoRate;
+    app.addHook("preHandler", async (req, reply) => {
+      if (mutation(req) && chance(echoRate)) return sendError(reply, 500, "injected fault: internal error");
+    });
+    app.addHook("onSend", async (req, reply, payload) => {
+      if (!api(req) || reply.statusCode < 400 || typeof payload !== "string") return payload;
+      return echoRequest(req, payload);
+    });
+  }
   // After the call took effect: the answer is lost (a reset, or a 502 from a gateway).
   app.addHook("onSend", async (req, reply, payload) => {
     if (!api(req) || reply.statusCode >= 400) return payload;
@@ -319,6 +334,29 @@ function installFaults(app: FastifyInstance, faults: FaultOptions): void {
       }
     }
     return payload;
+  });
+}
+
+/** An error answer that repeats the request it failed, every way a careless provider might. */
+function echoRequest(req: FastifyRequest, payload: string): string {
+  let error: { code?: number; message?: string } = {};
+  try {
+    error = (JSON.parse(payload) as { error?: typeof error }).error ?? {};
+  } catch {
+    // not JSON: echo anyway
+  }
+  const body = req.body === undefined ? "" : JSON.stringify(req.body);
+  const request = {
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    body,
+    bodyUrlEncoded: encodeURIComponent(body),
+    bodyBase64: Buffer.from(body).toString("base64"),
+  };
+  return JSON.stringify({
+    error: { ...error, message: `${error.message ?? "error"}; request was ${JSON.stringify(request)}` },
+    request,
   });
 }
 

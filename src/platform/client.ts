@@ -1,3 +1,4 @@
+import { redactor } from "../credentials/redact.js";
 import { PlatformHttpError, PlatformUnreachable, ProviderLacks } from "../errors.js";
 import {
   adaptCapabilities,
@@ -446,7 +447,21 @@ export class HttpPlatformClient implements PlatformClient {
 }
 
 /** `{error: {code, message}}`, or a top-level `message` (the market CLI's failure), in any answer. */
+/** The platform's words enter svc masked (an error may echo the request: token, passwords) and bounded. */
+function platformWords(text: string): string {
+  const masked = redactor.redact(text);
+  return masked.length <= MAX_ERROR_TEXT
+    ? masked
+    : `${masked.slice(0, MAX_ERROR_TEXT)}… (${masked.length - MAX_ERROR_TEXT} more characters)`;
+}
+const MAX_ERROR_TEXT = 2000;
+
 function errorOf(json: unknown): { code?: number; message: string } | undefined {
+  const error = rawErrorOf(json);
+  return error && { ...error, message: platformWords(error.message) };
+}
+
+function rawErrorOf(json: unknown): { code?: number; message: string } | undefined {
   if (!json || typeof json !== "object" || Array.isArray(json)) return undefined;
   const { error, message } = json as { error?: unknown; message?: unknown };
   if (error && typeof error === "object") {

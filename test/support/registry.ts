@@ -31,10 +31,10 @@ export function registryAvailable(suite: string): boolean {
 }
 
 /** A private registry on loopback with htpasswd auth (the engine trusts 127.0.0.0/8 over HTTP). */
-export async function startRegistry(port: number): Promise<TestRegistry> {
+export async function startRegistry(port: number, password?: string): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "svc-registry-"));
   const username = "svc-test";
-  const password = `pw-${Math.random().toString(36).slice(2)}`;
+  password ??= `pw-${Math.random().toString(36).slice(2)}`;
   const htpasswd = execFileSync("htpasswd", ["-Bbn", username, password], { encoding: "utf8" });
   writeFileSync(join(dir, "htpasswd"), htpasswd);
   writeFileSync(

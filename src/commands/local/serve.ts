@@ -37,6 +37,7 @@ export default class LocalServe extends SvcCommand {
         errorBodyRate: rate(flags["fault-error-body-rate"]),
         lostAnswerRate: rate(flags["fault-lost-answer-rate"]),
         ingressPatch501: flags["fault-ingress-patch-501"],
+        echoRate: rate(flags["fault-echo-rate"]),
       },
       log,
     });
