@@ -92,6 +92,8 @@ describe("svc convert", () => {
     writeFileSync(file, "hello: world\n");
     const r = svc(["convert", file]);
     expect(r.status).toBe(3);
-    expect(r.stderr).toContain("is neither a VKubefile (Kind: vkube) nor a compose file (services:)");
+    expect(r.stderr).toContain(
+      "x.yaml:1:1  neither a VKubefile (Kind: vkube) nor a compose file (services:)",
+    );
   });
 });

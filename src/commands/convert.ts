@@ -1,18 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
-import { parse, stringify } from "yaml";
 import { SvcCommand } from "../cli/base.js";
-import {
-  type Conversion,
-  type Dropped,
-  detectFormat,
-  fromCompose,
-  fromVKubefile,
-} from "../convert/convert.js";
+import { convertSource, type Dropped } from "../convert/convert.js";
 import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -53,51 +46,33 @@ export default class Convert extends SvcCommand {
   async run(): Promise<ConvertResult> {
     const { args, flags } = await this.parse(Convert);
     const source = resolve(args.file);
-    if (!existsSync(source))
-      throw new UserError(`${args.file} does not exist`, { exitCode: ExitCode.invalidInput });
-    let doc: unknown;
-    try {
-      doc = parse(readFileSync(source, "utf8"));
-    } catch (error) {
-      throw new UserError(`${args.file} is not valid YAML: ${(error as Error).message.split("\n")[0]}`, {
-        exitCode: ExitCode.invalidInput,
-      });
-    }
-    if (doc && typeof doc === "object" && "vkubeToken" in doc)
-      redactor.add(String((doc as { vkubeToken: unknown }).vkubeToken));
-    const format = detectFormat(doc);
-    if (!format) {
-      throw new UserError(
-        `${args.file} is neither a VKubefile (Kind: vkube) nor a compose file (services:)`,
-        {
-          exitCode: ExitCode.invalidInput,
-        },
-      );
-    }
-    const name = flags.name ?? toName(basename(dirname(source)));
-    const options = { name, target: flags.target, held: await new Credentials().heldSecrets() };
-    const sourceDir = dirname(source);
-    const kindOf = (p: string) => {
-      const abs = resolve(sourceDir, p);
-      if (!existsSync(abs)) return undefined;
-      return statSync(abs).isFile() ? ("file" as const) : ("dir" as const);
-    };
-    const conversion: Conversion =
-      format === "vkube"
-        ? fromVKubefile(doc as Record<string, unknown>, options)
-        : fromCompose(doc as Record<string, unknown>, options, kindOf);
-
-    // File sources are relative to the source file; the manifest's are relative to itself.
+    if (!existsSync(source) || !statSync(source).isFile())
+      throw new UserError(`${args.file} is not a file`, { exitCode: ExitCode.invalidInput });
     const out = flags.output ? resolve(flags.output) : undefined;
     const outDir = out ? dirname(out) : process.cwd();
-    for (const c of conversion.manifest.spec.containers) {
-      for (const f of c.files ?? []) {
-        const abs = isAbsolute(f.source) ? f.source : resolve(sourceDir, f.source);
-        const rel = relative(outDir, abs);
-        f.source = rel.startsWith(".") ? rel : `./${rel}`;
-      }
+    const sourceDir = dirname(source);
+    const converted = convertSource(
+      readFileSync(source, "utf8"),
+      { file: args.file, absolute: source },
+      {
+        name: flags.name ?? toName(basename(sourceDir)),
+        target: flags.target,
+        held: await new Credentials().heldSecrets(),
+        outDir,
+        kindOf: (p) => {
+          const abs = resolve(sourceDir, p);
+          if (!existsSync(abs)) return undefined;
+          return statSync(abs).isFile() ? "file" : "dir";
+        },
+      },
+    );
+    if (!converted.ok) {
+      if (this.jsonEnabled()) this.logJson({ valid: false, diagnostics: converted.diagnostics });
+      else process.stderr.write(`${renderDiagnostics(converted.diagnostics)}\n`);
+      this.exit(ExitCode.invalidInput);
     }
-    const text = `# Converted by svc from ${basename(source)} (${format === "vkube" ? "VKubefile" : "docker compose"}).\n${stringify(conversion.manifest, { lineWidth: 0 })}`;
+    if (converted.vkubeToken) redactor.add(converted.vkubeToken);
+    const { format, conversion, text } = converted;
 
     const checkDir = out ? outDir : mkdtempSync(join(tmpdir(), "svc-convert-"));
     const checkFile = out ?? join(checkDir, "service.yaml");

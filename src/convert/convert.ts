@@ -1,5 +1,9 @@
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { stringify } from "yaml";
 import { envVar, SECRET_NAME } from "../credentials/names.js";
+import type { Diagnostic } from "../spec/diagnostics.js";
 import { type RawContainer, type RawManifest, toName } from "../spec/model.js";
+import { parseManifest } from "../spec/source.js";
 
 /** A key of the source that the manifest cannot carry, and why. */
 export interface Dropped {
@@ -12,6 +16,63 @@ export interface Conversion {
   dropped: Dropped[];
   /** Things the user must do by hand (e.g. store a token with svc login). */
   notes: string[];
+}
+
+export type ConvertedSource =
+  | { ok: true; format: "vkube" | "compose"; conversion: Conversion; text: string; vkubeToken?: string }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+/**
+ * A VKubefile or compose file's text as a service.yaml's, read within the manifest loader's limits
+ * (untrusted input, like a manifest). File sources are rewritten relative to `outDir`, where the
+ * manifest will live. Pure but for `kindOf`, which says what a source path is on disk.
+ */
+export function convertSource(
+  text: string,
+  source: { file: string; absolute: string },
+  options: ConvertOptions & { outDir: string; kindOf: (path: string) => "file" | "dir" | undefined },
+): ConvertedSource {
+  const parsed = parseManifest(text, source.file, source.absolute, undefined);
+  if (parsed.diagnostics.some((d) => d.severity === "error"))
+    return { ok: false, diagnostics: parsed.diagnostics };
+  const doc = parsed.value;
+  const format = detectFormat(doc);
+  if (!format) {
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          severity: "error",
+          file: source.file,
+          line: 1,
+          column: 1,
+          path: "",
+          message: "neither a VKubefile (Kind: vkube) nor a compose file (services:)",
+          hint: "svc convert reads those two formats; write other manifests by hand (svc init)",
+        },
+      ],
+    };
+  }
+  const map = doc as Any;
+  const conversion =
+    format === "vkube" ? fromVKubefile(map, options) : fromCompose(map, options, options.kindOf);
+  // File sources are relative to the source file; the manifest's are relative to itself.
+  const sourceDir = dirname(source.absolute);
+  for (const c of conversion.manifest.spec.containers) {
+    for (const f of c.files ?? []) {
+      const abs = isAbsolute(f.source) ? f.source : resolve(sourceDir, f.source);
+      const rel = relative(options.outDir, abs);
+      f.source = rel.startsWith(".") ? rel : `./${rel}`;
+    }
+  }
+  const origin = format === "vkube" ? "VKubefile" : "docker compose";
+  return {
+    ok: true,
+    format,
+    conversion,
+    text: `# Converted by svc from ${basename(source.absolute)} (${origin}).\n${stringify(conversion.manifest, { lineWidth: 0 })}`,
+    ...(format === "vkube" && map.vkubeToken !== undefined ? { vkubeToken: String(map.vkubeToken) } : {}),
+  };
 }
 
 export interface ConvertOptions {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { convertSource } from "../convert/convert.js";
 import { loadServices } from "./load.js";
 
 /**
@@ -12,9 +13,14 @@ import { loadServices } from "./load.js";
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2_000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 const repo = new URL("../..", import.meta.url).pathname;
-const seeds = ["examples/shop/service.yaml", "examples/hello/service.yaml"].map((f) =>
-  readFileSync(join(repo, f), "utf8"),
-);
+const read = (f: string) => readFileSync(join(repo, f), "utf8");
+const seeds = ["examples/shop/service.yaml", "examples/hello/service.yaml"].map(read);
+/** `svc convert` reads files from other tools: as untrusted as a manifest. */
+const convertSeeds = [
+  "test/fixtures/convert/compose-app/docker-compose.yml",
+  "test/fixtures/convert/compose-unsupported/docker-compose.yml",
+  "test/fixtures/convert/vkube-web/VKubefile.yaml",
+].map(read);
 
 /** Fragments that have broken YAML loaders, interpolators and schema checks before. */
 const hostile = fc.constantFrom(
@@ -117,6 +123,37 @@ describe("fuzzed manifests", () => {
         },
       ),
       { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+  }, 600_000);
+
+  it(`${RUNS / 2} mutated compose files and VKubefiles: convert never crashes or hangs, and what it writes loads`, () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...convertSeeds),
+        fc.array(mutation, { minLength: 1, maxLength: 8 }),
+        (seed, steps) => {
+          const text = mutate(seed, steps);
+          const started = Date.now();
+          const converted = convertSource(
+            text,
+            { file: "docker-compose.yml", absolute: join(dir, "docker-compose.yml") },
+            { name: "fuzz", target: "local", outDir: dir, kindOf: () => undefined },
+          );
+          if (!converted.ok) {
+            for (const d of converted.diagnostics) {
+              expect(d.file).toBe("docker-compose.yml");
+              expect(d.line).toBeGreaterThan(0);
+            }
+            return;
+          }
+          // What convert writes is read back by svc's own loader without crashing.
+          const file = join(dir, "converted.yaml");
+          writeFileSync(file, converted.text);
+          loadServices({ cwd: dir, files: [file], vars: {}, allowOutside: true });
+          expect(Date.now() - started).toBeLessThan(2_000);
+        },
+      ),
+      { numRuns: RUNS / 2, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
   }, 600_000);
 });

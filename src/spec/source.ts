@@ -40,8 +40,14 @@ export const LIMITS = {
  * Parses one manifest keeping the line and column of every node, and interpolates `${VAR}` in
  * string values as it converts the document to plain data (so errors point at the right place).
  * Within LIMITS: past one, the file gets one error at the place it was crossed, and no value.
+ * Without `vars`, strings are kept as written (a file being converted keeps its `${VAR}`s).
  */
-export function parseManifest(text: string, file: string, absolute: string, vars: Variables): ParsedFile {
+export function parseManifest(
+  text: string,
+  file: string,
+  absolute: string,
+  vars: Variables | undefined,
+): ParsedFile {
   const positions: PositionIndex = { file, absolute, values: new Map(), keys: new Map() };
   if (Buffer.byteLength(text) > LIMITS.fileBytes) {
     return {
@@ -176,7 +182,7 @@ export function parseManifest(text: string, file: string, absolute: string, vars
     }
     if (isSeq(node)) return node.items.map((item, i) => convert(item, [...path, i]));
     if (isScalar(node)) {
-      if (typeof node.value !== "string") return node.value;
+      if (typeof node.value !== "string" || !vars) return node.value;
       const result = interpolate(node.value, vars);
       if (!result.ok) {
         diagnostics.push({
