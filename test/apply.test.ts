@@ -10,6 +10,7 @@ import {
   platformRecord,
   type ServiceApi,
   startShopTarget,
+  workerPortRange,
 } from "./support/local-platform.js";
 
 const hasEngine = await engineAvailable("the apply suite");
@@ -175,5 +176,17 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     expect(r.stdout).toMatch(/container crasher (exited with code 3|keeps restarting)/);
     expect(r.stdout).toContain("database is unreachable");
     expect(r.stdout).toContain("hint: check the image, command and env of crasher");
+  });
+
+  it("does not call a container ready when nothing listens behind its published port", async () => {
+    const r = await apply(["--auto-approve", "--timeout", "8", "-f", "test/fixtures/silent/service.yaml"], {
+      SILENT_PORT: String(workerPortRange()[1]),
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      `port 8080 of sleeper (host ${workerPortRange()[1]}): nothing listens after 8 s`,
+    );
+    expect(r.stdout).toContain("started, listening on nothing");
+    expect(r.stdout).toContain("hint: make sleeper listen on port 8080");
   });
 });

@@ -22,6 +22,7 @@ export async function waitForRollout(
   const deadline = Date.now() + options.timeoutMs;
   let firstRestarts: Map<string, number> | undefined;
   let lastState = "";
+  let silent: SilentPort[] = [];
   // Quick at first (most containers start in well under a second), then backing off.
   let pause = options.pollMs ?? 100;
   while (Date.now() < deadline) {
@@ -45,38 +46,74 @@ export async function waitForRollout(
       }
     }
     const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
-    if (ready && (await portsAnswer(client, pod.hostIP ?? "127.0.0.1"))) return;
+    if (ready) {
+      silent = await silentPorts(client, pod.hostIP ?? "127.0.0.1");
+      if (silent.length === 0) return;
+    }
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(pause * 1.5, 1000);
   }
+  const seconds = Math.round(options.timeoutMs / 1000);
+  if (silent.length > 0) {
+    const first = silent[0] as SilentPort;
+    const logs = (await client.logTail(first.container, 20).catch(() => "")).trimEnd();
+    throw new RolloutFailed(
+      `${silent.map((p) => `port ${p.containerPort} of ${p.container} (host ${p.hostPort})`).join(", ")}: nothing listens after ${seconds} s — the container runs, but connections are closed at once${logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : ""}`,
+      `make ${first.container} listen on port ${first.containerPort} (on all interfaces, not only localhost), or raise --timeout if it is slow to start`,
+    );
+  }
   throw new RolloutFailed(
-    `containers not ready within ${Math.round(options.timeoutMs / 1000)} s (${lastState || "no status"})`,
+    `containers not ready within ${seconds} s (${lastState || "no status"})`,
     "raise --timeout if the service is slow to start, or check its logs",
   );
 }
 
-/** The tcp host ports the provider shows (assigned ones only with deployment-info) accept connections. */
-async function portsAnswer(client: PlatformClient, hostIP: string): Promise<boolean> {
-  const containers = (await client.observe()).containers ?? [];
-  const ports = containers.flatMap((c) =>
-    (c.ports ?? []).flatMap((p) => (p.protocol === "TCP" && p.hostPort ? [p.hostPort] : [])),
-  );
-  const results = await Promise.all(ports.map((port) => connects(hostIP, port)));
-  return results.every(Boolean);
+interface SilentPort {
+  container: string;
+  containerPort: number;
+  hostPort: number;
 }
 
-function connects(host: string, port: number): Promise<boolean> {
+/**
+ * The tcp host ports the provider shows (assigned ones only with deployment-info) where nothing
+ * answers yet. A port counts as answering when a connection stays open or data arrives; one the
+ * peer closes at once without a byte is what an engine's port proxy does when nothing listens
+ * inside the container, so it does not count.
+ */
+async function silentPorts(client: PlatformClient, hostIP: string): Promise<SilentPort[]> {
+  const containers = (await client.observe()).containers ?? [];
+  const ports = containers.flatMap((c) =>
+    (c.ports ?? []).flatMap((p) =>
+      p.protocol === "TCP" && p.hostPort
+        ? [{ container: c.name, containerPort: p.containerPort, hostPort: p.hostPort }]
+        : [],
+    ),
+  );
+  const answers = await Promise.all(ports.map((p) => listens(hostIP, p.hostPort)));
+  return ports.filter((_, i) => !answers[i]);
+}
+
+/** How long an open connection must stay open, silent, to count as a listener. */
+const SETTLE_MS = 300;
+
+function listens(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const socket = net.connect({ host, port, timeout: 1000 });
+    const done = (answers: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answers);
+    };
     socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
+      socket.setTimeout(0);
+      timer = setTimeout(() => done(true), SETTLE_MS);
     });
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
+    socket.once("data", () => done(true));
+    socket.once("end", () => done(false));
+    socket.once("close", () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
   });
 }
