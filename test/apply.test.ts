@@ -184,9 +184,31 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      `port 8080 of sleeper (host ${workerPortRange()[1]}): nothing listens after 8 s`,
+      `port 8080 of sleeper (host ${workerPortRange()[1]}): nothing listens (connections are closed at once) after 8 s`,
     );
     expect(r.stdout).toContain("started, listening on nothing");
     expect(r.stdout).toContain("hint: make sleeper listen on port 8080");
+  });
+
+  it("waits for a container's own readiness check: an http path, or none", async () => {
+    const vars = { READY_PORT: String(workerPortRange()[1]) };
+    const missing = await apply(["--auto-approve", "--timeout", "5", "-f", "test/fixtures/ready/http.yaml"], {
+      ...vars,
+      READY_PATH: "/missing",
+    });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain("port 8080 of web");
+    expect(missing.stdout).toContain("GET /missing answered 404 after 5 s");
+    expect(missing.stdout).toContain("hint: make web answer GET /missing with 2xx or 3xx");
+    const served = await apply(["--auto-approve", "--timeout", "20", "-f", "test/fixtures/ready/http.yaml"], {
+      ...vars,
+      READY_PATH: "/",
+    });
+    expect(served.status, served.stdout + served.stderr).toBe(0);
+    const none = await apply(
+      ["--auto-approve", "--timeout", "20", "-f", "test/fixtures/ready/none.yaml"],
+      vars,
+    );
+    expect(none.status, none.stdout + none.stderr).toBe(0);
   });
 });

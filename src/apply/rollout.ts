@@ -47,7 +47,7 @@ export async function waitForRollout(
     }
     const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
     if (ready) {
-      silent = await silentPorts(client, pod.hostIP ?? "127.0.0.1");
+      silent = await unreadyPorts(client, desired, pod.hostIP ?? "127.0.0.1");
       if (silent.length === 0) return;
     }
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
@@ -59,8 +59,10 @@ export async function waitForRollout(
     const first = silent[0] as SilentPort;
     const logs = (await client.logTail(first.container, 20).catch(() => "")).trimEnd();
     throw new RolloutFailed(
-      `${silent.map((p) => `port ${p.containerPort} of ${p.container} (host ${p.hostPort})`).join(", ")}: nothing listens after ${seconds} s — the container runs, but connections are closed at once${logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : ""}`,
-      `make ${first.container} listen on port ${first.containerPort} (on all interfaces, not only localhost), or raise --timeout if it is slow to start`,
+      `${silent.map((p) => `port ${p.containerPort} of ${p.container} (host ${p.hostPort}): ${p.problem}`).join("; ")} after ${seconds} s${logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : ""}`,
+      first.http
+        ? `make ${first.container} answer GET ${first.http} with 2xx or 3xx, change its ready: check, or raise --timeout if it is slow to start`
+        : `make ${first.container} listen on port ${first.containerPort} (on all interfaces, not only localhost), or raise --timeout if it is slow to start`,
     );
   }
   throw new RolloutFailed(
@@ -73,25 +75,67 @@ interface SilentPort {
   container: string;
   containerPort: number;
   hostPort: number;
+  /** The path of an http readiness check. */
+  http?: string;
+  problem: string;
 }
 
 /**
- * The tcp host ports the provider shows (assigned ones only with deployment-info) where nothing
- * answers yet. A port counts as answering when a connection stays open or data arrives; one the
- * peer closes at once without a byte is what an engine's port proxy does when nothing listens
- * inside the container, so it does not count.
+ * The ports whose readiness checks do not pass yet, among the host ports the provider shows
+ * (assigned ones only with deployment-info). By default every published tcp port of a container
+ * must answer: a connection that stays open or gets data. One the peer closes at once without a
+ * byte is what an engine's port proxy does when nothing listens inside, so it does not count.
+ * `ready: { tcp }` checks that port only, `ready: { http }` a GET through it, `ready: none` nothing.
  */
-async function silentPorts(client: PlatformClient, hostIP: string): Promise<SilentPort[]> {
-  const containers = (await client.observe()).containers ?? [];
-  const ports = containers.flatMap((c) =>
-    (c.ports ?? []).flatMap((p) =>
-      p.protocol === "TCP" && p.hostPort
-        ? [{ container: c.name, containerPort: p.containerPort, hostPort: p.hostPort }]
-        : [],
+async function unreadyPorts(
+  client: PlatformClient,
+  desired: NormalService,
+  hostIP: string,
+): Promise<SilentPort[]> {
+  const live = (await client.observe()).containers ?? [];
+  const checks = desired.containers.flatMap((c) => {
+    const published = (live.find((l) => l.name === c.name)?.ports ?? []).filter(
+      (p) => p.protocol === "TCP" && p.hostPort,
+    );
+    const ready = c.ready;
+    if (ready === "none") return [];
+    const port = ready && ("tcp" in ready ? ready.tcp : ready.port);
+    return published
+      .filter((p) => port === undefined || p.containerPort === port)
+      .map((p) => ({
+        container: c.name,
+        containerPort: p.containerPort,
+        hostPort: p.hostPort as number,
+        ...(ready && "http" in ready ? { http: ready.http } : {}),
+      }));
+  });
+  const problems = await Promise.all(
+    checks.map(async (check) =>
+      check.http
+        ? httpProblem(hostIP, check.hostPort, check.http)
+        : (await listens(hostIP, check.hostPort))
+          ? undefined
+          : "nothing listens (connections are closed at once)",
     ),
   );
-  const answers = await Promise.all(ports.map((p) => listens(hostIP, p.hostPort)));
-  return ports.filter((_, i) => !answers[i]);
+  return checks.flatMap((check, i) => {
+    const problem = problems[i];
+    return problem ? [{ ...check, problem }] : [];
+  });
+}
+
+/** Why GET path through the host port does not answer 2xx or 3xx; undefined when it does. */
+async function httpProblem(host: string, port: number, path: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`http://${host}:${port}${path}`, {
+      redirect: "manual",
+      signal: AbortSignal.timeout(2000),
+    });
+    await response.body?.cancel();
+    return response.status < 400 ? undefined : `GET ${path} answered ${response.status}`;
+  } catch {
+    return `GET ${path} got no answer`;
+  }
 }
 
 /** How long an open connection must stay open, silent, to count as a listener. */

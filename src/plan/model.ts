@@ -1,5 +1,6 @@
 import type { Capability, ObservedState } from "../platform/model.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
+import type { Readiness } from "../spec/model.js";
 
 /** Version of the JSON plan (`--json`, `--out`); schemas/plan.schema.json describes it. */
 export const PLAN_FORMAT_VERSION = 1;
@@ -34,6 +35,8 @@ export interface NormalContainer {
   env: Record<string, NormalEnv>;
   /** "" for none. */
   storage: string;
+  /** svc's own, never sent nor compared: when apply counts the container ready. Absent: its tcp ports answer. */
+  ready?: Readiness;
   command: string[];
   args: string[];
   /** Target path → content, keys sorted. */

@@ -24,11 +24,16 @@ export interface ContainerSpec {
   /** Keys sorted. */
   env: Record<string, EnvValue>;
   storage?: string;
+  /** Absent: every published tcp port answers. */
+  ready?: Readiness;
   command?: string[];
   args?: string[];
   /** Sorted by target. */
   files: FileSpec[];
 }
+
+/** When apply counts a container ready, beyond running: an HTTP answer, a tcp port, or nothing more. */
+export type Readiness = { http: string; port: number } | { tcp: number } | "none";
 
 export type Units = 1 | 2 | 4 | 8 | 16;
 
@@ -70,6 +75,7 @@ export interface RawContainer {
   ports?: RawPort[];
   env?: Record<string, string | { secret: string }>;
   storage?: string;
+  ready?: "none" | { http: string; port?: number } | { tcp: number };
   command?: string[];
   args?: string[];
   files?: { source: string; target: string }[];

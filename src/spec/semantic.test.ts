@@ -71,6 +71,31 @@ describe("semantic rules, each both ways", () => {
     expect(problems('      ports: ["80/sctp"]\n').errors[0]).toMatch(/^must be a port like/);
   });
 
+  it("a readiness check names a tcp port the container publishes", () => {
+    const ready = (extra: string) => problems(`      ports: [8080, "9000/udp"]\n${extra}`);
+    expect(ready("      ready: none\n").errors).toEqual([]);
+    expect(ready("      ready: { http: /healthz }\n").services[0]?.containers[0]?.ready).toEqual({
+      http: "/healthz",
+      port: 8080,
+    });
+    expect(ready("      ready: { tcp: 8080 }\n").errors).toEqual([]);
+    expect(ready("      ready: { tcp: 9000 }\n").errors).toEqual([
+      "readiness checks port 9000, which this container does not publish over tcp",
+    ]);
+    expect(ready("      ready: { http: /x, port: 81 }\n").errors).toEqual([
+      "readiness checks port 81, which this container does not publish over tcp",
+    ]);
+    expect(problems("      ready: { http: /healthz }\n").errors).toEqual([
+      "an http readiness check needs a tcp port, and this container publishes none",
+    ]);
+    expect(ready("      ready: { http: healthz }\n").errors).toEqual([
+      'readiness path "healthz" must start with /, like /healthz',
+    ]);
+    expect(ready("      ready: sometimes\n").errors).toEqual([
+      "must be none, { http: /path } (with an optional port) or { tcp: PORT }",
+    ]);
+  });
+
   it("storage and file targets are absolute paths", () => {
     expect(problems("      storage: /data\n").errors).toEqual([]);
     expect(problems("      storage: data\n").errors).toEqual([

@@ -3,7 +3,15 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
-import type { ContainerSpec, FileSpec, RawManifest, ServiceSpec } from "./model.js";
+import type {
+  ContainerSpec,
+  FileSpec,
+  PortSpec,
+  RawContainer,
+  RawManifest,
+  Readiness,
+  ServiceSpec,
+} from "./model.js";
 import { imageTag, parsePort, sortedRecord } from "./model.js";
 
 /**
@@ -92,6 +100,8 @@ export function checkAndNormalize(
       return port;
     });
 
+    const ready = readiness(c.ready, ports, (message, hint) => error(at("ready"), message, hint));
+
     const targets = new Set<string>();
     const files: FileSpec[] = (c.files ?? []).map((f, n) => {
       const manifest = locate.file(at("files", n, "source"));
@@ -119,6 +129,7 @@ export function checkAndNormalize(
         ),
       ),
       ...(c.storage !== undefined ? { storage: c.storage } : {}),
+      ...(ready !== undefined ? { ready } : {}),
       ...(c.command !== undefined ? { command: c.command } : {}),
       ...(c.args !== undefined ? { args: c.args } : {}),
       files: files.sort((a, b) => a.target.localeCompare(b.target)),
@@ -263,4 +274,35 @@ function repositoryRoot(manifest: string): string {
 
 export function baseDomain(name: string): string {
   return name.split(".").slice(-2).join(".");
+}
+
+/**
+ * A container's readiness check, resolved against its ports: the port it names must be one the
+ * container publishes over tcp (an http check without a port uses the first).
+ */
+function readiness(
+  raw: RawContainer["ready"],
+  ports: PortSpec[],
+  error: (message: string, hint: string) => void,
+): Readiness | undefined {
+  if (raw === undefined || raw === "none") return raw;
+  if ("http" in raw && !/^\/\S*$/.test(raw.http)) {
+    error(
+      `readiness path "${raw.http}" must start with /, like /healthz`,
+      "a path on the container's port, no spaces",
+    );
+    return undefined;
+  }
+  const tcp = ports.filter((p) => p.protocol === "tcp").map((p) => p.container);
+  const port = "tcp" in raw ? raw.tcp : (raw.port ?? tcp[0]);
+  if (port === undefined || !tcp.includes(port)) {
+    error(
+      port === undefined
+        ? "an http readiness check needs a tcp port, and this container publishes none"
+        : `readiness checks port ${port}, which this container does not publish over tcp`,
+      tcp.length > 0 ? `its tcp ports: ${tcp.join(", ")}` : "add the port to ports, or use ready: none",
+    );
+    return undefined;
+  }
+  return "tcp" in raw ? { tcp: port } : { http: raw.http, port };
 }
