@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server.js";
 import { svcAsync } from "./support/cli.js";
@@ -164,9 +166,29 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     expect(allowed.status).toBe(0);
   });
 
+  it("treats renaming a container with storage as destructive: refused without --allow-destructive, nothing changed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-rename-"));
+    copyFileSync("examples/shop/httpd.conf", join(dir, "httpd.conf"));
+    writeFileSync(
+      join(dir, "service.yaml"),
+      readFileSync("examples/shop/service.yaml", "utf8").replace("- name: api\n", "- name: backend\n"),
+    );
+    const planned = await plan(["-f", join(dir, "service.yaml")]);
+    // The test before moved its storage to /var/lib/shop-moved.
+    expect(planned.stdout).toContain(
+      "destructive: storage of container api (/var/lib/shop-moved) is no longer mounted: the container is removed; backend starts with empty storage",
+    );
+    const before = await starts();
+    const refused = await apply(["--auto-approve", "-f", join(dir, "service.yaml")]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("Try this: add --allow-destructive");
+    expect(await starts()).toEqual(before);
+  });
+
   it("fails a crash-looping container within the timeout, showing its last log lines", async () => {
     const r = await apply([
       "--auto-approve",
+      "--allow-destructive",
       "--timeout",
       "60",
       "-f",
@@ -179,9 +201,12 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
   });
 
   it("does not call a container ready when nothing listens behind its published port", async () => {
-    const r = await apply(["--auto-approve", "--timeout", "8", "-f", "test/fixtures/silent/service.yaml"], {
-      SILENT_PORT: String(workerPortRange()[1]),
-    });
+    const r = await apply(
+      ["--auto-approve", "--allow-destructive", "--timeout", "8", "-f", "test/fixtures/silent/service.yaml"],
+      {
+        SILENT_PORT: String(workerPortRange()[1]),
+      },
+    );
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
       `port 8080 of sleeper (host ${workerPortRange()[1]}): nothing listens (connections are closed at once) after 8 s`,
@@ -192,21 +217,27 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
 
   it("waits for a container's own readiness check: an http path, or none", async () => {
     const vars = { READY_PORT: String(workerPortRange()[1]) };
-    const missing = await apply(["--auto-approve", "--timeout", "5", "-f", "test/fixtures/ready/http.yaml"], {
-      ...vars,
-      READY_PATH: "/missing",
-    });
+    const missing = await apply(
+      ["--auto-approve", "--allow-destructive", "--timeout", "5", "-f", "test/fixtures/ready/http.yaml"],
+      {
+        ...vars,
+        READY_PATH: "/missing",
+      },
+    );
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain("port 8080 of web");
     expect(missing.stdout).toContain("GET /missing answered 404 after 5 s");
     expect(missing.stdout).toContain("hint: make web answer GET /missing with 2xx or 3xx");
-    const served = await apply(["--auto-approve", "--timeout", "20", "-f", "test/fixtures/ready/http.yaml"], {
-      ...vars,
-      READY_PATH: "/",
-    });
+    const served = await apply(
+      ["--auto-approve", "--allow-destructive", "--timeout", "20", "-f", "test/fixtures/ready/http.yaml"],
+      {
+        ...vars,
+        READY_PATH: "/",
+      },
+    );
     expect(served.status, served.stdout + served.stderr).toBe(0);
     const none = await apply(
-      ["--auto-approve", "--timeout", "20", "-f", "test/fixtures/ready/none.yaml"],
+      ["--auto-approve", "--allow-destructive", "--timeout", "20", "-f", "test/fixtures/ready/none.yaml"],
       vars,
     );
     expect(none.status, none.stdout + none.stderr).toBe(0);

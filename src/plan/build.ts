@@ -27,6 +27,7 @@ export function planService(
     action: diff.action,
     restarts: diff.restarts,
     destructive: diff.destructive,
+    ...(diff.losses.length > 0 ? { losses: diff.losses } : {}),
     redeployCauses: diff.redeployCauses,
     changes: diff.changes,
     operations: diff.operations,

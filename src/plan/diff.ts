@@ -21,6 +21,8 @@ export interface ServiceDiff {
   operations: Operation[];
   restarts: boolean;
   destructive: boolean;
+  /** What a destructive diff leaves behind in storage, one sentence each. */
+  losses: string[];
   redeployCauses: string[];
 }
 
@@ -45,7 +47,7 @@ export function diffService(
   const redeployCauses: string[] = [];
   const imageChanged: string[] = [];
   const configChanged: string[] = [];
-  let destructive = false;
+  const losses: string[] = [];
 
   const liveByName = new Map(live.containers.map((c) => [c.name, c]));
   const desiredNames = new Set(desired.containers.map((c) => c.name));
@@ -67,13 +69,18 @@ export function diffService(
         ...(isDestructive ? { destructive: true } : {}),
       });
       redeployCauses.push(`${at}.${field}`);
-      if (isDestructive) destructive = true;
     };
     if (l.ports && !samePorts(d, l.ports))
       redeployField("ports", portList(l.ports, d.ports), portList(d.ports));
     if (l.units !== undefined && d.units !== l.units) redeployField("units", l.units, d.units);
-    if (l.storage !== undefined && d.storage !== l.storage)
+    if (l.storage !== undefined && d.storage !== l.storage) {
       redeployField("storage", l.storage || "(none)", d.storage || "(none)", l.storage !== "");
+      if (l.storage && d.storage)
+        losses.push(
+          `storage of container ${d.name} moves from ${l.storage} to ${d.storage}: what it wrote at ${l.storage} is no longer there`,
+        );
+      else if (l.storage) losses.push(`storage of container ${d.name} (${l.storage}) is no longer mounted`);
+    }
     if (l.command && !sameList(d.command, l.command)) redeployField("command", l.command, d.command);
     if (l.args && !sameList(d.args, l.args)) redeployField("args", l.args, d.args);
     if (d.image !== l.image) {
@@ -92,13 +99,29 @@ export function diffService(
       redeployCauses.push(`${at}.files (this provider changes a config file in place only where one exists)`);
     } else if (envChanges.length + fileChanges.length > 0) configChanged.push(d.name);
   }
-  // A removed container is a redeploy (product.md §2); its storage volume stays on the platform.
-  // Destructive is storage removed or moved on a container that stays.
+  // A removed container is a redeploy (product.md §2). One that mounted storage leaves its data
+  // behind: a rename is a removal and an addition, and the new name starts with empty storage.
+  const added = desired.containers.filter((d) => !liveByName.has(d.name) && d.storage);
   for (const l of live.containers) {
     if (desiredNames.has(l.name)) continue;
-    changes.push({ path: `containers.${l.name}`, kind: "remove", before: l.image, forcesRedeploy: true });
+    const leavesData = Boolean(l.storage);
+    changes.push({
+      path: `containers.${l.name}`,
+      kind: "remove",
+      before: l.image,
+      forcesRedeploy: true,
+      ...(leavesData ? { destructive: true } : {}),
+    });
     redeployCauses.push(`containers.${l.name} removed`);
+    if (leavesData) {
+      const renamed =
+        added.length > 0 ? `; ${added.map((a) => a.name).join(", ")} starts with empty storage` : "";
+      losses.push(
+        `storage of container ${l.name} (${l.storage}) is no longer mounted: the container is removed${renamed}`,
+      );
+    }
   }
+  const destructive = losses.length > 0;
 
   const operations: Operation[] = [];
   const domainOps = diffDomains(desired.domains, live.domains, changes);
@@ -148,7 +171,7 @@ export function diffService(
   const restarts = operations.some((o) => o.restarts);
   const action: Action =
     operations.length === 0 ? "noop" : operations.some((o) => o.kind === "redeploy") ? "replace" : "update";
-  return { action, changes: sortChanges(changes), operations, restarts, destructive, redeployCauses };
+  return { action, changes: sortChanges(changes), operations, restarts, destructive, losses, redeployCauses };
 }
 
 /** Description and labels are written only where the provider shows them back (metadata, labels-map). */
@@ -190,6 +213,7 @@ function create(desired: NormalService, caps: Capabilities): ServiceDiff {
     operations,
     restarts: false,
     destructive: false,
+    losses: [],
     redeployCauses: [],
   };
 }

@@ -118,6 +118,8 @@ export interface ServicePlan {
   action: Action;
   restarts: boolean;
   destructive: boolean;
+  /** What a destructive plan leaves behind, one sentence each. */
+  losses?: string[];
   /** Field paths that force a redeploy, for display. */
   redeployCauses: string[];
   changes: Change[];

@@ -38,6 +38,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push(
       ...s.operations.map((o, i) => `${i + 1}. \`${o.kind}\` ${o.cause}${o.restarts ? " (restarts)" : ""}`),
     );
+    if (s.losses?.length) out.push("", ...s.losses.map((loss) => `> ⚠️ **Destructive:** ${loss}`));
     out.push("", "</details>", "");
   }
   return out.join("\n").trimEnd();

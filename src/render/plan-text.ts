@@ -59,9 +59,7 @@ function service(s: ServicePlan): string {
       lines.push(pc.dim(`    ${i + 1}. ${o.kind}: ${o.cause}${tags ? ` [${tags}]` : ""}`));
     });
   }
-  if (s.destructive) {
-    lines.push(pc.red(pc.bold("  destructive: data at the old storage path will no longer be mounted")));
-  }
+  for (const loss of s.losses ?? []) lines.push(pc.red(pc.bold(`  destructive: ${loss}`)));
   if (s.diagnostics.length > 0) lines.push(renderDiagnostics(s.diagnostics).replace(/^/gm, "  "));
   return lines.join("\n");
 }
