@@ -98,6 +98,17 @@ describe("svc init", () => {
   });
 });
 
+describe("svc apply PLAN", () => {
+  it("refuses a plan saved by an older svc (unkeyed fingerprints) with exit 4, saying what to do", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "svc-old-plan-")), "plan.json");
+    writeFileSync(file, JSON.stringify({ formatVersion: 1, services: [], diagnostics: [] }));
+    const r = svc(["apply", file, "--auto-approve"]);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain("was saved by an older svc (plan format 1; this svc reads format 2");
+    expect(r.stderr).toContain("Try this: make a new plan with svc plan --out FILE and review it");
+  });
+});
+
 describe("svc --help", () => {
   it("lists the commands", () => {
     const r = svc(["--help"]);

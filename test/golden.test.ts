@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { assemble, planService } from "../src/plan/build.js";
+import { fingerprintFor } from "../src/plan/fingerprint.js";
 import type { LiveState } from "../src/plan/model.js";
 import { renderPlanMarkdown } from "../src/render/plan-markdown.js";
 import { renderPlanText } from "../src/render/plan-text.js";
@@ -20,7 +22,7 @@ const validatePlan = new Ajv2020.default({ strict: true }).compile(
   JSON.parse(readFileSync(join(repoRoot, "schemas/plan.schema.json"), "utf8")),
 );
 
-function render(dir: string) {
+function render(dir: string, tokenSecret = "golden-token-secret") {
   const loaded = loadServices({ cwd: dir, files: ["desired.yaml"], vars: {} });
   expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   const live = JSON.parse(readFileSync(join(dir, "live.json"), "utf8")) as LiveState;
@@ -29,7 +31,13 @@ function render(dir: string) {
     existsSync(secretsFile) ? Object.entries(JSON.parse(readFileSync(secretsFile, "utf8"))) : [],
   );
   const plan = assemble(
-    [planService(loaded.services[0] as NonNullable<(typeof loaded.services)[0]>, live, secrets, NOW)],
+    [
+      planService(loaded.services[0] as NonNullable<(typeof loaded.services)[0]>, live, {
+        secrets,
+        fingerprint: fingerprintFor(tokenSecret),
+        now: NOW,
+      }),
+    ],
     [],
     new Date(NOW).toISOString(),
   );
@@ -64,8 +72,29 @@ describe("golden plans", () => {
       }
       expect(content, `${name}/${file}`).toBe(readFileSync(path, "utf8"));
     }
-    // The secret's value never reaches a plan, whatever changed.
-    expect(`${text}${json}${md}`).not.toContain("s3cret-db-pass");
-    expect(`${text}${json}${md}`).not.toContain("previous-pass");
+    // The secret's value never reaches a plan, whatever changed, nor its bare hash.
+    for (const value of ["s3cret-db-pass", "previous-pass"]) {
+      expect(`${text}${json}${md}`).not.toContain(value);
+      expect(json).not.toContain(createHash("sha256").update(value).digest("hex"));
+    }
+  });
+
+  it("fingerprints are keyed by the target's token secret: another key, other fingerprints", () => {
+    const dir = join(root, "secret-changed");
+    const a = render(dir).plan.services[0];
+    const b = render(dir, "another-token-secret").plan.services[0];
+    const hmacs = (s: typeof a) => [
+      s?.fingerprint.hmac,
+      ...(s?.desired.containers.flatMap((c) =>
+        Object.values(c.env).flatMap((v) => ("hmac" in v ? [v.hmac] : [])),
+      ) ?? []),
+    ];
+    expect(hmacs(a).length).toBeGreaterThan(1);
+    hmacs(a).forEach((h, i) => {
+      expect(h).toMatch(/^[0-9a-f]{64}$/);
+      expect(h).not.toBe(hmacs(b)[i]);
+    });
+    // Same key, same plan: fingerprints are deterministic.
+    expect(hmacs(render(dir).plan.services[0])).toEqual(hmacs(a));
   });
 });

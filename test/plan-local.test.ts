@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentBody } from "../src/apply/payload.js";
 import type { ApiMode } from "../src/local/openapi.js";
 import type { RunningPlatform } from "../src/local/server.js";
+import { fingerprintFor } from "../src/plan/fingerprint.js";
 import { normalizeDesired } from "../src/plan/normalize.js";
 import { loadServices } from "../src/spec/load.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
@@ -22,7 +23,7 @@ async function deployManifest(
 ) {
   const [spec] = loadServices({ cwd: repoRoot, paths: [manifestDir], vars: {} }).services;
   if (!spec) throw new Error(`no service in ${manifestDir}`);
-  const desired = normalizeDesired(spec, secrets);
+  const desired = normalizeDesired(spec, secrets, fingerprintFor("unused: only the deployment body is sent"));
   const deployed = await api.call(
     "POST",
     "/api/v1/k8s/deployment",

@@ -1,4 +1,5 @@
 import { OutcomeUnknown, PlatformHttpError, SvcError } from "../errors.js";
+import type { Fingerprint } from "../plan/fingerprint.js";
 import type { NormalContainer, NormalService, Operation, ServicePlan } from "../plan/model.js";
 import type { HttpPlatformClient } from "../platform/client.js";
 import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
@@ -30,6 +31,8 @@ export interface ServiceOutcome {
 export interface ServiceJob {
   plan: ServicePlan;
   client: HttpPlatformClient;
+  /** The target's keyed fingerprint, the one its plan was made with. */
+  fingerprint: Fingerprint;
   capabilities: Capabilities;
   secrets: ReadonlyMap<string, string>;
   loginFor: (image: string) => RegistryLogin | undefined;
@@ -48,7 +51,7 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
   const { plan } = job;
   const base = { service: plan.name, target: plan.target };
   if (plan.operations.length === 0) return { ...base, status: "unchanged", applied: [], remaining: [] };
-  const guard = new Guard(job.client, job.capabilities.has("revision"), plan.fingerprint);
+  const guard = new Guard(job.client, job.capabilities.has("revision"), plan.fingerprint, job.fingerprint);
   const applied: Operation["kind"][] = [];
   const finish = (outcome: ServiceOutcome): ServiceOutcome => {
     options.emit({

@@ -7,6 +7,7 @@ import {
   PlatformUnreachable,
 } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
+import { fingerprintFor } from "../plan/fingerprint.js";
 import type { ObservedState, UserService } from "../platform/model.js";
 import { Guard, type Mutation } from "./guard.js";
 
@@ -52,9 +53,12 @@ const bindB = (
   return { mutation, sends: () => sends };
 };
 
+const fingerprint = fingerprintFor("test-token-secret");
+
 describe("compare-then-write (no revision)", () => {
   const start = state(["a"]);
-  const guard = (p: ReturnType<typeof provider>) => new Guard(p.client, false, fingerprintOf(start));
+  const guard = (p: ReturnType<typeof provider>) =>
+    new Guard(p.client, false, fingerprintOf(start, fingerprint), fingerprint);
 
   it("a lost answer whose change shows in the live state is not sent again", async () => {
     const p = provider(start);
@@ -137,7 +141,7 @@ describe("with the revision capability", () => {
   it("sends if-revision; after a lost answer, revision + 1 means it landed", async () => {
     const p = provider(state(["a"], 7));
     const seen: (number | undefined)[] = [];
-    const g = new Guard(p.client, true, fingerprintOf(p.get()));
+    const g = new Guard(p.client, true, fingerprintOf(p.get(), fingerprint), fingerprint);
     await g.run({
       name: "bind",
       send: async (rev) => {
@@ -152,7 +156,7 @@ describe("with the revision capability", () => {
 
   it("a revision that moved by more than this call is another writer", async () => {
     const p = provider(state(["a"], 7));
-    const g = new Guard(p.client, true, fingerprintOf(p.get()));
+    const g = new Guard(p.client, true, fingerprintOf(p.get(), fingerprint), fingerprint);
     const run = g.run({
       name: "bind",
       send: async () => {
@@ -165,7 +169,7 @@ describe("with the revision capability", () => {
 
   it("409 on if-revision is a concurrent change", async () => {
     const p = provider(state(["a"], 7));
-    const g = new Guard(p.client, true, fingerprintOf(p.get()));
+    const g = new Guard(p.client, true, fingerprintOf(p.get(), fingerprint), fingerprint);
     const run = g.run({
       name: "bind",
       send: async () => {

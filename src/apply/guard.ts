@@ -1,5 +1,6 @@
 import { ConcurrentChange, OutcomeUnknown, PlatformHttpError, PlatformUnreachable } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
+import type { Fingerprint } from "../plan/fingerprint.js";
 import type { ServicePlan } from "../plan/model.js";
 import type { HttpPlatformClient, MutationResult } from "../platform/client.js";
 import type { ObservedState } from "../platform/model.js";
@@ -34,10 +35,16 @@ export class Guard {
   constructor(
     private readonly client: Pick<HttpPlatformClient, "observe" | "userService">,
     private readonly withRevision: boolean,
-    fingerprint: ServicePlan["fingerprint"],
+    planned: ServicePlan["fingerprint"],
+    /** The target's keyed fingerprint, the one the plan was made with. */
+    private readonly fingerprint: Fingerprint,
   ) {
-    this.revision = fingerprint.revision;
-    this.expected = fingerprint.sha256;
+    this.revision = planned.revision;
+    this.expected = planned.hmac;
+  }
+
+  private hash(state: ObservedState): string {
+    return fingerprintOf(state, this.fingerprint).hmac;
   }
 
   /** The revision after the last call, where the provider has one. */
@@ -83,7 +90,7 @@ export class Guard {
 
   private async compareThenWrite(mutation: Mutation): Promise<void> {
     const before = await this.client.observe();
-    const hash = fingerprintOf(before).sha256;
+    const hash = this.hash(before);
     if (hash !== this.expected) {
       throw new ConcurrentChange(`before ${mutation.name}, the live state differs from the one expected`);
     }
@@ -95,13 +102,13 @@ export class Guard {
         if (!transient(error)) throw error;
         const after = await this.observeAfterLoss(mutation.name, error);
         if (mutation.landed?.(after)) {
-          this.expected = fingerprintOf(after).sha256;
+          this.expected = this.hash(after);
           return;
         }
         if (!mutation.landed) {
           throw new OutcomeUnknown(mutation.name, "its answer was lost and no live state shows this change");
         }
-        if (fingerprintOf(after).sha256 !== hash) {
+        if (this.hash(after) !== hash) {
           throw new OutcomeUnknown(
             mutation.name,
             "its answer was lost and the live state changed, but not as asked",
@@ -111,7 +118,7 @@ export class Guard {
         if (attempt >= 2) throw error;
       }
     }
-    this.expected = fingerprintOf(await this.client.observe()).sha256;
+    this.expected = this.hash(await this.client.observe());
   }
 
   private async observeAfterLoss(name: string, error: unknown): Promise<ObservedState> {

@@ -12,8 +12,8 @@ import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js"
 import { Credentials, type RegistryLogin } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
+import { fingerprintFor } from "../plan/fingerprint.js";
 import { PLAN_FORMAT_VERSION, type Plan, type ServicePlan } from "../plan/model.js";
-import { sha256 } from "../plan/normalize.js";
 import { makePlan } from "../plan/plan.js";
 import { HttpPlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
@@ -221,15 +221,16 @@ export default class Apply extends SvcCommand {
     await Promise.all(
       plan.services.map(async (s) => {
         const { value: token } = await credentials.token(s.target);
-        const now = fingerprintOf(await new HttpPlatformClient(token).observe());
-        if (now.revision !== s.fingerprint.revision || now.sha256 !== s.fingerprint.sha256) {
+        const fingerprint = fingerprintFor(token.secret);
+        const now = fingerprintOf(await new HttpPlatformClient(token).observe(), fingerprint);
+        if (now.revision !== s.fingerprint.revision || now.hmac !== s.fingerprint.hmac) {
           const moved =
             now.revision !== undefined ? ` (revision ${s.fingerprint.revision} → ${now.revision})` : "";
           stale.push(`${s.name}: target ${s.target} changed since the plan${moved}`);
         }
         for (const c of s.desired.containers) {
           for (const v of Object.values(c.env)) {
-            if ("secret" in v && sha256((await credentials.secret(v.secret)).value) !== v.sha256) {
+            if ("secret" in v && fingerprint((await credentials.secret(v.secret)).value) !== v.hmac) {
               stale.push(`${s.name}: secret ${v.secret} changed since the plan`);
             }
           }
@@ -259,6 +260,7 @@ export default class Apply extends SvcCommand {
     return {
       plan: service,
       client,
+      fingerprint: fingerprintFor(token.secret),
       capabilities: await client.capabilities(),
       secrets,
       loginFor: (image: string) => logins.get(registryOf(image)),
@@ -336,7 +338,14 @@ function readPlan(file: string): Plan {
       exitCode: ExitCode.invalidInput,
     });
   }
-  if (plan.formatVersion !== PLAN_FORMAT_VERSION || !Array.isArray(plan.services)) {
+  const version = (plan as { formatVersion?: unknown }).formatVersion;
+  if (typeof version === "number" && version < PLAN_FORMAT_VERSION) {
+    throw new UserError(
+      `${file} was saved by an older svc (plan format ${version}; this svc reads format ${PLAN_FORMAT_VERSION}, whose fingerprints are keyed)`,
+      { hint: "make a new plan with svc plan --out FILE and review it", exitCode: ExitCode.stalePlan },
+    );
+  }
+  if (version !== PLAN_FORMAT_VERSION || !Array.isArray(plan.services)) {
     throw new UserError(`${file} is not a saved plan of format ${PLAN_FORMAT_VERSION}`, {
       hint: "make one with svc plan --out FILE",
       exitCode: ExitCode.invalidInput,

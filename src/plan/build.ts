@@ -2,24 +2,29 @@ import type { ObservedState } from "../platform/model.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import type { ServiceSpec } from "../spec/model.js";
 import { diffService } from "./diff.js";
+import type { Fingerprint } from "./fingerprint.js";
 import type { LiveState, Plan, ServicePlan } from "./model.js";
 import { PLAN_FORMAT_VERSION } from "./model.js";
-import { canonical, normalizeDesired, normalizeLive, sha256 } from "./normalize.js";
+import { canonical, normalizeDesired, normalizeLive } from "./normalize.js";
 import { preflight } from "./preflight.js";
 
-/** One service's plan from its manifest and what was observed. Pure. */
-export function planService(
-  spec: ServiceSpec,
-  live: LiveState,
-  secrets: ReadonlyMap<string, string>,
-  now = Date.now(),
+export interface PlanInputs {
+  /** The resolved value of every `{ secret: name }` the manifest names. */
+  secrets: ReadonlyMap<string, string>;
+  /** The target's keyed fingerprint (fingerprint.ts). */
+  fingerprint: Fingerprint;
+  now?: number;
   /** Other secret values svc holds (e.g. SVC_SECRET_* in CI), to hide wherever they appear live. */
-  otherSecrets: readonly string[] = [],
-): ServicePlan {
-  const desired = normalizeDesired(spec, secrets);
+  otherSecrets?: readonly string[];
+}
+
+/** One service's plan from its manifest and what was observed. Pure. */
+export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInputs): ServicePlan {
+  const { secrets, fingerprint, now = Date.now(), otherSecrets = [] } = inputs;
+  const desired = normalizeDesired(spec, secrets, fingerprint);
   const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
-  const held = new Set([...secrets.values(), ...otherSecrets].map(sha256));
-  const diff = diffService(desired, liveNormal, new Set(live.capabilities), held);
+  const held = new Set([...secrets.values(), ...otherSecrets]);
+  const diff = diffService(desired, liveNormal, new Set(live.capabilities), { held, fingerprint });
   return {
     name: spec.name,
     target: spec.target,
@@ -33,19 +38,19 @@ export function planService(
     operations: diff.operations,
     diagnostics: preflight(spec, desired, live, now),
     desired,
-    fingerprint: fingerprintOf(live),
+    fingerprint: fingerprintOf(live, fingerprint),
   };
 }
 
 /**
- * The observed state in two figures: a hash of the normalized live state (the fields this provider
+ * The observed state in two figures: a keyed hash of the normalized live state (the fields this provider
  * shows), and the revision where it has one. Apply compares it before every call.
  */
-export function fingerprintOf(live: ObservedState): ServicePlan["fingerprint"] {
+export function fingerprintOf(live: ObservedState, fingerprint: Fingerprint): ServicePlan["fingerprint"] {
   const state = live.containers ? normalizeLive(live, live.containers) : null;
   return {
     ...(live.service.revision !== undefined ? { revision: live.service.revision } : {}),
-    sha256: sha256(canonical({ status: live.service.status, state })),
+    hmac: fingerprint(canonical({ status: live.service.status, state })),
   };
 }
 

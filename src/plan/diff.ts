@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { SECRET_NAME } from "../credentials/names.js";
 import type { Capabilities } from "../platform/model.js";
 import { baseDomain } from "../spec/semantic.js";
+import type { Fingerprint } from "./fingerprint.js";
 import type {
   Action,
   Change,
@@ -13,7 +14,6 @@ import type {
   NormalService,
   Operation,
 } from "./model.js";
-import { sha256 } from "./normalize.js";
 
 export interface ServiceDiff {
   action: Action;
@@ -38,8 +38,12 @@ export function diffService(
   desired: NormalService,
   live: LiveNormalService | undefined,
   caps: Capabilities,
-  /** sha256 of every secret value svc holds: a live value among them is never shown. */
-  heldSecrets: ReadonlySet<string> = new Set(),
+  secrets: {
+    /** Every secret value svc holds: a live value among them is never shown. */
+    held: ReadonlySet<string>;
+    /** The target's keyed fingerprint, which desired secrets carry. */
+    fingerprint: Fingerprint;
+  },
 ): ServiceDiff {
   if (!live) return create(desired, caps);
 
@@ -92,7 +96,7 @@ export function diffService(
           `${at}.image (this provider updates images in place only in one-container services)`,
         );
     }
-    const envChanges = diffEnv(at, d.env, l.env, heldSecrets);
+    const envChanges = diffEnv(at, d.env, l.env, secrets);
     const fileChanges = l.files ? diffFiles(at, d.files, l.files) : diffContents(at, d.files, l.fileContents);
     changes.push(...envChanges, ...fileChanges);
     if (fileChanges.length > 0 && !caps.has("config-path-map") && !configInPlace(d, l)) {
@@ -303,7 +307,7 @@ function diffEnv(
   at: string,
   desired: Record<string, NormalEnv>,
   live: Record<string, NormalEnv>,
-  heldSecrets: ReadonlySet<string>,
+  secrets: { held: ReadonlySet<string>; fingerprint: Fingerprint },
 ): Change[] {
   const out: Change[] = [];
   const liveValue = (k: string) =>
@@ -313,12 +317,12 @@ function diffEnv(
     const lv = liveValue(k);
     if ("secret" in d) {
       if (lv === undefined) out.push({ path, kind: "add", after: SENSITIVE, sensitive: true });
-      else if (sha256(lv) !== d.sha256)
+      else if (secrets.fingerprint(lv) !== d.hmac)
         out.push({ path, kind: "change", before: SENSITIVE, after: SENSITIVE, sensitive: true });
     } else if (lv === undefined) out.push({ path, kind: "add", after: d.value });
     else if (lv !== d.value) {
       // A secret becoming a plain value: the old secret is never shown.
-      const hidden = SECRET_NAME.test(k) || heldSecrets.has(sha256(lv));
+      const hidden = SECRET_NAME.test(k) || secrets.held.has(lv);
       out.push({ path, kind: "change", before: hidden ? SENSITIVE : lv, after: d.value });
     }
   }

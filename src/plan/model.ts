@@ -3,7 +3,7 @@ import type { Diagnostic } from "../spec/diagnostics.js";
 import type { Readiness } from "../spec/model.js";
 
 /** Version of the JSON plan (`--json`, `--out`); schemas/plan.schema.json describes it. */
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 /** What the platform says about one target (through the adapters), and the preflight facts asked of it. */
 export interface LiveState extends ObservedState {
@@ -49,7 +49,8 @@ export interface NormalPort {
   host?: number;
 }
 
-export type NormalEnv = { value: string } | { secret: string; sha256: string };
+/** A secret carries its keyed fingerprint (fingerprint.ts), never the value. */
+export type NormalEnv = { value: string } | { secret: string; hmac: string };
 
 /**
  * The live side after normalization. A field the provider does not show is undefined: unmanaged,
@@ -131,7 +132,7 @@ export interface ServicePlan {
    * The observed state the plan was made against: a hash of the normalized state (managed fields
    * only), and the revision where the provider has one.
    */
-  fingerprint: { revision?: number; sha256: string };
+  fingerprint: { revision?: number; hmac: string };
 }
 
 export interface Plan {

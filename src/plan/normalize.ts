@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { LiveContainer, ObservedState } from "../platform/model.js";
 import type { ServiceSpec } from "../spec/model.js";
+import type { Fingerprint } from "./fingerprint.js";
 import type {
   LiveNormalContainer,
   LiveNormalService,
@@ -10,17 +10,19 @@ import type {
   NormalService,
 } from "./model.js";
 
-export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 const sortedKeys = <T>(map: Record<string, T>): Record<string, T> =>
   Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
 
 /**
  * The manifest's side. `secrets` holds the resolved value of every `{ secret: name }`; only its
- * hash enters the normalized form.
+ * keyed fingerprint enters the normalized form.
  */
-export function normalizeDesired(spec: ServiceSpec, secrets: ReadonlyMap<string, string>): NormalService {
+export function normalizeDesired(
+  spec: ServiceSpec,
+  secrets: ReadonlyMap<string, string>,
+  fingerprint: Fingerprint,
+): NormalService {
   return {
     description: spec.description ?? "",
     labels: sortedKeys(spec.labels),
@@ -40,7 +42,7 @@ export function normalizeDesired(spec: ServiceSpec, secrets: ReadonlyMap<string,
               Object.entries(c.env).map(([k, v]): [string, NormalEnv] => [
                 k,
                 "secret" in v
-                  ? { secret: v.secret, sha256: sha256(secrets.get(v.secret) ?? "") }
+                  ? { secret: v.secret, hmac: fingerprint(secrets.get(v.secret) ?? "") }
                   : { value: v.value },
               ]),
             ),

@@ -6,6 +6,7 @@ import type { ServiceToken } from "../platform/token.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import type { ServiceSpec } from "../spec/model.js";
 import { assemble, failedService, planService } from "./build.js";
+import { fingerprintFor } from "./fingerprint.js";
 import type { Plan, ServicePlan } from "./model.js";
 import { observe } from "./observe.js";
 
@@ -63,7 +64,12 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
           }
           const { value: token } = await options.credentials.token(spec.target);
           const live = await observe(client(token), spec, options.credentials);
-          return planService(spec, live, secrets, options.now, environmentSecrets);
+          return planService(spec, live, {
+            secrets,
+            fingerprint: fingerprintFor(token.secret),
+            ...(options.now !== undefined ? { now: options.now } : {}),
+            otherSecrets: environmentSecrets,
+          });
         } catch (error) {
           // Any error svc knows (credentials, unreachable, refused) is this service's problem;
           // the others still plan.
