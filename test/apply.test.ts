@@ -198,6 +198,15 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     expect(r.stdout).toMatch(/container crasher (exited with code 3|keeps restarting)/);
     expect(r.stdout).toContain("database is unreachable");
     expect(r.stdout).toContain("hint: check the image, command and env of crasher");
+    // Nothing left to call, but the service does not run: never "No changes" with exit 0.
+    const again = await plan(["--detailed-exitcode", "-f", "test/fixtures/crashloop/service.yaml"]);
+    expect(again.status).toBe(2);
+    expect(again.stdout).toMatch(
+      /container crasher is not running: (it exited with code 3|it keeps crashing)/,
+    );
+    expect(again.stdout).toContain(
+      "No changes to make, but 1 service does not run as its manifest says: crashloop (crasher).",
+    );
   });
 
   it("does not call a container ready when nothing listens behind its published port", async () => {

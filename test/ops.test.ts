@@ -139,6 +139,20 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     }
   });
 
+  it("a paused service is not No changes: the plan shows it, apply resumes it, then No changes", async () => {
+    expect((await svc("pause", "local", "--yes")).status).toBe(0);
+    const planned = await svc("plan", "--detailed-exitcode", "examples/shop");
+    expect(planned.status).toBe(2);
+    expect(planned.stdout).toContain('~ state: "paused" → "running"');
+    expect(planned.stdout).toContain(
+      "1. resume: the service is paused: applying the manifest runs it [restarts]",
+    );
+    const applied = await svc("apply", "--auto-approve", "examples/shop");
+    expect(applied.status, applied.stdout + applied.stderr).toBe(0);
+    expect((await svc("status", "local")).stdout).toMatch(/ServiceRunning\s+pod Running/);
+    expect((await svc("plan", "--detailed-exitcode", "examples/shop")).status).toBe(0);
+  });
+
   it("services lists the user services by status", async () => {
     const r = await svc("services", "--json");
     expect(JSON.parse(r.stdout).services).toEqual([

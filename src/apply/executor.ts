@@ -174,6 +174,12 @@ async function call(
         (s) => names.every((n) => sameEnv(s, container(n), secrets) && sameFiles(s, container(n))),
       );
     }
+    case "resume":
+      return run(
+        "resume",
+        (rev) => client.lifecycle("start", rev),
+        (s) => s.service.status === "ServiceRunning",
+      );
     case "set-description":
       return run(
         "set-description",

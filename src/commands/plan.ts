@@ -77,7 +77,8 @@ export default class PlanCommand extends SvcCommand {
     if (flags.out) {
       writeFileSync(flags.out, `${redactor.redact(JSON.stringify(plan, null, 2))}\n`, { mode: 0o600 });
     }
-    const changed = plan.services.some((s) => s.action !== "noop");
+    // A crash-looping container is a live state that does not match, whatever the diff says.
+    const changed = plan.services.some((s) => s.action !== "noop" || (s.failing?.length ?? 0) > 0);
     const exitCode =
       plan.summary.errors > 0
         ? ExitCode.error

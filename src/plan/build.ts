@@ -33,6 +33,7 @@ export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInpu
     restarts: diff.restarts,
     destructive: diff.destructive,
     ...(diff.losses.length > 0 ? { losses: diff.losses } : {}),
+    ...(live.failing?.length ? { failing: live.failing.map((f) => f.name).sort() } : {}),
     redeployCauses: diff.redeployCauses,
     changes: diff.changes,
     operations: diff.operations,

@@ -45,7 +45,7 @@ export function diffService(
     fingerprint: Fingerprint;
   },
 ): ServiceDiff {
-  if (!live) return create(desired, caps);
+  if (!live) return create(desired, caps, secrets);
 
   const changes: Change[] = [];
   const redeployCauses: string[] = [];
@@ -59,7 +59,7 @@ export function diffService(
     const l = liveByName.get(d.name);
     const at = `containers.${d.name}`;
     if (!l) {
-      changes.push({ path: at, kind: "add", after: d.image, forcesRedeploy: true });
+      changes.push(...containerAdded(d, secrets, true));
       redeployCauses.push(`${at} added`);
       continue;
     }
@@ -156,6 +156,16 @@ export function diffService(
       });
     }
   }
+  // A manifest describes a running service: applying it to a paused one runs it again, after the
+  // calls that change it (a redeploy or config update keeps a paused service paused).
+  if (live.paused) {
+    changes.push({ path: "state", kind: "change", before: "paused", after: "running" });
+    operations.push({
+      kind: "resume",
+      cause: "the service is paused: applying the manifest runs it",
+      restarts: true,
+    });
+  }
   if (live.description !== undefined && desired.description !== live.description) {
     changes.push({
       path: "metadata.description",
@@ -179,12 +189,12 @@ export function diffService(
 }
 
 /** Description and labels are written only where the provider shows them back (metadata, labels-map). */
-function create(desired: NormalService, caps: Capabilities): ServiceDiff {
-  const changes: Change[] = desired.containers.map((c) => ({
-    path: `containers.${c.name}`,
-    kind: "add" as const,
-    after: c.image,
-  }));
+function create(
+  desired: NormalService,
+  caps: Capabilities,
+  secrets: { held: ReadonlySet<string>; fingerprint: Fingerprint },
+): ServiceDiff {
+  const changes: Change[] = desired.containers.flatMap((c) => containerAdded(c, secrets, false));
   const operations: Operation[] = [
     {
       kind: "deploy",
@@ -301,6 +311,29 @@ function diffDomains(
       domains: [d.name],
     }));
   return { unbind: unbindOps, bind: bindOps };
+}
+
+/**
+ * A new container, every field as an addition, so a reviewer sees all it exposes and runs:
+ * image, units, ports, env (secrets as sensitive), storage, command, args, config files.
+ */
+function containerAdded(
+  d: NormalContainer,
+  secrets: { held: ReadonlySet<string>; fingerprint: Fingerprint },
+  forcesRedeploy: boolean,
+): Change[] {
+  const at = `containers.${d.name}`;
+  const add = (path: string, after: unknown): Change => ({ path, kind: "add", after });
+  return [
+    { ...add(at, d.image), ...(forcesRedeploy ? { forcesRedeploy: true } : {}) },
+    add(`${at}.units`, d.units),
+    ...(d.ports.length > 0 ? [add(`${at}.ports`, portList(d.ports))] : []),
+    ...diffEnv(at, d.env, {}, secrets),
+    ...(d.storage ? [add(`${at}.storage`, d.storage)] : []),
+    ...(d.command.length > 0 ? [add(`${at}.command`, d.command)] : []),
+    ...(d.args.length > 0 ? [add(`${at}.args`, d.args)] : []),
+    ...diffFiles(at, d.files, {}),
+  ];
 }
 
 function diffEnv(

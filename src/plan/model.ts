@@ -13,6 +13,8 @@ export interface LiveState extends ObservedState {
   images: Record<string, boolean>;
   /** Specified host ports that another service holds. */
   takenPorts: number[];
+  /** Containers that do not run (crash-looping, or exited with an error); absent when not read. */
+  failing?: { name: string; restarts: number; exitCode?: number }[];
 }
 
 /** Both sides of the comparison take this shape after normalization. */
@@ -57,6 +59,8 @@ export type NormalEnv = { value: string } | { secret: string; hmac: string };
  * never compared.
  */
 export interface LiveNormalService {
+  /** The provider shows the service stopped (`svc pause`, or paused behind svc's back). */
+  paused?: boolean;
   description?: string;
   labels?: Record<string, string>;
   containers: LiveNormalContainer[];
@@ -100,6 +104,7 @@ export type OperationKind =
   | "update-config"
   | "set-description"
   | "set-labels"
+  | "resume"
   | "bind-domain";
 
 /** One API call, with why it is made. Apply acts on `kind` and the desired state alone. */
@@ -121,6 +126,8 @@ export interface ServicePlan {
   destructive: boolean;
   /** What a destructive plan leaves behind, one sentence each. */
   losses?: string[];
+  /** Containers that do not run as the manifest says (crash-looping, exited): not converged. */
+  failing?: string[];
   /** Field paths that force a redeploy, for display. */
   redeployCauses: string[];
   changes: Change[];

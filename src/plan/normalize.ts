@@ -67,8 +67,9 @@ export function normalizeLive(
   state: Pick<ObservedState, "service" | "domains">,
   containers: LiveContainer[],
 ): LiveNormalService {
-  const { description, labels } = state.service;
+  const { description, labels, status } = state.service;
   return {
+    ...(status === "ServiceStop" ? { paused: true } : {}),
     ...(description !== undefined ? { description } : {}),
     ...(labels !== undefined ? { labels: sortedKeys(labels) } : {}),
     containers: containers

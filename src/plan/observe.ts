@@ -2,6 +2,7 @@ import type { Credentials } from "../credentials/credentials.js";
 import { specifiedPorts } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
+import type { PodView } from "../platform/model.js";
 import type { ServiceSpec } from "../spec/model.js";
 import type { LiveState } from "./model.js";
 
@@ -15,7 +16,7 @@ export async function observe(
   spec: ServiceSpec,
   credentials: Credentials,
 ): Promise<LiveState> {
-  const [caps, state] = await Promise.all([client.capabilities(), client.observe()]);
+  const [caps, { state, pod }] = await Promise.all([client.capabilities(), client.observeWithPod()]);
   const { service, containers } = state;
 
   const liveImages = new Map((containers ?? []).map((c) => [c.name, c.imageName]));
@@ -37,5 +38,23 @@ export async function observe(
       if (await client.portTaken(port, service.serviceOptions.region, service.id)) takenPorts.push(port);
     }
   }
-  return { capabilities: [...caps].sort(), ...state, images, takenPorts };
+  // A paused service's containers are stopped on purpose; the plan shows it paused instead.
+  const failing = state.service.status === "ServiceStop" ? [] : failingContainers(pod);
+  return { capabilities: [...caps].sort(), ...state, images, takenPorts, failing };
+}
+
+/** Containers that do not run as a manifest says: crash-looping, or exited with an error. */
+function failingContainers(pod: PodView): LiveState["failing"] {
+  return pod.containers.flatMap((c) => {
+    const { waiting, terminated } = c.state;
+    if (waiting?.reason === "CrashLoopBackOff" || (terminated && terminated.exitCode !== 0))
+      return [
+        {
+          name: c.name,
+          restarts: c.restartCount,
+          ...(terminated ? { exitCode: terminated.exitCode } : {}),
+        },
+      ];
+    return [];
+  });
 }

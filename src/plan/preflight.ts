@@ -22,6 +22,14 @@ export function preflight(
   const svc = live.service;
   const index = (name: string) => spec.containers.findIndex((c) => c.name === name);
 
+  for (const f of live.failing ?? []) {
+    problem(
+      "warning",
+      index(f.name) >= 0 ? `spec.containers[${index(f.name)}]` : "spec.containers",
+      `container ${f.name} is not running: ${f.exitCode !== undefined ? `it exited with code ${f.exitCode}` : "it keeps crashing"} (restarted ${f.restarts} times)`,
+      `svc logs ${spec.target} ${f.name} shows why; applying the same manifest again will not fix it`,
+    );
+  }
   if (svc.status === "ServiceDone" || svc.status === "ServiceAbort") {
     problem(
       "error",

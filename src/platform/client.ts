@@ -36,6 +36,8 @@ export interface PlatformClient {
   userService(): Promise<UserService>;
   /** Service, containers (undefined: never deployed) and domains, through the adapters. */
   observe(): Promise<ObservedState>;
+  /** The live state and the pod's runtime view, from one reading of each call. */
+  observeWithPod(): Promise<{ state: ObservedState; pod: PodView }>;
   pod(): Promise<PodView>;
   imageAvailable(image: string, login?: RegistryLogin): Promise<boolean>;
   /** Whether a specified host port is held by another service. */

@@ -14,7 +14,14 @@ export function renderPlanText(plan: Plan): string {
   for (const s of plan.services.filter((x) => x.action !== "noop" || x.diagnostics.length > 0))
     out.push(service(s), "");
   if (plan.diagnostics.length > 0) out.push(renderDiagnostics(plan.diagnostics), "");
-  if (changed.length === 0 && plan.summary.errors === 0) {
+  const failing = plan.services.filter((s) => (s.failing?.length ?? 0) > 0);
+  if (changed.length === 0 && plan.summary.errors === 0 && failing.length > 0) {
+    out.push(
+      pc.yellow(
+        `No changes to make, but ${failing.length} service${failing.length === 1 ? " does" : "s do"} not run as ${failing.length === 1 ? "its manifest says" : "their manifests say"}: ${failing.map((s) => `${s.name} (${(s.failing ?? []).join(", ")})`).join(", ")}.`,
+      ),
+    );
+  } else if (changed.length === 0 && plan.summary.errors === 0) {
     out.push(
       pc.green(
         `No changes. The live state matches the manifests (${plan.services.length} service${plan.services.length === 1 ? "" : "s"}).`,
