@@ -127,6 +127,13 @@ export function diffService(
   }
   const destructive = losses.length > 0;
 
+  // An image call and a config call each restart the pod, and between them the new image would run
+  // with the old config: together they are one redeploy, one restart.
+  if (imageChanged.length > 0 && configChanged.length > 0 && redeployCauses.length === 0) {
+    redeployCauses.push(
+      `images (${imageChanged.join(", ")}) and env or files (${configChanged.join(", ")}) changed together (one restart instead of two)`,
+    );
+  }
   const operations: Operation[] = [];
   const domainOps = diffDomains(desired.domains, live.domains, changes);
   operations.push(...domainOps.unbind);
