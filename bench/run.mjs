@@ -321,12 +321,30 @@ for (const name of selected) {
     if (r.status !== 0) process.exitCode = 1;
     continue;
   }
+  if (name === "exactness") {
+    // Not a ratio: the exactness harness at a large count, reported as transitions per minute.
+    const count = Number(process.env.EXACTNESS_TRANSITIONS ?? 2_000);
+    const start = Date.now();
+    const r = spawnSync("npx", ["vitest", "run", "test/exactness.test.ts"], {
+      env: { ...process.env, EXACTNESS_TRANSITIONS: String(count) },
+      stdio: "inherit",
+    });
+    const minutes = (Date.now() - start) / 60_000;
+    console.log(
+      `exactness: ${count} transitions per API mode in ${minutes.toFixed(1)} min (${((2 * count) / minutes).toFixed(1)} transitions/minute): ${r.status === 0 ? "every plan exact, every apply as planned" : "FAILED (see above)"}`,
+    );
+    if (r.status !== 0) process.exitCode = 1;
+    continue;
+  }
   if (name === "plan" || name === "apply") {
     results.push(await (name === "plan" ? planBench() : applyBench()));
     continue;
   }
   const b = benches[name];
-  if (!b) throw new Error(`unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan, apply`);
+  if (!b)
+    throw new Error(
+      `unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan, apply, fuzz, exactness`,
+    );
   time(b.subject); // warm the file cache before measuring
   time(b.baseline);
   const subject = [];
