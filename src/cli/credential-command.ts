@@ -33,7 +33,11 @@ export abstract class CredentialCommand extends SvcCommand {
         this.log(
           table(
             [column, "SOURCE"],
-            listed.entries.map((e) => [e.name, e.variable ? `env ${e.variable}` : e.source]),
+            listed.entries.map((e) => [
+              // A registry variable's name cannot be turned back into a host (ghcr.io → GHCR_IO).
+              kind === "registry" && e.variable ? "(see variable)" : e.name,
+              e.variable ? `env ${e.variable}` : e.source,
+            ]),
           ),
         );
       if (listed.keychainError)

@@ -32,6 +32,7 @@ spec:
       #   LOG_LEVEL: info
       #   DB_PASSWORD: { secret: db-password } # kept with \`svc secret set db-password\`, never printed
       # storage: /var/lib/app # persistent storage mount (services bought with storage)
+      # ready: { http: /healthz } # when apply counts it ready; default: its ports answer
       # command: [/app/server]
       # args: [--port, "8080"]
       # files:
