@@ -32,11 +32,19 @@ function render(dir: string, tokenSecret = "golden-token-secret") {
   );
   const plan = assemble(
     [
-      planService(loaded.services[0] as NonNullable<(typeof loaded.services)[0]>, live, {
-        secrets,
-        fingerprint: fingerprintFor(tokenSecret),
-        now: NOW,
-      }),
+      planService(
+        // Where the manifest lives does not change the plan: one repository for every case.
+        {
+          ...(loaded.services[0] as NonNullable<(typeof loaded.services)[0]>),
+          repository: "github.com/acme/shop",
+        },
+        live,
+        {
+          secrets,
+          fingerprint: fingerprintFor(tokenSecret),
+          now: NOW,
+        },
+      ),
     ],
     [],
     new Date(NOW).toISOString(),

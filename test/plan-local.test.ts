@@ -7,6 +7,7 @@ import type { RunningPlatform } from "../src/local/server.js";
 import { fingerprintFor } from "../src/plan/fingerprint.js";
 import { normalizeDesired } from "../src/plan/normalize.js";
 import { loadServices } from "../src/spec/load.js";
+import { markLabels } from "../src/spec/marks.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import { API_MODES, type ServiceApi, startShopTarget } from "./support/local-platform.js";
@@ -39,8 +40,10 @@ async function deployManifest(
     await api.call("POST", "/api/v1/k8s/deployment/metadata/annotation", {
       description: desired.description,
     });
-  if (Object.keys(desired.labels).length)
-    await api.call("POST", "/api/v1/k8s/deployment/metadata/label", { labels: desired.labels });
+  // With svc's marks, as apply writes them where labels are kept.
+  await api.call("POST", "/api/v1/k8s/deployment/metadata/label", {
+    labels: { ...desired.labels, ...markLabels(spec) },
+  });
   for (const d of desired.domains) {
     expect(
       (
@@ -115,11 +118,17 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
       '+ domains.api.example.test: "port 9000, https"',
     ];
     if (mode === "extended") {
-      expect(changes).toEqual([...drift, '~ metadata.labels.env: "prod" → "dev"']);
-      expect(lines).toContain("1. update-images: image changed: web [restarts]");
-      expect(lines).toContain("2. update-config: env or files changed: web [restarts]");
-      expect(lines).toContain("3. set-labels: labels changed");
-      expect(lines).toContain("4. bind-domain: domain api.example.test added");
+      // svc's own marks (svc.dev/...) went with the labels the drift replaced.
+      expect(changes.filter((l) => !l.includes("svc.dev/"))).toEqual([
+        ...drift,
+        '~ metadata.labels.env: "prod" → "dev"',
+      ]);
+      // An image and an env change together: one redeploy, one restart.
+      expect(lines).toContain(
+        "1. redeploy: images (web) and env or files (web) changed together (one restart instead of two) forces a redeploy [restarts]",
+      );
+      expect(lines).toContain("2. set-labels: labels changed");
+      expect(lines).toContain("3. bind-domain: domain api.example.test added");
     } else {
       // No labels to see; no container to name in the image call of a two-container service.
       expect(changes).toEqual(drift);
@@ -139,7 +148,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
     const validate = new Ajv2020.default({ strict: true }).compile(schema);
     const parsed = JSON.parse(json.stdout);
     expect(validate(parsed), JSON.stringify(validate.errors)).toBe(true);
-    const action = mode === "extended" ? "update" : "replace";
+    const action = "replace";
     expect(parsed.services[0]).toMatchObject({ name: "shop", action, restarts: true });
 
     const md = await plan("--format", "markdown");

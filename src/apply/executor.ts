@@ -174,6 +174,12 @@ async function call(
         (s) => names.every((n) => sameEnv(s, container(n), secrets) && sameFiles(s, container(n))),
       );
     }
+    case "stop":
+      return run(
+        "stop",
+        (rev) => client.lifecycle("stop", rev),
+        (s) => s.service.status === "ServiceStop",
+      );
     case "resume":
       return run(
         "resume",

@@ -22,7 +22,8 @@ export function decide(input: GateInput): GateDecision {
   if (input.destructive && !input.allowDestructive && !input.interactive) {
     return {
       kind: "refuse",
-      message: "the plan is destructive (storage removed or moved) and there is no terminal to confirm it",
+      message:
+        "the plan is destructive (data in storage left behind, or a service stopped) and there is no terminal to confirm it",
       flag: "--allow-destructive",
     };
   }

@@ -49,7 +49,11 @@ export default class Apply extends SvcCommand {
     }),
     "auto-approve": Flags.boolean({ description: "Apply without asking (required without a terminal)." }),
     "allow-destructive": Flags.boolean({
-      description: "Allow removing or moving storage without a terminal to confirm.",
+      description: "Allow changes that leave storage behind (or stop orphans) without a terminal to confirm.",
+    }),
+    prune: Flags.boolean({
+      description:
+        "Also stop orphans: services deployed from this repository whose manifest is gone (providers with labels-map).",
     }),
     parallelism: Flags.integer({ description: "Services applied at once.", default: 8, min: 1, max: 256 }),
     wait: Flags.boolean({
@@ -192,6 +196,7 @@ export default class Apply extends SvcCommand {
       target?: string[];
       parallelism: number;
       "allow-outside"?: boolean;
+      prune?: boolean;
     },
     paths: string[],
     credentials: Credentials,
@@ -212,7 +217,11 @@ export default class Apply extends SvcCommand {
       ? loaded.services.filter((s) => flags.target?.includes(s.target))
       : loaded.services;
     if (specs.length === 0) throw new UserError("no service to apply", { exitCode: ExitCode.invalidInput });
-    return makePlan(specs, { credentials, parallelism: flags.parallelism });
+    return makePlan(specs, {
+      credentials,
+      parallelism: flags.parallelism,
+      ...(flags.prune && !flags.file?.length && !flags.target?.length ? { orphans: { prune: true } } : {}),
+    });
   }
 
   /** A saved plan applies only if every service's live state and secrets are as when it was made. */
@@ -268,7 +277,9 @@ export default class Apply extends SvcCommand {
   }
 
   private async confirm(destructive: boolean): Promise<boolean> {
-    const warning = destructive ? pc.red("This plan is DESTRUCTIVE: storage is removed or moved. ") : "";
+    const warning = destructive
+      ? pc.red("This plan is DESTRUCTIVE: data in storage is left behind, or a service stops. ")
+      : "";
     return (await ask(`${warning}Apply these changes? Only "yes" is accepted: `)) === "yes";
   }
 

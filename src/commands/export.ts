@@ -9,6 +9,7 @@ import { envVar, nameProblem, SECRET_NAME } from "../credentials/names.js";
 import { ExitCode, UserError } from "../errors.js";
 import { specifiedPorts } from "../platform/adapt.js";
 import type { LiveContainer, LiveDomain, UserService } from "../platform/model.js";
+import { MARK_PREFIX, markOf } from "../spec/marks.js";
 
 export interface ExportResult {
   target: string;
@@ -29,7 +30,9 @@ export default class Export extends OpsCommand {
       description: "Write here instead of standard output.",
       helpValue: "FILE",
     }),
-    name: Flags.string({ description: "metadata.name (default: the target name)." }),
+    name: Flags.string({
+      description: "metadata.name (default: the manifest name svc marked it with, else the target name).",
+    }),
   };
 
   async run(): Promise<ExportResult> {
@@ -59,13 +62,17 @@ export default class Export extends OpsCommand {
     const secrets: string[] = [];
     const files: string[] = [];
     const known = await this.credentials.heldSecrets();
+    // svc's marks are not the user's labels; the manifest name they record is the best default.
+    const labels = Object.fromEntries(
+      Object.entries(service.labels ?? {}).filter(([key]) => !key.startsWith(MARK_PREFIX)),
+    );
     const manifest = {
       apiVersion: "svc/v1",
       kind: "Service",
       metadata: {
-        name: flags.name ?? args.target,
+        name: flags.name ?? markOf(service.labels)?.manifest ?? args.target,
         ...(service.description ? { description: service.description } : {}),
-        ...(service.labels && Object.keys(service.labels).length ? { labels: service.labels } : {}),
+        ...(Object.keys(labels).length ? { labels } : {}),
       },
       spec: {
         target: args.target,

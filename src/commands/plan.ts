@@ -44,6 +44,10 @@ export default class PlanCommand extends SvcCommand {
       default: "human",
     }),
     parallelism: Flags.integer({ description: "Services observed at once.", default: 8, min: 1, max: 256 }),
+    prune: Flags.boolean({
+      description:
+        "Plan stopping orphans: services deployed from this repository whose manifest is gone (providers with labels-map).",
+    }),
   };
 
   async run(): Promise<Plan> {
@@ -70,7 +74,13 @@ export default class PlanCommand extends SvcCommand {
       });
     }
 
-    const plan = await makePlan(specs, { credentials: new Credentials(), parallelism: flags.parallelism });
+    const plan = await makePlan(specs, {
+      credentials: new Credentials(),
+      parallelism: flags.parallelism,
+      // A whole repository is planned (not chosen files or targets): what it deployed and no
+      // longer holds is an orphan.
+      ...(flags.file?.length || flags.target?.length ? {} : { orphans: { prune: flags.prune } }),
+    });
     plan.diagnostics.push(...loaded.diagnostics);
     plan.summary.warnings += loaded.diagnostics.length;
 
@@ -78,7 +88,10 @@ export default class PlanCommand extends SvcCommand {
       writeFileSync(flags.out, `${redactor.redact(JSON.stringify(plan, null, 2))}\n`, { mode: 0o600 });
     }
     // A crash-looping container is a live state that does not match, whatever the diff says.
-    const changed = plan.services.some((s) => s.action !== "noop" || (s.failing?.length ?? 0) > 0);
+    // So is an orphan that still runs.
+    const changed =
+      plan.services.some((s) => s.action !== "noop" || (s.failing?.length ?? 0) > 0) ||
+      (plan.orphans ?? []).some((o) => !o.stopped);
     const exitCode =
       plan.summary.errors > 0
         ? ExitCode.error

@@ -1,9 +1,10 @@
 import type { ObservedState } from "../platform/model.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
+import { markLabels } from "../spec/marks.js";
 import type { ServiceSpec } from "../spec/model.js";
 import { diffService } from "./diff.js";
 import type { Fingerprint } from "./fingerprint.js";
-import type { LiveState, Plan, ServicePlan } from "./model.js";
+import type { LiveState, Orphan, Plan, ServicePlan } from "./model.js";
 import { PLAN_FORMAT_VERSION } from "./model.js";
 import { canonical, normalizeDesired, normalizeLive } from "./normalize.js";
 import { preflight } from "./preflight.js";
@@ -22,6 +23,11 @@ export interface PlanInputs {
 export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInputs): ServicePlan {
   const { secrets, fingerprint, now = Date.now(), otherSecrets = [] } = inputs;
   const desired = normalizeDesired(spec, secrets, fingerprint);
+  // Where the provider keeps labels, svc marks what it deploys (marks.ts).
+  if (live.capabilities.includes("labels-map"))
+    desired.labels = Object.fromEntries(
+      Object.entries({ ...desired.labels, ...markLabels(spec) }).sort(([a], [b]) => a.localeCompare(b)),
+    );
   const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
   const held = new Set([...secrets.values(), ...otherSecrets]);
   const diff = diffService(desired, liveNormal, new Set(live.capabilities), { held, fingerprint });
@@ -72,13 +78,15 @@ export function assemble(
   services: ServicePlan[],
   diagnostics: Diagnostic[],
   createdAt = new Date().toISOString(),
+  orphans?: Orphan[],
 ): Plan {
   const all = [...diagnostics, ...services.flatMap((s) => s.diagnostics)];
   const count = (a: ServicePlan["action"]) => services.filter((s) => s.action === a).length;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt,
-    services: [...services].sort((a, b) => a.name.localeCompare(b.name)),
+    services: [...services].sort((a, b) => a.name.localeCompare(b.name) || a.target.localeCompare(b.target)),
+    ...(orphans ? { orphans } : {}),
     diagnostics,
     summary: {
       create: count("create"),

@@ -105,6 +105,7 @@ export type OperationKind =
   | "set-description"
   | "set-labels"
   | "resume"
+  | "stop"
   | "bind-domain";
 
 /** One API call, with why it is made. Apply acts on `kind` and the desired state alone. */
@@ -142,10 +143,24 @@ export interface ServicePlan {
   fingerprint: { revision?: number; hmac: string };
 }
 
+/** A service svc deployed from this repository whose manifest is no longer in it (marks.ts). */
+export interface Orphan {
+  /** The manifest name it was deployed from. */
+  name: string;
+  target: string;
+  repository: string;
+  /** Already stopped: nothing runs. */
+  stopped: boolean;
+  /** `--prune`: the plan stops it (a service entry with a stop call). */
+  prune: boolean;
+}
+
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   createdAt: string;
   services: ServicePlan[];
+  /** Present when the plan looked for them: a whole repository was planned. */
+  orphans?: Orphan[];
   diagnostics: Diagnostic[];
   summary: Record<Action, number> & { errors: number; warnings: number };
 }

@@ -9,6 +9,7 @@ import { assemble, failedService, planService } from "./build.js";
 import { fingerprintFor } from "./fingerprint.js";
 import type { Plan, ServicePlan } from "./model.js";
 import { observe } from "./observe.js";
+import { findOrphans } from "./orphans.js";
 
 export interface PlanOptions {
   credentials: Credentials;
@@ -16,6 +17,8 @@ export interface PlanOptions {
   parallelism: number;
   client?: (token: ServiceToken) => PlatformClient;
   now?: number;
+  /** Look for services this run's repositories deployed whose manifest is gone; `prune` stops them. */
+  orphans?: { prune: boolean };
 }
 
 /**
@@ -82,5 +85,18 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
   );
   const services = results.filter((r): r is ServicePlan => "action" in r);
   diagnostics.push(...results.filter((r): r is Diagnostic => !("action" in r)));
-  return assemble(services, diagnostics, new Date(options.now ?? Date.now()).toISOString());
+  const found = options.orphans
+    ? await findOrphans(planned, {
+        credentials: options.credentials,
+        client,
+        prune: options.orphans.prune,
+        limit,
+      })
+    : undefined;
+  return assemble(
+    [...services, ...(found?.stops ?? [])],
+    diagnostics,
+    new Date(options.now ?? Date.now()).toISOString(),
+    found?.orphans,
+  );
 }

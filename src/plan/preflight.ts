@@ -1,5 +1,6 @@
 import { specifiedPorts, unitsOf } from "../platform/adapt.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
+import { markOf } from "../spec/marks.js";
 import type { ServiceSpec } from "../spec/model.js";
 import type { LiveState, NormalService } from "./model.js";
 
@@ -22,6 +23,19 @@ export function preflight(
   const svc = live.service;
   const index = (name: string) => spec.containers.findIndex((c) => c.name === name);
 
+  const mark = markOf(svc.labels);
+  if (mark && (mark.manifest !== spec.name || mark.repository !== spec.repository)) {
+    const from =
+      mark.repository === spec.repository
+        ? "from another manifest"
+        : `from another repository (${mark.repository})`;
+    problem(
+      "warning",
+      "spec.target",
+      `target ${spec.target} runs ${mark.manifest} ${from}: applying replaces it with ${spec.name}`,
+      "if that is not meant, choose another target; if it is, remove or retarget the other manifest",
+    );
+  }
   for (const f of live.failing ?? []) {
     problem(
       "warning",

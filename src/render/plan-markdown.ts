@@ -12,6 +12,15 @@ export function renderPlanMarkdown(plan: Plan): string {
     );
   }
   out.push("");
+  const orphans = (plan.orphans ?? []).filter((o) => !o.prune);
+  if (orphans.length > 0) {
+    out.push("**Orphaned** (manifest removed; `svc apply --prune` stops them)", "");
+    for (const o of orphans)
+      out.push(
+        `- \`?\` **${o.name}** (target ${o.target})${o.stopped ? ", stopped" : ""}: its manifest is gone from ${o.repository}`,
+      );
+    out.push("");
+  }
   const problems = [...plan.diagnostics, ...plan.services.flatMap((s) => s.diagnostics)];
   if (problems.length > 0) {
     out.push("**Problems**", "");

@@ -14,14 +14,29 @@ export function renderPlanText(plan: Plan): string {
   for (const s of plan.services.filter((x) => x.action !== "noop" || x.diagnostics.length > 0))
     out.push(service(s), "");
   if (plan.diagnostics.length > 0) out.push(renderDiagnostics(plan.diagnostics), "");
+  for (const o of plan.orphans ?? []) {
+    if (o.prune) continue; // shown above as a service with its stop call
+    out.push(
+      `${pc.yellow("?")} ${o.name} (target ${o.target}) orphaned: its manifest is gone from ${o.repository}${o.stopped ? " (stopped)" : ""}`,
+      o.stopped ? "" : pc.dim("    svc plan --prune plans stopping it; svc apply --prune stops it"),
+    );
+  }
   const failing = plan.services.filter((s) => (s.failing?.length ?? 0) > 0);
-  if (changed.length === 0 && plan.summary.errors === 0 && failing.length > 0) {
+  const orphaned = (plan.orphans ?? []).filter((o) => !o.prune && !o.stopped);
+  const quiet = changed.length === 0 && plan.summary.errors === 0;
+  if (quiet && failing.length > 0) {
     out.push(
       pc.yellow(
         `No changes to make, but ${failing.length} service${failing.length === 1 ? " does" : "s do"} not run as ${failing.length === 1 ? "its manifest says" : "their manifests say"}: ${failing.map((s) => `${s.name} (${(s.failing ?? []).join(", ")})`).join(", ")}.`,
       ),
     );
-  } else if (changed.length === 0 && plan.summary.errors === 0) {
+  } else if (quiet && orphaned.length > 0) {
+    out.push(
+      pc.yellow(
+        `No changes to the manifests' services, but ${orphaned.length} orphaned service${orphaned.length === 1 ? " still runs" : "s still run"}: ${orphaned.map((o) => `${o.name} (target ${o.target})`).join(", ")}.`,
+      ),
+    );
+  } else if (quiet) {
     out.push(
       pc.green(
         `No changes. The live state matches the manifests (${plan.services.length} service${plan.services.length === 1 ? "" : "s"}).`,

@@ -5,6 +5,8 @@ export interface ServiceSpec {
   /** Keys sorted. */
   labels: Record<string, string>;
   target: string;
+  /** The repository the manifest lives in (repository.ts): part of the mark svc leaves. */
+  repository: string;
   /** In manifest order (the order the platform is given them). */
   containers: ContainerSpec[];
   /** Sorted by name; names lower-cased. */

@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
+import { MARK_PREFIX } from "./marks.js";
 import type {
   ContainerSpec,
   FileSpec,
@@ -13,6 +14,7 @@ import type {
   ServiceSpec,
 } from "./model.js";
 import { imageTag, parsePort, sortedRecord } from "./model.js";
+import { repositoryIdentity, repositoryRoot } from "./repository.js";
 
 /**
  * The rules JSON Schema cannot express, applied to a schema-valid manifest, and the
@@ -35,6 +37,15 @@ export function checkAndNormalize(
     });
   };
   const error = (path: PathSegment[], message: string, hint?: string) => report("error", path, message, hint);
+
+  for (const key of Object.keys(raw.metadata.labels ?? {})) {
+    if (key.startsWith(MARK_PREFIX))
+      error(
+        ["metadata", "labels", key],
+        `label keys under ${MARK_PREFIX} are svc's own (it marks what it deploys with them)`,
+        "choose another key",
+      );
+  }
 
   const firstByName = new Map<string, number>();
   const firstByImage = new Map<string, number>();
@@ -185,6 +196,7 @@ export function checkAndNormalize(
       ...(raw.metadata.description !== undefined ? { description: raw.metadata.description } : {}),
       labels: sortedRecord(raw.metadata.labels),
       target: raw.spec.target,
+      repository: repositoryIdentity(repositoryRoot(locate.file(["metadata", "name"]))),
       containers,
       domains: domains.sort((a, b) => a.name.localeCompare(b.name)),
       files,
@@ -250,26 +262,6 @@ function readSource(
       hint: "the platform API carries config files as text: keep binary data in the image, or encode it (base64) yourself",
     };
   }
-}
-
-const roots = new Map<string, string>();
-
-/** The repository a manifest belongs to: the nearest directory above it with .git, else its own directory. */
-function repositoryRoot(manifest: string): string {
-  const start = realpathSync(dirname(manifest));
-  let root = roots.get(start);
-  if (root === undefined) {
-    root = start;
-    for (let dir = start; ; dir = dirname(dir)) {
-      if (existsSync(join(dir, ".git"))) {
-        root = dir;
-        break;
-      }
-      if (dirname(dir) === dir) break;
-    }
-    roots.set(start, root);
-  }
-  return root;
 }
 
 export function baseDomain(name: string): string {
