@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, relative, resolve, sep } from "node:path";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
