@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
@@ -15,6 +15,18 @@ import {
   platformRecord,
   startTestPlatform,
 } from "./support/local-platform.js";
+
+/**
+ * A directory svc takes for another clone of this repository (same origin, or same name): where
+ * an exported manifest is kept, it plans against the marks examples/shop left as No changes.
+ */
+function cloneOfThisRepository(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), "svc-export-")), basename(repoRoot));
+  mkdirSync(join(dir, ".git"), { recursive: true });
+  const config = join(repoRoot, ".git", "config");
+  if (existsSync(config)) copyFileSync(config, join(dir, ".git", "config"));
+  return dir;
+}
 
 const ready = (await engineAvailable("the day-two suite")) && keyringAvailable("the day-two suite");
 const DB_PASSWORD = "ops-db-pass-5521";
@@ -161,7 +173,7 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
   });
 
   it("export writes a manifest that plans as No changes, the secret kept in the keychain, not the file", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "svc-export-"));
+    const dir = cloneOfThisRepository();
     const file = join(dir, "service.yaml");
     const r = await svcAsync(["export", "local", "-o", file], {
       env: { ...keyring.env, SVC_TOKEN_LOCAL: env.SVC_TOKEN_LOCAL as string },
@@ -187,7 +199,7 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
       SVC_SECRET_HELD_LEVEL: "info",
       DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
     };
-    const file = join(mkdtempSync(join(tmpdir(), "svc-export-")), "service.yaml");
+    const file = join(cloneOfThisRepository(), "service.yaml");
     const r = await svcAsync(["export", "local", "-o", file], { env: noKeychain });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
