@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { AsyncEntry } from "@napi-rs/keyring";
 import { KEYCHAIN_SERVICE } from "./names.js";
 
@@ -47,10 +49,23 @@ export class OsKeychain implements Keychain {
   }
 
   private async call<T>(action: () => Promise<T>): Promise<T> {
+    const unreachable = noSessionBus();
+    if (unreachable) throw new KeychainUnavailable(unreachable);
     try {
       return await action();
     } catch (error) {
       throw new KeychainUnavailable((error as Error).message.replace(/^Platform failure: /, ""));
     }
   }
+}
+
+/**
+ * On Linux the Secret Service is reached over the session bus: with none (CI, containers, ssh
+ * without a session) say so at once, without loading the native binding and trying to connect.
+ */
+function noSessionBus(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (process.platform !== "linux" || env.DBUS_SESSION_BUS_ADDRESS) return undefined;
+  const runtime = env.XDG_RUNTIME_DIR;
+  if (runtime && existsSync(join(runtime, "bus"))) return undefined;
+  return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service";
 }

@@ -27,6 +27,17 @@ export function repositoryRoot(manifest: string): string {
  * directory's name.
  */
 export function repositoryIdentity(root: string): string {
+  let identity = identities.get(root);
+  if (identity === undefined) {
+    identity = readIdentity(root);
+    identities.set(root, identity);
+  }
+  return identity;
+}
+
+const identities = new Map<string, string>();
+
+function readIdentity(root: string): string {
   const git = join(root, ".git");
   try {
     const config = statSync(git).isDirectory() ? join(git, "config") : undefined;
