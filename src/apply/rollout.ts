@@ -2,6 +2,7 @@ import net from "node:net";
 import { SvcError } from "../errors.js";
 import type { NormalService } from "../plan/model.js";
 import type { PlatformClient } from "../platform/client.js";
+import type { LiveContainer } from "../platform/model.js";
 
 export class RolloutFailed extends SvcError {
   constructor(message: string, hint: string) {
@@ -23,6 +24,8 @@ export async function waitForRollout(
   let firstRestarts: Map<string, number> | undefined;
   let lastState = "";
   let silent: SilentPort[] = [];
+  // Host ports are fixed once deployed: read them once, when the containers first run.
+  let published: LiveContainer[] | undefined;
   // Quick at first (most containers start in well under a second), then backing off.
   let pause = options.pollMs ?? 100;
   while (Date.now() < deadline) {
@@ -37,17 +40,18 @@ export async function waitForRollout(
         restarts >= 2 ||
         (terminated && terminated.exitCode !== 0)
       ) {
-        const logs = (await client.logTail(s.name, 20)).trimEnd();
+        const logs = await lastLines(client, s.name);
         const how = terminated ? `exited with code ${terminated.exitCode}` : "keeps restarting";
         throw new RolloutFailed(
-          `container ${s.name} ${how}${logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : " and wrote no logs"}`,
+          `container ${s.name} ${how}${logs || " and wrote no logs"}`,
           `check the image, command and env of ${s.name}; \`svc logs ${s.name}\` shows more`,
         );
       }
     }
     const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
     if (ready) {
-      silent = await unreadyPorts(client, desired, pod.hostIP ?? "127.0.0.1");
+      published ??= (await client.observe()).containers ?? [];
+      silent = await unreadyPorts(published, desired, pod.hostIP ?? "127.0.0.1");
       if (silent.length === 0) return;
     }
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
@@ -57,9 +61,8 @@ export async function waitForRollout(
   const seconds = Math.round(options.timeoutMs / 1000);
   if (silent.length > 0) {
     const first = silent[0] as SilentPort;
-    const logs = (await client.logTail(first.container, 20).catch(() => "")).trimEnd();
     throw new RolloutFailed(
-      `${silent.map((p) => `port ${p.containerPort} of ${p.container} (host ${p.hostPort}): ${p.problem}`).join("; ")} after ${seconds} s${logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : ""}`,
+      `${silent.map((p) => `port ${p.containerPort} of ${p.container} (host ${p.hostPort}): ${p.problem}`).join("; ")} after ${seconds} s${await lastLines(client, first.container)}`,
       first.http
         ? `make ${first.container} answer GET ${first.http} with 2xx or 3xx, change its ready: check, or raise --timeout if it is slow to start`
         : `make ${first.container} listen on port ${first.containerPort} (on all interfaces, not only localhost), or raise --timeout if it is slow to start`,
@@ -69,6 +72,12 @@ export async function waitForRollout(
     `containers not ready within ${seconds} s (${lastState || "no status"})`,
     "raise --timeout if the service is slow to start, or check its logs",
   );
+}
+
+/** "; its last log lines:" and the container's last lines, indented; "" when it wrote none. */
+async function lastLines(client: PlatformClient, container: string): Promise<string> {
+  const logs = (await client.logTail(container, 20)).trimEnd();
+  return logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : "";
 }
 
 interface SilentPort {
@@ -88,11 +97,10 @@ interface SilentPort {
  * `ready: { tcp }` checks that port only, `ready: { http }` a GET through it, `ready: none` nothing.
  */
 async function unreadyPorts(
-  client: PlatformClient,
+  live: LiveContainer[],
   desired: NormalService,
   hostIP: string,
 ): Promise<SilentPort[]> {
-  const live = (await client.observe()).containers ?? [];
   const checks = desired.containers.flatMap((c) => {
     const published = (live.find((l) => l.name === c.name)?.ports ?? []).filter(
       (p) => p.protocol === "TCP" && p.hostPort,

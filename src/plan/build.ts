@@ -6,7 +6,7 @@ import { diffService } from "./diff.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type { LiveState, Orphan, Plan, ServicePlan } from "./model.js";
 import { PLAN_FORMAT_VERSION } from "./model.js";
-import { canonical, normalizeDesired, normalizeLive } from "./normalize.js";
+import { canonical, normalizeDesired, normalizeLive, sortedKeys } from "./normalize.js";
 import { preflight } from "./preflight.js";
 
 export interface PlanInputs {
@@ -25,9 +25,7 @@ export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInpu
   const desired = normalizeDesired(spec, secrets, fingerprint);
   // Where the provider keeps labels, svc marks what it deploys (marks.ts).
   if (live.capabilities.includes("labels-map"))
-    desired.labels = Object.fromEntries(
-      Object.entries({ ...desired.labels, ...markLabels(spec) }).sort(([a], [b]) => a.localeCompare(b)),
-    );
+    desired.labels = sortedKeys({ ...desired.labels, ...markLabels(spec) });
   const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
   const held = new Set([...secrets.values(), ...otherSecrets]);
   const diff = diffService(desired, liveNormal, new Set(live.capabilities), { held, fingerprint });

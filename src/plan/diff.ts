@@ -28,6 +28,14 @@ export interface ServiceDiff {
 
 const SENSITIVE = "(sensitive)";
 
+/** What the diff knows of secrets without their values leaving it. */
+export interface SecretContext {
+  /** Every secret value svc holds: a live value among them is never shown. */
+  held: ReadonlySet<string>;
+  /** The target's keyed fingerprint, which desired secrets carry. */
+  fingerprint: Fingerprint;
+}
+
 /**
  * Compares desired with live (both normalized) and decides the minimal API calls, each with its
  * cause, in a fixed order: unbind domains, deploy or redeploy, images, config, description,
@@ -38,12 +46,7 @@ export function diffService(
   desired: NormalService,
   live: LiveNormalService | undefined,
   caps: Capabilities,
-  secrets: {
-    /** Every secret value svc holds: a live value among them is never shown. */
-    held: ReadonlySet<string>;
-    /** The target's keyed fingerprint, which desired secrets carry. */
-    fingerprint: Fingerprint;
-  },
+  secrets: SecretContext,
 ): ServiceDiff {
   if (!live) return create(desired, caps, secrets);
 
@@ -196,11 +199,7 @@ export function diffService(
 }
 
 /** Description and labels are written only where the provider shows them back (metadata, labels-map). */
-function create(
-  desired: NormalService,
-  caps: Capabilities,
-  secrets: { held: ReadonlySet<string>; fingerprint: Fingerprint },
-): ServiceDiff {
+function create(desired: NormalService, caps: Capabilities, secrets: SecretContext): ServiceDiff {
   const changes: Change[] = desired.containers.flatMap((c) => containerAdded(c, secrets, false));
   const operations: Operation[] = [
     {
@@ -324,11 +323,7 @@ function diffDomains(
  * A new container, every field as an addition, so a reviewer sees all it exposes and runs:
  * image, units, ports, env (secrets as sensitive), storage, command, args, config files.
  */
-function containerAdded(
-  d: NormalContainer,
-  secrets: { held: ReadonlySet<string>; fingerprint: Fingerprint },
-  forcesRedeploy: boolean,
-): Change[] {
+function containerAdded(d: NormalContainer, secrets: SecretContext, forcesRedeploy: boolean): Change[] {
   const at = `containers.${d.name}`;
   const add = (path: string, after: unknown): Change => ({ path, kind: "add", after });
   return [
@@ -347,7 +342,7 @@ function diffEnv(
   at: string,
   desired: Record<string, NormalEnv>,
   live: Record<string, NormalEnv>,
-  secrets: { held: ReadonlySet<string>; fingerprint: Fingerprint },
+  secrets: SecretContext,
 ): Change[] {
   const out: Change[] = [];
   const liveValue = (k: string) =>

@@ -11,7 +11,7 @@ import type {
 } from "./model.js";
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
-const sortedKeys = <T>(map: Record<string, T>): Record<string, T> =>
+export const sortedKeys = <T>(map: Record<string, T>): Record<string, T> =>
   Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
 
 /**
