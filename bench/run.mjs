@@ -302,6 +302,14 @@ async function applyBench() {
   }
 }
 
+/** A test suite run at a bench's count: whether it passed (a failure fails the bench) and how long it took. */
+function suite(file, env) {
+  const start = Date.now();
+  const r = spawnSync("npx", ["vitest", "run", file], { env: { ...process.env, ...env }, stdio: "inherit" });
+  if (r.status !== 0) process.exitCode = 1;
+  return { ok: r.status === 0, ms: Date.now() - start };
+}
+
 const selected = process.argv.slice(2).length
   ? process.argv.slice(2)
   : [...Object.keys(benches), "plan", "apply"];
@@ -310,30 +318,20 @@ for (const name of selected) {
   if (name === "fuzz") {
     // Not a ratio: the fuzz suite at ten times CI's count (npm run bench -- fuzz).
     const runs = Number(process.env.FUZZ_RUNS ?? 20_000);
-    const start = Date.now();
-    const r = spawnSync("npx", ["vitest", "run", "src/spec/fuzz.test.ts"], {
-      env: { ...process.env, FUZZ_RUNS: String(runs) },
-      stdio: "inherit",
-    });
+    const { ok, ms } = suite("src/spec/fuzz.test.ts", { FUZZ_RUNS: String(runs) });
     console.log(
-      `fuzz: ${runs} mutated manifests in ${Date.now() - start} ms: ${r.status === 0 ? "no crash, hang or unlocated problem" : "FAILED (see above)"}`,
+      `fuzz: ${runs} mutated manifests in ${ms} ms: ${ok ? "no crash, hang or unlocated problem" : "FAILED (see above)"}`,
     );
-    if (r.status !== 0) process.exitCode = 1;
     continue;
   }
   if (name === "exactness") {
     // Not a ratio: the exactness harness at a large count, reported as transitions per minute.
     const count = Number(process.env.EXACTNESS_TRANSITIONS ?? 2_000);
-    const start = Date.now();
-    const r = spawnSync("npx", ["vitest", "run", "test/exactness.test.ts"], {
-      env: { ...process.env, EXACTNESS_TRANSITIONS: String(count) },
-      stdio: "inherit",
-    });
-    const minutes = (Date.now() - start) / 60_000;
+    const { ok, ms } = suite("test/exactness.test.ts", { EXACTNESS_TRANSITIONS: String(count) });
+    const minutes = ms / 60_000;
     console.log(
-      `exactness: ${count} transitions per API mode in ${minutes.toFixed(1)} min (${((2 * count) / minutes).toFixed(1)} transitions/minute): ${r.status === 0 ? "every plan exact, every apply as planned" : "FAILED (see above)"}`,
+      `exactness: ${count} transitions per API mode in ${minutes.toFixed(1)} min (${((2 * count) / minutes).toFixed(1)} transitions/minute): ${ok ? "every plan exact, every apply as planned" : "FAILED (see above)"}`,
     );
-    if (r.status !== 0) process.exitCode = 1;
     continue;
   }
   if (name === "plan" || name === "apply") {

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server.js";
 import { svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
-import { API_MODES, createService, type ServiceApi, startTestPlatform } from "./support/local-platform.js";
+import {
+  API_MODES,
+  createService,
+  helloManifest,
+  type ServiceApi,
+  startTestPlatform,
+} from "./support/local-platform.js";
 
 const hasEngine = await engineAvailable("the orphans suite");
 
@@ -16,21 +22,7 @@ function repository(origin: string, services: Record<string, string>): string {
   writeFileSync(join(root, ".git", "config"), `[remote "origin"]\n\turl = ${origin}\n`);
   for (const [name, target] of Object.entries(services)) {
     mkdirSync(join(root, name));
-    writeFileSync(
-      join(root, name, "service.yaml"),
-      `apiVersion: svc/v1
-kind: Service
-metadata:
-  name: ${name}
-spec:
-  target: ${target}
-  containers:
-    - name: web
-      image: svc-examples/hello:1.0
-      ports: [8080]
-      command: [/bin/httpd, -f, -p, "8080", -h, /www]
-`,
-    );
+    writeFileSync(join(root, name, "service.yaml"), helloManifest(name, target));
   }
   return root;
 }

@@ -143,6 +143,26 @@ export function page(url: string, headers: Record<string, string> = {}): Promise
   });
 }
 
+/** A one-container manifest serving the hello page on 8080, with extra metadata and spec lines. */
+export function helloManifest(
+  name: string,
+  target: string,
+  extra: { metadata?: string; spec?: string } = {},
+): string {
+  return `apiVersion: svc/v1
+kind: Service
+metadata:
+  name: ${name}
+${extra.metadata ?? ""}spec:
+  target: ${target}
+  containers:
+    - name: web
+      image: svc-examples/hello:1.0
+      ports: [8080]
+      command: [/bin/httpd, -f, -p, "8080", -h, /www]
+${extra.spec ?? ""}`;
+}
+
 /**
  * Writes N one-container manifests (service s<i> → target t<i>) into a fresh directory and
  * creates their user services; returns the directory and the env that carries their tokens.
@@ -166,22 +186,10 @@ export async function manyServices(
     mkdirSync(join(dir, `s${i}`));
     writeFileSync(
       join(dir, `s${i}`, "service.yaml"),
-      `apiVersion: svc/v1
-kind: Service
-metadata:
-  name: s${i}
-  description: service ${i}
-  labels: { index: "${i}" }
-spec:
-  target: ${target}
-  containers:
-    - name: web
-      image: svc-examples/hello:1.0
-      ports: [8080]
-      command: [/bin/httpd, -f, -p, "8080", -h, /www]
-  domains:
-    - { name: s${i}-${target}.many.test, port: 8080 }
-${extra}`,
+      helloManifest(`s${i}`, target, {
+        metadata: `  description: service ${i}\n  labels: { index: "${i}" }\n`,
+        spec: `  domains:\n    - { name: s${i}-${target}.many.test, port: 8080 }\n${extra}`,
+      }),
     );
   }
   return { dir, env, apis };
