@@ -327,7 +327,7 @@ for (const name of selected) {
   if (name === "exactness") {
     // Not a ratio: the exactness harness at a large count, reported as transitions per minute.
     const count = Number(process.env.EXACTNESS_TRANSITIONS ?? 2_000);
-    const { ok, ms } = suite("test/exactness.test.ts", { EXACTNESS_TRANSITIONS: String(count) });
+    const { ok, ms } = suite("test/exactness-", { EXACTNESS_TRANSITIONS: String(count) });
     const minutes = ms / 60_000;
     console.log(
       `exactness: ${count} transitions per API mode in ${minutes.toFixed(1)} min (${((2 * count) / minutes).toFixed(1)} transitions/minute): ${ok ? "every plan exact, every apply as planned" : "FAILED (see above)"}`,

@@ -1,6 +1,7 @@
 import net from "node:net";
 import { SvcError } from "../errors.js";
 import type { NormalService } from "../plan/model.js";
+import { crashed } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
 import type { LiveContainer } from "../platform/model.js";
 
@@ -33,13 +34,9 @@ export async function waitForRollout(
     const statuses = pod.containers;
     firstRestarts ??= new Map(statuses.map((s) => [s.name, s.restartCount]));
     for (const s of statuses) {
-      const { terminated, waiting } = s.state;
+      const { terminated } = s.state;
       const restarts = s.restartCount - (firstRestarts.get(s.name) ?? s.restartCount);
-      if (
-        waiting?.reason === "CrashLoopBackOff" ||
-        restarts >= 2 ||
-        (terminated && terminated.exitCode !== 0)
-      ) {
+      if (crashed(s) || restarts >= 2) {
         const logs = await lastLines(client, s.name);
         const how = terminated ? `exited with code ${terminated.exitCode}` : "keeps restarting";
         throw new RolloutFailed(

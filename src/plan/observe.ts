@@ -1,5 +1,5 @@
 import type { Credentials } from "../credentials/credentials.js";
-import { specifiedPorts } from "../platform/adapt.js";
+import { crashed, specifiedPorts } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
 import type { PodView } from "../platform/model.js";
@@ -43,18 +43,10 @@ export async function observe(
   return { capabilities: [...caps].sort(), ...state, images, takenPorts, failing };
 }
 
-/** Containers that do not run as a manifest says: crash-looping, or exited with an error. */
 function failingContainers(pod: PodView): LiveState["failing"] {
-  return pod.containers.flatMap((c) => {
-    const { waiting, terminated } = c.state;
-    if (waiting?.reason === "CrashLoopBackOff" || (terminated && terminated.exitCode !== 0))
-      return [
-        {
-          name: c.name,
-          restarts: c.restartCount,
-          ...(terminated ? { exitCode: terminated.exitCode } : {}),
-        },
-      ];
-    return [];
-  });
+  return pod.containers.filter(crashed).map(({ name, restartCount, state: { terminated } }) => ({
+    name,
+    restarts: restartCount,
+    ...(terminated ? { exitCode: terminated.exitCode } : {}),
+  }));
 }

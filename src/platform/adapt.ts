@@ -76,6 +76,14 @@ export function specifiedPorts(service: UserService): boolean | undefined {
   return spec === undefined ? undefined : spec === "User Specified Service Port";
 }
 
+/** A container that does not run as a manifest says: crash-looping, or exited with an error. */
+export function crashed({ state }: ContainerStatus): boolean {
+  return (
+    state.waiting?.reason === "CrashLoopBackOff" ||
+    (state.terminated !== undefined && state.terminated.exitCode !== 0)
+  );
+}
+
 export function adaptPod(raw: WirePodStatus, status: UserService["status"]): PodView {
   const statuses: ContainerStatus[] = list(raw.podStatus?.containerStatuses).map((s) => ({
     name: s.name,

@@ -1,0 +1,4 @@
+import { exactnessSuite } from "./support/exactness.js";
+
+// The exactness harness (test/support/exactness.ts) against `svc local up --api extended`.
+exactnessSuite("extended");
