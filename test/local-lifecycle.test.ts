@@ -150,6 +150,17 @@ describe.skipIf(!hasEngine)("the local platform as a process", () => {
     expect(status.stdout).toContain(`CA cert    ${result.server.caCertificate}`);
     expect(status.stdout).toMatch(/service {4}local {2}ServicePending {2}8-Unit-Resource/);
 
+    // With no keychain and no SVC_TOKEN_LOCAL, svc finds the token in that file, like a kubeconfig.
+    const targets = svc(["targets", "--json"], { env });
+    expect(JSON.parse(targets.stdout).targets).toMatchObject([
+      { name: "local", source: "local-file", host: result.server.apiUrl, serviceId: "local" },
+    ]);
+    const planned = svc(["plan", "examples/hello"], { env });
+    expect(planned.stderr).not.toContain("no token");
+    expect(planned.status).toBe(0);
+    expect(planned.stdout).toContain("+ hello (target local) will be created");
+    expect(`${targets.stdout}${planned.stdout}${planned.stderr}`).not.toContain(token);
+
     const api = new ServiceApi(token);
     const deployment = {
       containers: [{ ...hello("1.0").containers[0], mountPath: "/data" }],

@@ -1,12 +1,13 @@
 import pLimit from "p-limit";
 import pc from "picocolors";
 import { CredentialCommand } from "../cli/credential-command.js";
+import type { CredentialSource } from "../credentials/credentials.js";
 import { HttpPlatformClient } from "../platform/client.js";
 import { table } from "../render/table.js";
 
 export interface TargetRow {
   name: string;
-  source: "env" | "keychain";
+  source: CredentialSource;
   host?: string;
   serviceId?: string;
   status?: string;

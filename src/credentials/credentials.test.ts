@@ -1,3 +1,6 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeToken } from "../platform/token.js";
@@ -55,6 +58,34 @@ describe("Credentials", () => {
     const fromEnv = await new Credentials({ SVC_TOKEN_SHOP: token }, keychain).token("shop");
     expect(fromEnv.source).toBe("env");
     expect(fromEnv.value.secret).toBe("s3cr3t-value");
+  });
+
+  it("finds a target's token in the local platform's token file after env and keychain, only if private", async () => {
+    const home = mkdtempSync(join(tmpdir(), "svc-tokens-"));
+    const tokens = join(home, "local", "tokens");
+    mkdirSync(tokens, { recursive: true });
+    const file = join(tokens, "local");
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    const env = { SVC_HOME: home };
+    const found = await new Credentials(env, new FakeKeychain(true)).token("local");
+    expect(found.source).toBe("local-file");
+    expect(found.value.secret).toBe("s3cr3t-value");
+    expect((await new Credentials(env, new FakeKeychain(true)).list("target")).entries).toEqual([
+      { name: "local", source: "local-file" },
+    ]);
+    // The keychain and the environment come first.
+    const keychain = new FakeKeychain();
+    await keychain.set("target:local", encodeToken({ host: "http://keychain.test:1", secret: "k" }));
+    expect((await new Credentials(env, keychain).token("local")).source).toBe("keychain");
+    // A file others may read is refused, with the fix.
+    chmodSync(file, 0o644);
+    const refused = await new Credentials(env, new FakeKeychain(true)).token("local").catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toBe(`the token file ${file} can be read by other users (mode 644)`);
+    // Names that are not file names never reach the file system.
+    await expect(new Credentials(env, new FakeKeychain(true)).token("../local")).rejects.toThrow(
+      MissingCredential,
+    );
   });
 
   it("names both ways to provide a missing credential", async () => {

@@ -1,10 +1,14 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { ExitCode, UserError } from "../errors.js";
+import { localPaths } from "../local/paths.js";
 import { decodeToken, type ServiceToken, TokenFormatError } from "../platform/token.js";
 import { type Keychain, KeychainUnavailable, OsKeychain } from "./keychain.js";
 import { account, type CredentialKind, envEntries, envVar } from "./names.js";
 import { redactor } from "./redact.js";
 
-export type CredentialSource = "env" | "keychain";
+/** `local-file`: a token `svc local` kept in its 0600 token file (no usable keychain then). */
+export type CredentialSource = "env" | "keychain" | "local-file";
 
 export interface Resolved<T> {
   value: T;
@@ -30,8 +34,9 @@ const WHAT: Record<CredentialKind, { noun: string; add: (name: string) => string
 };
 
 /**
- * Every credential svc uses, resolved environment first (CI), then the OS keychain. Each value
- * loaded is registered with the redactor before it is returned.
+ * Every credential svc uses, resolved environment first (CI), then the OS keychain, then (tokens
+ * only) the token files the local platform writes for the services it creates when no keychain is
+ * usable, like a kubeconfig. Each value loaded is registered with the redactor before it is returned.
  */
 export class Credentials {
   /** Set once the keychain has failed: every later lookup goes straight to the environment. */
@@ -54,7 +59,12 @@ export class Credentials {
       return { ...found, raw: found.value, value: token };
     } catch (error) {
       if (!(error instanceof TokenFormatError)) throw error;
-      const where = found.source === "env" ? envVar("target", target) : `the keychain (svc login ${target})`;
+      const where =
+        found.source === "env"
+          ? envVar("target", target)
+          : found.source === "local-file"
+            ? this.tokenFile(target)
+            : `the keychain (svc login ${target})`;
       throw new UserError(`the token for target "${target}" in ${where} is malformed: ${error.message}`, {
         hint: "copy the token again exactly as the platform shows it",
         exitCode: ExitCode.invalidInput,
@@ -152,6 +162,9 @@ export class Credentials {
       if (!(error instanceof KeychainUnavailable)) throw error;
       keychainError = error.message;
     }
+    if (kind === "target")
+      for (const name of this.localTokenNames())
+        if (!entries.some((e) => e.name === name)) entries.push({ name, source: "local-file" });
     return {
       entries: entries.sort((a, b) => a.name.localeCompare(b.name)),
       ...(keychainError ? { keychainError } : {}),
@@ -194,6 +207,8 @@ export class Credentials {
       redactor.add(stored);
       return { value: stored, source: "keychain" };
     }
+    const fromFile = kind === "target" ? this.readTokenFile(name) : undefined;
+    if (fromFile) return { value: fromFile, source: "local-file" };
     throw new MissingCredential(
       `no ${WHAT[kind].noun} "${name}"${keychainError ? ` (and no usable keychain: ${keychainError})` : ""}`,
       {
@@ -202,6 +217,43 @@ export class Credentials {
           : `run \`${WHAT[kind].add(name)}\`, or set ${variable} in the environment`,
       },
     );
+  }
+
+  /** Where `svc local` keeps the token of target `name` when it had no keychain to put it in. */
+  tokenFile(name: string): string {
+    return join(localPaths(this.env).tokens, name);
+  }
+
+  private localTokenNames(): string[] {
+    try {
+      return readdirSync(localPaths(this.env).tokens).filter(isTargetName);
+    } catch {
+      return [];
+    }
+  }
+
+  /** The token in the local token file, if there is one; refused if others may read the file. */
+  private readTokenFile(name: string): string | undefined {
+    if (!isTargetName(name)) return undefined;
+    const file = this.tokenFile(name);
+    let mode: number;
+    try {
+      mode = statSync(file).mode;
+    } catch {
+      return undefined;
+    }
+    if (process.platform !== "win32" && (mode & 0o077) !== 0)
+      throw new UserError(
+        `the token file ${file} can be read by other users (mode ${(mode & 0o777).toString(8)})`,
+        {
+          hint: `run \`chmod 600 ${file}\` (svc local writes it so), then try again`,
+          exitCode: ExitCode.invalidInput,
+        },
+      );
+    const token = readFileSync(file, "utf8").trim();
+    if (!token) return undefined;
+    redactor.add(token);
+    return token;
   }
 
   private unavailable(error: unknown, kind: CredentialKind, name: string): Error {
@@ -213,3 +265,6 @@ export class Credentials {
 }
 
 export class MissingCredential extends UserError {}
+
+/** Target names are file names in the token directory: no separators, no dot files. */
+const isTargetName = (name: string): boolean => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name);

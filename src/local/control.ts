@@ -74,8 +74,8 @@ export type TokenStorage =
 
 /**
  * Keeps a new service's API token as target `serviceId`: in the OS keychain when one is usable;
- * otherwise in a file only its owner can read (never printed), with the reason, so the caller can
- * say how to use it (SVC_TOKEN_<TARGET>).
+ * otherwise in a file only its owner can read (never printed), with the reason. svc reads that
+ * file as the target's token (after the environment and the keychain), like a kubeconfig.
  */
 export async function storeToken(paths: LocalPaths, serviceId: string, token: string): Promise<TokenStorage> {
   redactor.add(token);
@@ -95,8 +95,8 @@ export function describeStorage(storage: TokenStorage): string[] {
   if (storage.keychain) return [`  token        in the OS keychain as target ${storage.target}`];
   const variable = envVar("target", basename(storage.file));
   return [
-    `  token file   ${storage.file} (${storage.reason})`,
-    `               use it with: export ${variable}="$(cat ${storage.file})"`,
+    `  token        in ${storage.file}, readable by you only (${storage.reason});`,
+    `               svc uses it as target ${basename(storage.file)}; elsewhere: export ${variable}="$(cat ${storage.file})"`,
   ];
 }
 
