@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,12 +110,98 @@ describe("svc apply PLAN", () => {
   });
 });
 
-describe("svc --help", () => {
-  it("lists the commands", () => {
-    const r = svc(["--help"]);
+describe("svc --help, svc help, svc version, completion", () => {
+  it("lists the commands, and topics with their own descriptions", () => {
+    for (const args of [["--help"], ["help"]]) {
+      const r = svc(args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/init\s+Write a commented starter service.yaml/);
+      expect(r.stdout).toMatch(/validate\s+Check manifests offline/);
+      expect(r.stdout).toMatch(/local\s+Run the platform on this machine/);
+      expect(r.stdout).toMatch(/secret\s+Secret values for manifests/);
+      expect(r.stdout).toMatch(/registry\s+Logins for private image registries/);
+    }
+  });
+
+  it("svc help COMMAND shows that command's help", () => {
+    const r = svc(["help", "plan"]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/init\s+Write a commented starter service.yaml/);
-    expect(r.stdout).toMatch(/validate\s+Check manifests offline/);
+    expect(r.stdout).toContain("Show exactly what apply would change on the platform, and why.");
+    expect(r.stdout).toContain("--detailed-exitcode");
+    expect(svc(["help", "local", "up"]).stdout).toContain("$ svc local up");
+  });
+
+  it("svc version, also as JSON", () => {
+    const pkg = readJson("package.json") as { version: string };
+    const r = svc(["version"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`svc/${pkg.version} `);
+    const json = JSON.parse(svc(["version", "--json"]).stdout);
+    expect(json).toMatchObject({
+      cliVersion: `svc/${pkg.version}`,
+      nodeVersion: process.version.replace(/^/, "node-"),
+    });
+  });
+
+  it("completes commands, subcommands and flags in bash; sets up zsh", () => {
+    const home = mkdtempSync(join(tmpdir(), "svc-complete-"));
+    const env = { HOME: home, XDG_CACHE_HOME: join(home, "cache") };
+    const setup = svc(["autocomplete", "script", "bash"], { env });
+    expect(setup.status).toBe(0);
+    expect(setup.stdout).toContain(join(home, "cache", "svc", "autocomplete", "bash_setup"));
+    expect(svc(["autocomplete", "zsh"], { env }).stdout).toContain("svc autocomplete script zsh");
+    const script = join(home, "cache", "svc", "autocomplete", "functions", "bash", "svc.bash");
+    const complete = (line: string) => {
+      const r = spawnSync(
+        "bash",
+        [
+          "-c",
+          `source "$0"; COMP_LINE="$1"; read -ra COMP_WORDS <<< "$1"; [[ "$1" == *" " ]] && COMP_WORDS+=(""); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); _svc_autocomplete; echo "\${COMPREPLY[*]}"`,
+          script,
+          line,
+        ],
+        { encoding: "utf8" },
+      );
+      expect(r.stderr, line).toBe("");
+      return r.stdout.trim().split(" ");
+    };
+    expect(complete("svc pl")).toEqual(["plan"]);
+    expect(complete("svc local s")).toEqual(["status"]);
+    expect(complete("svc plan --det")).toEqual(["--detailed-exitcode"]);
+  });
+});
+
+describe("mistyped commands, flags and values: did you mean, exit 3", () => {
+  it("an unknown command names the nearest one", () => {
+    for (const [typed, meant] of [
+      ["pln", "svc plan"],
+      ["local stats", "svc local status"],
+      ["secrt list", "svc secret list"],
+    ] as const) {
+      const r = svc(typed.split(" "));
+      expect(r.status, typed).toBe(3);
+      expect(r.stderr).toBe(
+        `Error: "${typed}" is not a svc command.\nDid you mean ${meant}?\nTry this: svc help (every command)\n`,
+      );
+    }
+    expect(svc(["zzzz"]).stderr).not.toContain("Did you mean");
+  });
+
+  it("an unknown flag names the nearest flag of that command", () => {
+    const r = svc(["plan", "--frmat", "json"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toBe(
+      "Error: Nonexistent flag: --frmat\nDid you mean --format?\nTry this: svc plan --help\n",
+    );
+  });
+
+  it("a value not among a flag's options is invalid input too, with the option meant", () => {
+    const r = svc(["plan", "--format", "md"]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toBe(
+      "Error: Expected --format=md to be one of: human, markdown, json\nDid you mean --format markdown?\nTry this: svc plan --help\n",
+    );
+    expect(svc(["local", "up", "--api", "rea"]).stderr).toContain("Did you mean --api real?");
   });
 });
 

@@ -5,6 +5,7 @@ import pc from "picocolors";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, SvcError } from "../errors.js";
 import { decodeToken } from "../platform/token.js";
+import { suggestion } from "../suggest.js";
 
 /**
  * Every svc command: `--json` returns the command's typed result; errors become a message with a
@@ -62,12 +63,16 @@ export abstract class SvcCommand extends Command {
       }
       this.exit(error.exitCode);
     }
-    // oclif's own parse errors (unknown flag, missing argument) are invalid input: exit 3.
+    // oclif's own parse errors (unknown flag, value not among the options, missing argument) are
+    // invalid input: exit 3, with the flag or value most likely meant.
     if (error.oclif?.exit !== undefined && !debug) {
+      const parseError = "parse" in error;
+      const message = error.message.replace(/\nSee more help with --help$/, "");
+      const meant = parseError ? this.meant(error as Error & { flags?: string[] }) : undefined;
       process.stderr.write(
-        `${pc.red("Error:")} ${error.message}\n${pc.dim("Try this:")} svc ${this.id} --help\n`,
+        `${pc.red("Error:")} ${message}\n${meant ? `Did you mean ${pc.bold(meant)}?\n` : ""}${pc.dim("Try this:")} svc ${this.id?.replaceAll(":", " ")} --help\n`,
       );
-      this.exit(error.oclif.exit);
+      this.exit(parseError ? ExitCode.invalidInput : error.oclif.exit);
     }
     if (!debug) {
       process.stderr.write(
@@ -76,5 +81,20 @@ export abstract class SvcCommand extends Command {
       this.exit(ExitCode.error);
     }
     return super.catch(error);
+  }
+
+  /** For an unknown flag, the nearest real one; for a value not among a flag's options, the nearest option. */
+  private meant(error: Error & { flags?: string[] }): string | undefined {
+    const flags = Object.keys((this.constructor as typeof Command).flags ?? {});
+    const [unknown] = error.flags ?? [];
+    if (unknown !== undefined) {
+      const flag = suggestion(unknown.replace(/^-+/, "").replace(/=.*/, ""), flags);
+      return flag ? `--${flag}` : undefined;
+    }
+    const option = /^Expected --([\w-]+)=(.*) to be one of: (.*)$/m.exec(error.message);
+    if (!option) return undefined;
+    const [, flag, value, options] = option as unknown as [string, string, string, string];
+    const meant = suggestion(value, options.split(", "));
+    return meant ? `--${flag} ${meant}` : undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
-import { closest, distance } from "fastest-levenshtein";
+import { suggestion } from "../suggest.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath, parsePointer } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
@@ -121,15 +121,6 @@ function innerErrors(e: ErrorObject): ErrorObject[] {
 
 function allowedFields(e: ErrorObject): string[] {
   return Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
-}
-
-/** The allowed field a key is most likely a typo of, if it is close enough to be one. */
-function suggestion(key: string, allowed: string[]): string | undefined {
-  if (allowed.length === 0) return undefined;
-  const best = closest(key, allowed);
-  return distance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3))
-    ? best
-    : undefined;
 }
 
 function article(type: string): string {
