@@ -145,8 +145,13 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     expect(platformRecord(platform, id).revision).toBe(revision);
     expect(readFileSync(file, "utf8")).not.toContain(DB_PASSWORD);
 
-    expect((await plan(["examples/shop", "--out", file])).status).toBe(0);
-    const fresh = await apply([file, "--auto-approve"]);
+    const saved = await plan(["examples/shop", "--out", file]);
+    expect(saved.status).toBe(0);
+    expect(saved.stdout).toContain(
+      `Saved this plan to ${file}. Apply exactly it (refused if the live state has moved since) with:\n  svc apply ${file}\n`,
+    );
+    // The saved plan is the approval: no --auto-approve, no prompt.
+    const fresh = await apply([file]);
     expect(fresh.status).toBe(0);
     expect(fresh.stdout).toContain("applied — redeploy, bind-domain");
   });
@@ -197,7 +202,9 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/container crasher (exited with code 3|keeps restarting)/);
     expect(r.stdout).toContain("database is unreachable");
-    expect(r.stdout).toContain("hint: check the image, command and env of crasher");
+    expect(r.stdout).toContain(
+      "hint: check the image, command and env of crasher; `svc logs local crasher` shows more",
+    );
     // Nothing left to call, but the service does not run: never "No changes" with exit 0. Between
     // two crashes the container runs for a moment, as on any platform; a plan that lands in that
     // moment sees it running, so the next one (the platform backs off longer each time) must not.

@@ -91,7 +91,7 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
   if (options.wait && restarted) {
     options.emit({ type: "waiting", service: plan.name });
     try {
-      await waitForRollout(job.client, plan.desired, { timeoutMs: options.timeoutMs });
+      await waitForRollout(job.client, plan.desired, { timeoutMs: options.timeoutMs, target: plan.target });
     } catch (error) {
       return finish({ ...base, ...failure(error), applied, remaining: [] });
     }

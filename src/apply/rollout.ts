@@ -19,7 +19,7 @@ export class RolloutFailed extends SvcError {
 export async function waitForRollout(
   client: PlatformClient,
   desired: NormalService,
-  options: { timeoutMs: number; pollMs?: number },
+  options: { timeoutMs: number; pollMs?: number; target: string },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let firstRestarts: Map<string, number> | undefined;
@@ -41,7 +41,7 @@ export async function waitForRollout(
         const how = terminated ? `exited with code ${terminated.exitCode}` : "keeps restarting";
         throw new RolloutFailed(
           `container ${s.name} ${how}${logs || " and wrote no logs"}`,
-          `check the image, command and env of ${s.name}; \`svc logs ${s.name}\` shows more`,
+          `check the image, command and env of ${s.name}; \`svc logs ${options.target} ${s.name}\` shows more`,
         );
       }
     }

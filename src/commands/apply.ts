@@ -31,11 +31,11 @@ export default class Apply extends SvcCommand {
   static override summary =
     "Make the platform match the manifests (or a saved plan), then wait until it runs.";
   static override description =
-    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is applied only while every service's live state still matches it. Against a provider without revisions, the live state is read again before every call and a call whose answer was lost is never sent again blindly. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan, 5 partially applied, 6 outcome unknown (run svc plan), 130 interrupted.";
+    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is the approval: no prompt (destructive changes still need --allow-destructive, or a yes at a terminal), applied only while every service's live state still matches it. Against a provider without revisions, the live state is read again before every call and a call whose answer was lost is never sent again blindly. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan, 5 partially applied, 6 outcome unknown (run svc plan), 130 interrupted.";
   static override examples = [
     "<%= config.bin %> apply",
     "<%= config.bin %> apply --auto-approve -f examples/shop/service.yaml",
-    "<%= config.bin %> plan --out plan.json && <%= config.bin %> apply plan.json --auto-approve",
+    "<%= config.bin %> plan --out plan.json && <%= config.bin %> apply plan.json",
   ];
   static override strict = false;
   static override args = {
@@ -91,7 +91,8 @@ export default class Apply extends SvcCommand {
       changes: changing.length > 0,
       destructive: changing.some((s) => s.destructive),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !json,
-      autoApprove: flags["auto-approve"],
+      // A saved plan is the approval, as in Terraform: it was reviewed when it was made.
+      autoApprove: flags["auto-approve"] || savedPlan !== undefined,
       allowDestructive: flags["allow-destructive"],
     });
     if (gate.kind === "nothing-to-do") return this.finish({ services: [], interrupted: false });

@@ -101,6 +101,12 @@ export default class PlanCommand extends SvcCommand {
     // With --json and exit 0, oclif prints the returned plan itself.
     if (json && (exitCode !== ExitCode.ok || !this.jsonEnabled())) this.logJson(plan);
     else if (!json) this.log(flags.format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan));
+    if (flags.out && plan.summary.errors === 0) {
+      // Beside a human plan; on stderr when stdout is JSON or Markdown for a machine or a comment.
+      const destructive = plan.services.some((s) => s.destructive) ? " --allow-destructive" : "";
+      const saved = `Saved this plan to ${flags.out}. Apply exactly it (refused if the live state has moved since) with:\n  svc apply ${flags.out}${destructive}\n`;
+      (json || flags.format === "markdown" ? process.stderr : process.stdout).write(saved);
+    }
     if (exitCode !== ExitCode.ok) this.exit(exitCode);
     return plan;
   }

@@ -59,7 +59,11 @@ export default class Targets extends CredentialCommand {
         );
       }
       if (keychainError)
-        this.log(pc.yellow(`keychain not usable (${keychainError}); showing environment targets only`));
+        this.log(
+          pc.yellow(
+            `keychain not usable (${keychainError}); showing targets from the environment and the local platform's token files only`,
+          ),
+        );
     }
     return { targets, ...(keychainError ? { keychainError } : {}) };
   }
