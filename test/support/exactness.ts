@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiMode } from "../../src/local/openapi.js";
 import type { RunningPlatform } from "../../src/local/server.js";
 import type { Plan } from "../../src/plan/model.js";
-import { svcAsync } from "./cli.js";
 import { docker, engineAvailable, ensureExampleImages } from "./engine.js";
+import { svcInProcess } from "./in-process.js";
 import {
   API_MODES,
   createService,
@@ -310,7 +310,7 @@ export function exactnessSuite(mode: ApiMode): void {
         const marker = `step-${step}`;
         if (keeper && previous) await exec(nameOf(keeper), `echo ${marker} > ${previous.storagePath}/marker`);
 
-        const planned = await svcAsync(["plan", "--out", join(dir, "plan.json"), "--format", "json"], {
+        const planned = await svcInProcess(["plan", "--out", join(dir, "plan.json"), "--format", "json"], {
           env,
           cwd: dir,
         });
@@ -320,7 +320,7 @@ export function exactnessSuite(mode: ApiMode): void {
         if (!service) throw new Error(`${where}: no service planned`);
         expect(plan.summary.errors, `${where}: preflight\n${JSON.stringify(service.diagnostics)}`).toBe(0);
 
-        const applied = await svcAsync(
+        const applied = await svcInProcess(
           [
             "apply",
             join(dir, "plan.json"),
@@ -344,7 +344,7 @@ export function exactnessSuite(mode: ApiMode): void {
         for (const call of calls) made.add(call ?? "");
 
         // (a, b) the live state is the manifest: a second plan says No changes.
-        const again = await svcAsync(["plan", "--detailed-exitcode"], { env, cwd: dir });
+        const again = await svcInProcess(["plan", "--detailed-exitcode"], { env, cwd: dir });
         expect(again.status, `${where}: second plan\n${again.stdout}${again.stderr}`).toBe(0);
 
         // (d) containers restarted iff the plan said so.
