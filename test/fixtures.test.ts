@@ -3,7 +3,7 @@ import { svc } from "./support/cli.js";
 
 /** Each invalid fixture: where the problem is reported and what it says. */
 const cases: [fixture: string, line: number, column: number, message: string][] = [
-  ["broken-yaml", 10, 1, "YAML: Sequence item without - indicator"],
+  ["broken-yaml", 10, 6, "`units` is indented 5 spaces, which lines up with no key above it"],
   ["wrong-type", 10, 14, "must be one of 1, 2, 4, 8, 16"],
   ["unknown-key", 9, 7, 'unknown field "imgae"'],
   ["duplicate-container-port", 14, 11, 'container port 8080/tcp is already used by container "web"'],

@@ -1,13 +1,16 @@
 import * as Flags from "@oclif/core/flags";
 import { ExitCode, UserError } from "../errors.js";
 import type { Variables } from "../spec/interpolate.js";
+import type { ServiceSpec } from "../spec/model.js";
+import { wholeRepositories } from "../spec/repository.js";
 
 /** Flags shared by every command that reads manifests. */
 export const manifestFlags = {
   file: Flags.string({
     char: "f",
     multiple: true,
-    description: "Manifest to read; repeat to merge overrides in order (maps merge, lists replace).",
+    description:
+      "Manifest to read; repeat to merge overrides in order (maps merge, containers and domains merge by name, other lists replace, null removes).",
     helpValue: "FILE",
   }),
   var: Flags.string({
@@ -35,4 +38,31 @@ export function interpolationVariables(pairs: readonly string[] = [], env = proc
     vars[key] = pair.slice(eq + 1);
   }
   return vars;
+}
+
+/**
+ * Whether a plan may look for orphans (services a repository deployed whose manifest is gone):
+ * only when it reads whole repositories — no -f, no --target, the directories searched holding
+ * each manifest's repository root. `--prune` anywhere else is refused: from a partial view it
+ * would stop services whose manifests were simply not read.
+ */
+export function orphanScope(
+  flags: { file?: string[]; target?: string[]; prune?: boolean },
+  specs: ServiceSpec[],
+  paths: string[],
+): { prune: boolean } | undefined {
+  const whole =
+    !flags.file?.length &&
+    !flags.target?.length &&
+    wholeRepositories(
+      specs.flatMap((s) => s.files),
+      paths,
+    );
+  if (whole) return { prune: flags.prune ?? false };
+  if (flags.prune)
+    throw new UserError("--prune needs whole repositories: it stops services whose manifest is gone", {
+      hint: "run it at the repository root (or pass that directory), without -f or --target",
+      exitCode: ExitCode.invalidInput,
+    });
+  return undefined;
 }

@@ -90,8 +90,38 @@ describe("interpolation in manifests", () => {
   });
 });
 
+describe("YAML mistakes", () => {
+  const head = "apiVersion: svc/v1\nkind: Service\nmetadata:\n  name: x\n";
+  const problems = (text: string) =>
+    load(tempTree({ "service.yaml": text })).diagnostics.map(
+      (d) => `${d.line}:${d.column} ${d.message} | ${d.hint}`,
+    );
+
+  it("says what is wrong in plain words, once, at the line to fix and its first character", () => {
+    expect(problems(`${head}   description: y\nspec:\n  target: local\n`)).toEqual([
+      '5:4 `description` is indented more than `name` above it, so it cannot start a new key there | line up the keys of one map in one column (2 spaces, like name), or nest it under a key that ends with ":"',
+    ]);
+    expect(
+      problems(
+        `${head}spec:\n  target: local\n  containers:\n    - name: a\n      image: a:1\n     ports: [80]\n`,
+      ),
+    ).toEqual([
+      "10:6 `ports` is indented 5 spaces, which lines up with no key above it | indent it like `image` on line 9 (6 spaces) to put it in the same map, or less to end that map",
+    ]);
+    expect(problems(`${head}spec:\n  target: "local\n  containers: []\n`)).toEqual([
+      '6:3 a string opened with " on this line is never closed | close it with " on the same line (a string may span lines only when its continuation lines are indented deeper)',
+    ]);
+    expect(problems(`${head}spec:\n  target: local\n  containers: [{ name: a, image: a:1 }\n`)).toEqual([
+      "7:3 a list opened with [ on this line is never closed | close it with ] on the same line (a list may span lines only when its continuation lines are indented deeper)",
+    ]);
+    expect(problems(`${head}spec:\n\ttarget: local\n`)).toEqual([
+      "6:2 this line is indented with a tab | YAML indents with spaces only: replace the tab",
+    ]);
+  });
+});
+
 describe("merging -f files", () => {
-  it("merges maps, replaces lists, and removes keys set to null", () => {
+  it("merges maps, removes keys set to null, and replaces other lists", () => {
     const root = tempTree({
       "service.yaml": `apiVersion: svc/v1
 kind: Service
@@ -101,11 +131,12 @@ metadata:
 spec:
   target: local
   containers:
-    - { name: web, image: "app:1.0", ports: [80] }
+    - { name: web, image: "app:1.0", ports: [80, 81] }
   domains:
     - { name: shop.example.com, port: 80 }
 `,
-      "prod.yaml": "metadata:\n  labels: { env: prod }\nspec:\n  target: shop-prod\n  domains: null\n",
+      "prod.yaml":
+        "metadata:\n  labels: { env: prod }\nspec:\n  target: shop-prod\n  domains: null\n  containers:\n    - { name: web, ports: [8080] }\n",
     });
     const r = load(root, { files: ["service.yaml", "prod.yaml"] });
     expect(errors(r)).toEqual([]);
@@ -113,18 +144,77 @@ spec:
     expect(svc?.target).toBe("shop-prod");
     expect(svc?.labels).toEqual({ env: "prod", team: "web" });
     expect(svc?.domains).toEqual([]);
+    expect(svc?.containers[0]?.ports.map((p) => p.container)).toEqual([8080]);
     expect(svc?.files).toEqual(["service.yaml", "prod.yaml"]);
   });
 
-  it("replaces lists whole and locates errors in the file that wrote them", () => {
+  it("merges containers and domains by name: one env var overridden without restating the container", () => {
     const root = tempTree({
-      "service.yaml": manifest("m", '      env: { A: "1" }\n'),
-      "override.yaml": "spec:\n  containers:\n    - name: web\n      imgae: app:2.0\n",
+      "service.yaml": `apiVersion: svc/v1
+kind: Service
+metadata: { name: shop }
+spec:
+  target: local
+  containers:
+    - name: web
+      image: web:1.0
+      ports: [80]
+      env: { LOG_LEVEL: info, MODE: a }
+    - name: api
+      image: api:1.0
+      storage: /data
+  domains:
+    - { name: shop.example.com, port: 80 }
+`,
+      "prod.yaml": `spec:
+  containers:
+    - name: api
+      env: { LOG_LEVEL: warn }
+      storage: null
+    - name: worker
+      image: worker:1.0
+  domains:
+    - { name: shop.example.com, https: true }
+    - { name: api.example.com, port: 80, https: true }
+`,
+    });
+    const r = load(root, { files: ["service.yaml", "prod.yaml"] });
+    expect(errors(r)).toEqual([]);
+    const [svc] = r.services;
+    const byName = Object.fromEntries((svc?.containers ?? []).map((c) => [c.name, c]));
+    expect(Object.keys(byName).sort()).toEqual(["api", "web", "worker"]);
+    expect(byName.web?.env).toEqual(expect.objectContaining({ LOG_LEVEL: expect.anything() }));
+    expect(byName.web?.image).toBe("web:1.0");
+    expect(byName.api).toMatchObject({ image: "api:1.0" });
+    expect(byName.api?.storage).toBeUndefined();
+    expect(JSON.stringify(byName.api?.env)).toContain("warn");
+    expect(svc?.domains.map((d) => `${d.name}:${d.port}:${d.https}`).sort()).toEqual([
+      "api.example.com:80:true",
+      "shop.example.com:80:true",
+    ]);
+  });
+
+  it("locates a problem in the file that wrote it, also inside a container merged by name", () => {
+    const root = tempTree({
+      "service.yaml": manifest("m", '      env: { A: "1" }\n', "    - name: api\n      image: api:1.0\n"),
+      "override.yaml":
+        "spec:\n  containers:\n    - name: api\n      units: 3\n    - name: web\n      imgae: app:2.0\n",
     });
     const r = load(root, { files: ["service.yaml", "override.yaml"] });
     expect(errors(r).map((d) => `${d.file}:${d.line}:${d.column} ${d.message}`)).toEqual([
-      'override.yaml:4:7 unknown field "imgae"',
+      "override.yaml:4:14 must be one of 1, 2, 4, 8, 16",
+      'override.yaml:6:7 unknown field "imgae"',
     ]);
+    // A problem in what the base wrote is still found there.
+    const base = tempTree({
+      "service.yaml": manifest("m", "      units: 3\n"),
+      "override.yaml": "spec:\n  containers:\n    - name: web\n      image: app:2.0\n",
+    });
+    expect(
+      errors(load(base, { files: ["service.yaml", "override.yaml"] })).map(
+        (d) => `${d.file}:${d.line}:${d.column}`,
+      ),
+    ).toEqual(["service.yaml:10:14"]);
   });
 
   it("resolves a file source against the manifest that names it", () => {
@@ -159,10 +249,13 @@ describe("discovery", () => {
     expect(r.services.map((s) => s.name)).toEqual(["a", "b"]);
   });
 
-  it("uses ./service.yaml with no argument, and says how to start when there is none", () => {
+  it("finds every service.yaml below the current directory with no argument, and says how to start when there is none", () => {
     expect(load(tempTree({ "service.yaml": manifest("here") })).services[0]?.name).toBe("here");
-    const none = load(tempTree({}));
-    expect(none.diagnostics[0]?.message).toMatch(/^no service.yaml in /);
+    const tree = tempTree({ "shop/service.yaml": manifest("shop"), "api/v2/service.yaml": manifest("api") });
+    expect(load(tree).services.map((s) => s.name)).toEqual(["api", "shop"]);
+    const empty = tempTree({});
+    const none = load(empty);
+    expect(none.diagnostics[0]?.message).toBe(`no service.yaml found under ${empty}`);
     expect(none.diagnostics[0]?.hint).toContain("svc init");
   });
 

@@ -45,7 +45,10 @@ export function loadServices(options: LoadOptions): LoadResult {
   const groups: string[][] = [];
 
   if (options.files?.length) groups.push(options.files.map((f) => resolve(cwd, f)));
-  for (const path of options.paths ?? []) {
+  // With neither files nor paths: every service.yaml below the current directory, as the
+  // day-two commands find their targets.
+  const paths = options.files?.length || options.paths?.length ? (options.paths ?? []) : ["."];
+  for (const path of paths) {
     const abs = resolve(cwd, path);
     if (!existsSync(abs)) {
       diagnostics.push(
@@ -56,23 +59,14 @@ export function loadServices(options: LoadOptions): LoadResult {
       const found = discover(abs);
       if (found.length === 0) {
         diagnostics.push(
-          problem(display(abs), `no ${MANIFEST_NAME} found under ${path}`, "create one with `svc init`"),
+          problem(
+            display(abs) || ".",
+            `no ${MANIFEST_NAME} found under ${path === "." ? cwd : path}`,
+            "pass -f FILE or a directory, or create one with `svc init`",
+          ),
         );
       }
       for (const file of found) groups.push([file]);
-    }
-  }
-  if (!options.files?.length && !options.paths?.length) {
-    const file = join(cwd, MANIFEST_NAME);
-    if (existsSync(file)) groups.push([file]);
-    else {
-      diagnostics.push(
-        problem(
-          display(file),
-          `no ${MANIFEST_NAME} in ${cwd}`,
-          "pass -f FILE or a directory, or create one with `svc init`",
-        ),
-      );
     }
   }
 
@@ -98,8 +92,12 @@ export function loadServices(options: LoadOptions): LoadResult {
     }
     if (parsed.length !== group.length || parsed.some((p) => p.value === undefined)) continue;
 
-    const merged = mergeManifests(parsed.map((p) => p.value));
-    const locate = locator(parsed.map((p) => p.positions));
+    const merge = mergeManifests(parsed.map((p) => p.value));
+    const merged = merge.value;
+    const locate = locator(
+      parsed.map((p) => p.positions),
+      merge,
+    );
     const schemaProblems = checkSchema(merged, locate);
     if (schemaProblems.length > 0) {
       diagnostics.push(...schemaProblems);

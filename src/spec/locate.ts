@@ -1,5 +1,6 @@
 import type { PathSegment, Position } from "./diagnostics.js";
 import { pointer } from "./diagnostics.js";
+import type { Merged, Source } from "./merge.js";
 import type { PositionIndex } from "./source.js";
 
 /** Finds where a path of a merged manifest was written. */
@@ -11,17 +12,19 @@ export interface Locator {
 }
 
 /**
- * Files are merged in order, later ones overriding, and lists replace: so the last file that
- * wrote a path is where its merged value came from. A path no file wrote (a missing field) is
- * reported at its nearest written parent.
+ * The last file that wrote a path of the merged manifest is where its value came from (named
+ * list entries are followed to their index in each file). A path no file wrote (a missing field)
+ * is reported at its nearest written parent.
  */
-export function locator(indexes: readonly PositionIndex[]): Locator {
+export function locator(indexes: readonly PositionIndex[], merged: Merged): Locator {
   const find = (path: readonly PathSegment[], keys: boolean): { pos: Position; index?: PositionIndex } => {
     for (let n = path.length; n >= 0; n--) {
-      const ptr = pointer(path.slice(0, n));
-      for (let i = indexes.length - 1; i >= 0; i--) {
-        const index = indexes[i] as PositionIndex;
-        const pos = (keys && n === path.length ? index.keys : index.values).get(ptr);
+      const { depth, sources } = merged.sources(path.slice(0, n));
+      if (depth < n) continue;
+      for (let i = sources.length - 1; i >= 0; i--) {
+        const source = sources[i] as Source;
+        const index = indexes[source.file] as PositionIndex;
+        const pos = (keys && n === path.length ? index.keys : index.values).get(pointer(source.path));
         if (pos) return { pos, index };
       }
     }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 
 const roots = new Map<string, string>();
 
@@ -19,6 +19,22 @@ export function repositoryRoot(manifest: string): string {
     roots.set(start, root);
   }
   return root;
+}
+
+/**
+ * Whether the directories a run searched (none: the current one) hold each of these manifests'
+ * whole repository — its root or a directory above — so a service that repository deployed and
+ * the run lacks is really gone, not just outside a subdirectory that was asked for.
+ */
+export function wholeRepositories(manifests: string[], searched: string[], cwd = process.cwd()): boolean {
+  const dirs = (searched.length ? searched : ["."])
+    .map((p) => resolve(cwd, p))
+    .filter((p) => existsSync(p) && statSync(p).isDirectory())
+    .map((p) => realpathSync(p));
+  return manifests.every((m) => {
+    const root = repositoryRoot(m);
+    return dirs.some((d) => root === d || root.startsWith(d.endsWith(sep) ? d : d + sep));
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument,
 import type { Diagnostic, PathSegment, Position } from "./diagnostics.js";
 import { formatPath, pointer } from "./diagnostics.js";
 import { interpolate, type Variables } from "./interpolate.js";
+import { explainYamlError } from "./yaml-errors.js";
 
 /** Where each value (and each map key) of one parsed file came from, by JSON pointer. */
 export interface PositionIndex {
@@ -83,18 +84,13 @@ export function parseManifest(
       hint: "fix the first ones: later errors often follow from them",
     });
   }
+  // One message per problem: the parser often reports one mistake twice, at the same line.
+  const reported = new Set<number>();
   for (const error of doc.errors.slice(0, LIMITS.syntaxErrors)) {
-    const pos = at(error.pos[0]);
-    diagnostics.push({
-      severity: "error",
-      ...pos,
-      path: "",
-      message: `YAML: ${firstLine(error.message)}`,
-      hint:
-        error.code === "DUPLICATE_KEY"
-          ? "each key may appear once in a map; remove or rename the repeated one"
-          : "check indentation and quoting around this line",
-    });
+    const { line, column, message, hint } = explainYamlError(error, text, lineCounter);
+    if (reported.has(line)) continue;
+    reported.add(line);
+    diagnostics.push({ severity: "error", file, line, column, path: "", message, hint });
   }
   if (diagnostics.length > 0) {
     diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
@@ -208,8 +204,4 @@ function retype(text: string): unknown {
   if (/^-?(0|[1-9][0-9]*)$/.test(text)) return Number(text);
   if (text === "true" || text === "false") return text === "true";
   return text;
-}
-
-function firstLine(message: string): string {
-  return message.split("\n")[0] ?? message;
 }
