@@ -7,6 +7,7 @@ import { svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import {
   API_MODES,
+  createService,
   eventually,
   page,
   platformRecord,
@@ -52,6 +53,23 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
   }, 120_000);
   afterAll(async () => {
     await platform?.close(true);
+  });
+
+  it("applies svc init's starter as is on a service like local, and it serves", async () => {
+    const starter = await createService(platform, {
+      units: 2,
+      persistStorage: true,
+      name: `starter-${mode}`,
+    });
+    const dir = join(mkdtempSync(join(tmpdir(), "svc-starter-")), "app");
+    const local = { ...env, SVC_TOKEN_LOCAL: starter.token };
+    expect((await svcAsync(["init", dir], { env: local })).status).toBe(0);
+    const applied = await svcAsync(["apply", "--auto-approve"], { env: local, cwd: dir });
+    expect(applied.stderr).toBe("");
+    expect(applied.status).toBe(0);
+    expect(applied.stdout).toContain("✔ app (target local): applied");
+    const port = platformRecord(platform, starter.id).hostPort("web");
+    expect(await eventually(() => page(`http://127.0.0.1:${port}/`))).toContain("Hello from svc");
   });
 
   it("refuses without a terminal unless --auto-approve, changing nothing", async () => {

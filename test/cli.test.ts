@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020.js";
@@ -79,11 +79,16 @@ describe("svc validate", () => {
 
 describe("svc init", () => {
   it("writes a starter that validates, and never overwrites without --force", () => {
-    const dir = join(mkdtempSync(join(tmpdir(), "svc-init-")), "My App");
+    const repo = mkdtempSync(join(tmpdir(), "svc-init-"));
+    mkdirSync(join(repo, ".git"));
+    const dir = join(repo, "services", "My App");
     expect(svc(["init", dir]).status).toBe(0);
     const text = readFileSync(join(dir, "service.yaml"), "utf8");
-    expect(text.split("\n")[0]).toMatch(
-      /^# yaml-language-server: \$schema=.*schemas\/service\.schema\.json$/,
+    // The modeline points at the schema svc init put into the repository: it works for every
+    // teammate's clone, offline, not only on the machine that wrote it.
+    expect(text.split("\n")[0]).toBe("# yaml-language-server: $schema=../../.svc/service.schema.json");
+    expect(readFileSync(join(repo, ".svc", "service.schema.json"), "utf8")).toBe(
+      readFileSync(join(repoRoot, "schemas", "service.schema.json"), "utf8"),
     );
     expect(text).toContain("name: my-app");
     expect(svc(["validate", dir]).status).toBe(0);

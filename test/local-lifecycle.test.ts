@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import type { ServerInfo } from "../src/local/server.js";
 import { svc } from "./support/cli.js";
 import { docker, engineAvailable, ensureExampleImages } from "./support/engine.js";
 import { eventually, page, ServiceApi, workerPortRange } from "./support/local-platform.js";
+import { expectMatchesSchema } from "./support/schemas.js";
 
 const hasEngine = await engineAvailable("the local platform lifecycle suite");
 const bin = new URL("../bin/run.js", import.meta.url).pathname;
@@ -152,6 +153,7 @@ describe.skipIf(!hasEngine)("the local platform as a process", () => {
 
     // With no keychain and no SVC_TOKEN_LOCAL, svc finds the token in that file, like a kubeconfig.
     const targets = svc(["targets", "--json"], { env });
+    expectMatchesSchema("targets-result.schema.json", JSON.parse(targets.stdout));
     expect(JSON.parse(targets.stdout).targets).toMatchObject([
       { name: "local", source: "local-file", host: result.server.apiUrl, serviceId: "local" },
     ]);
@@ -172,6 +174,32 @@ describe.skipIf(!hasEngine)("the local platform as a process", () => {
     );
     const port = info.body.containers[0]?.ports[0]?.hostPort;
     expect(await eventually(() => page(`http://127.0.0.1:${port}/`))).toContain("Hello from svc");
+
+    // Each domain with a curl line that reaches it as printed: no DNS, no /etc/hosts.
+    await api.call("POST", "/api/v1/k8s/pod/ingress", { domain: "hello.plain.test", containerPort: 8080 });
+    await api.call("POST", "/api/v1/k8s/pod/ingress", {
+      domain: "hello.secure.test",
+      containerPort: 8080,
+      isLetsencrypt: true,
+    });
+    const withDomains = svc(["local", "status"], { env });
+    const curls = withDomains.stdout
+      .split("\n")
+      .filter((l) => l.includes(".test: curl "))
+      .map((l) => l.trim());
+    const httpsPort = new URL(result.server.proxyHttps).port;
+    expect(curls).toEqual([
+      `hello.plain.test: curl --resolve hello.plain.test:${new URL(result.server.proxyHttp).port}:127.0.0.1 http://hello.plain.test:${new URL(result.server.proxyHttp).port}/`,
+      `hello.secure.test: curl --resolve hello.secure.test:${httpsPort}:127.0.0.1 --cacert ${result.server.caCertificate} https://hello.secure.test:${httpsPort}/`,
+    ]);
+    for (const line of curls) {
+      const command = line.slice(line.indexOf("curl ")).split(" ");
+      const fetched = await eventually(async () => {
+        const r = spawnSync(command[0] as string, ["-fsS", ...command.slice(1)], { encoding: "utf8" });
+        return r.status === 0 ? r.stdout : undefined;
+      });
+      expect(fetched).toContain("Hello from svc");
+    }
 
     const again = svc(["local", "up", "--json"], { env });
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRunning: true, service: { created: false } });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ import {
   platformRecord,
   startTestPlatform,
 } from "./support/local-platform.js";
+import { expectMatchesSchema } from "./support/schemas.js";
 
 /**
  * A directory svc takes for another clone of this repository (same origin, or same name): where
@@ -69,6 +70,7 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     expect(human.stdout).toContain("domain shop.example.test -> 80 (https)");
     expect(fits80(human.stdout)).toEqual([]);
     const json = JSON.parse((await svc("status", "local", "--json")).stdout);
+    expectMatchesSchema("status-result.schema.json", json);
     expect(
       json.targets[0].containers.map((c: { name: string; state: string }) => `${c.name}:${c.state}`),
     ).toEqual(["api:running", "web:running"]);
@@ -111,6 +113,40 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
       child.kill("SIGINT");
     }
     expect(notFound()).toBeGreaterThanOrEqual(2);
+  });
+
+  it("logs, top and restart with no TARGET act on the manifests' target; one name that is no target is a container", async () => {
+    const shop = { env, cwd: join(repoRoot, "examples/shop") };
+    // web has logged requests (the logs test above): `web` alone is that container of local.
+    const logs = await svcAsync(["logs", "web", "--tail", "2"], shop);
+    expect(logs.stderr).toBe("");
+    expect(logs.status).toBe(0);
+    expect(logs.stdout.trim().split("\n")).toHaveLength(2);
+    expect((await svcAsync(["logs", "local", "web", "--tail", "2"], shop)).stdout).toBe(logs.stdout);
+    const lines = (await svcAsync(["logs", "web", "--tail", "2", "--json"], shop)).stdout.trim().split("\n");
+    expect(lines.map((l) => JSON.parse(l).line)).toEqual(logs.stdout.trim().split("\n"));
+    for (const line of lines) {
+      expectMatchesSchema("logs-line.schema.json", JSON.parse(line));
+      expect(JSON.parse(line)).toMatchObject({ target: "local", container: "web" });
+    }
+    const top = await svcAsync(["top", "--json"], shop);
+    expect(JSON.parse(top.stdout).target).toBe("local");
+    const restarted = await svcAsync(["restart", "--yes"], shop);
+    expect(restarted.stdout).toContain("local: restart done (Running)");
+
+    const two = mkdtempSync(join(tmpdir(), "svc-two-targets-"));
+    for (const target of ["staging", "prod"]) {
+      mkdirSync(join(two, target));
+      writeFileSync(
+        join(two, target, "service.yaml"),
+        `apiVersion: svc/v1\nkind: Service\nmetadata: { name: ${target} }\nspec:\n  target: ${target}\n  containers: [{ name: a, image: busybox }]\n`,
+      );
+    }
+    const ambiguous = await svcAsync(["top"], { env, cwd: two });
+    expect(ambiguous.status).toBe(3);
+    expect(ambiguous.stderr).toBe(
+      "Error: the manifests below this directory deploy to 2 targets: name one\nTry this: targets here: prod, staging\n",
+    );
   });
 
   it("top reports memory against each container's limit", async () => {
@@ -189,6 +225,15 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     });
     expect(plan.stdout).toContain("No changes.");
     expect(plan.status).toBe(0);
+    // --json carries the manifest too, the same text, the secret as a reference only.
+    const json = await svcAsync(["export", "local", "-o", join(dir, "again.yaml"), "--json"], {
+      env: { ...keyring.env, SVC_TOKEN_LOCAL: env.SVC_TOKEN_LOCAL as string },
+    });
+    const result = JSON.parse(json.stdout);
+    expectMatchesSchema("export-result.schema.json", result);
+    expect(result.manifest).toContain("secret: local-api-db-password");
+    expect(result.manifest.replace(/^# .*\n/, "")).toBe(text.replace(/^# .*\n/, ""));
+    expect(json.stdout).not.toContain(DB_PASSWORD);
   });
 
   it("export without a keychain references a secret the environment already provides, then plans No changes", async () => {

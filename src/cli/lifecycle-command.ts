@@ -18,7 +18,9 @@ type Action = {
  * restart, pause and resume: confirm at a terminal (--yes otherwise), make the call, then wait
  * until the pod reaches the state asked for.
  */
-export const lifecycleArgs = { target: Args.string({ description: "Target name.", required: true }) };
+export const lifecycleArgs = {
+  target: Args.string({ description: "Target name (default: the one the manifests below here deploy to)." }),
+};
 export const lifecycleFlags = {
   yes: Flags.boolean({ char: "y", description: "Do not ask (required without a terminal)." }),
   timeout: Flags.integer({ description: "Seconds to wait for the new state.", default: 120, min: 1 }),
@@ -32,7 +34,8 @@ export abstract class LifecycleCommand extends OpsCommand {
   protected abstract readonly action: Action;
 
   async run(): Promise<{ target: string; action: string; phase: string }> {
-    const { args, flags } = await this.parse(this.constructor as typeof LifecycleCommand);
+    const { args: given, flags } = await this.parse(this.constructor as typeof LifecycleCommand);
+    const args = { target: this.oneTarget(given.target) };
     const { verb, call, phase } = this.action;
     if (!flags.yes) {
       if (!(process.stdin.isTTY && process.stdout.isTTY) || this.jsonEnabled()) {

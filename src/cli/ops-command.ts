@@ -1,19 +1,24 @@
 import { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
-import { HttpPlatformClient } from "../platform/client.js";
+import { type ClientOptions, HttpPlatformClient } from "../platform/client.js";
 import { loadServices } from "../spec/load.js";
 import { SvcCommand } from "./base.js";
 import { interpolationVariables } from "./manifest-flags.js";
+
+/**
+ * For commands that list every login (services, targets): each platform asked at once, briefly;
+ * one that does not answer is marked unreachable instead of holding up the list.
+ */
+export const LISTING: ClientOptions = { timeoutMs: 3000, attempts: 2 };
 
 /** Day-two commands: they act on targets, named or taken from the manifests here. */
 export abstract class OpsCommand extends SvcCommand {
   protected credentials = new Credentials();
 
-  /** The named target, or every target of the manifests in the current directory. */
+  /** The named target, or every target of the manifests below the current directory. */
   protected targets(named: string | undefined): string[] {
     if (named) return [named];
-    const loaded = loadServices({ paths: ["."], vars: interpolationVariables() });
-    const targets = [...new Set(loaded.services.map((s) => s.target))].sort();
+    const targets = this.targetsHere();
     if (targets.length === 0) {
       throw new UserError("no TARGET given and no valid service.yaml below this directory", {
         hint: "name a target (svc targets lists them), or run this where your manifests are",
@@ -23,8 +28,34 @@ export abstract class OpsCommand extends SvcCommand {
     return targets;
   }
 
-  protected async client(target: string): Promise<HttpPlatformClient> {
+  /** For commands that act on one target: the named one, or the only one the manifests here use. */
+  protected oneTarget(named: string | undefined): string {
+    const targets = this.targets(named);
+    if (targets.length > 1) {
+      throw new UserError(
+        `the manifests below this directory deploy to ${targets.length} targets: name one`,
+        {
+          hint: `targets here: ${targets.join(", ")}`,
+          exitCode: ExitCode.invalidInput,
+        },
+      );
+    }
+    return targets[0] as string;
+  }
+
+  /** The targets of the manifests below the current directory, sorted; invalid manifests are skipped. */
+  protected targetsHere(): string[] {
+    const loaded = loadServices({ paths: ["."], vars: interpolationVariables() });
+    return [...new Set(loaded.services.map((s) => s.target))].sort();
+  }
+
+  /** Whether svc has a token for this target name (environment, keychain or a local token file). */
+  protected async isTarget(name: string): Promise<boolean> {
+    return (await this.credentials.list("target")).entries.some((e) => e.name === name);
+  }
+
+  protected async client(target: string, options: ClientOptions = {}): Promise<HttpPlatformClient> {
     const { value } = await this.credentials.token(target);
-    return new HttpPlatformClient(value);
+    return new HttpPlatformClient(value, options);
   }
 }

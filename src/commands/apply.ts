@@ -8,7 +8,8 @@ import { type ApplyEvent, applyService, type ServiceOutcome } from "../apply/exe
 import { decide } from "../apply/gate.js";
 import { SvcCommand } from "../cli/base.js";
 import { ask } from "../cli/input.js";
-import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
+import { interpolationVariables, manifestFlags, orphanScope } from "../cli/manifest-flags.js";
+import { statusLine } from "../cli/status-line.js";
 import { Credentials, type RegistryLogin } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
@@ -218,11 +219,13 @@ export default class Apply extends SvcCommand {
       ? loaded.services.filter((s) => flags.target?.includes(s.target))
       : loaded.services;
     if (specs.length === 0) throw new UserError("no service to apply", { exitCode: ExitCode.invalidInput });
+    const status = statusLine(!this.jsonEnabled());
     return makePlan(specs, {
+      ...(status.retry ? { onRetry: status.retry } : {}),
       credentials,
       parallelism: flags.parallelism,
-      ...(flags.prune && !flags.file?.length && !flags.target?.length ? { orphans: { prune: true } } : {}),
-    });
+      ...(flags.prune ? { orphans: orphanScope(flags, specs, paths) } : {}),
+    }).finally(status.clear);
   }
 
   /** A saved plan applies only if every service's live state and secrets are as when it was made. */

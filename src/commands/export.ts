@@ -16,6 +16,8 @@ export interface ExportResult {
   file?: string;
   files: string[];
   secrets: string[];
+  /** The manifest as written (secrets as references), also with --json. */
+  manifest: string;
 }
 
 export default class Export extends OpsCommand {
@@ -93,7 +95,7 @@ export default class Export extends OpsCommand {
         for (const s of secrets) this.log(`  secret ${s} stored in the keychain (svc secret list)`);
       }
     } else if (!this.jsonEnabled()) process.stdout.write(text);
-    return { target: args.target, ...(out ? { file: out } : {}), files, secrets };
+    return { target: args.target, ...(out ? { file: out } : {}), files, secrets, manifest: text };
   }
 
   private async container(

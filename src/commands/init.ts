@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
@@ -8,8 +8,9 @@ import { SvcCommand } from "../cli/base.js";
 import { ExitCode, UserError } from "../errors.js";
 import { MANIFEST_NAME } from "../spec/load.js";
 import { toName } from "../spec/model.js";
+import { repositoryRoot } from "../spec/repository.js";
 import { serviceSchemaUrl } from "../spec/schema.js";
-import { starterManifest } from "../spec/starter.js";
+import { STARTER_IMAGE, starterManifest } from "../spec/starter.js";
 
 export interface InitResult {
   file: string;
@@ -30,7 +31,11 @@ export default class Init extends SvcCommand {
   static override flags = {
     name: Flags.string({ description: "Service name (default: the directory's name, cleaned up)." }),
     target: Flags.string({ description: "Target (credential name) to deploy into.", default: "local" }),
-    image: Flags.string({ description: "Image of the first container.", default: "nginx:1.27" }),
+    image: Flags.string({
+      description:
+        "Image of the first container (default: an example image that runs on the local platform offline).",
+      default: STARTER_IMAGE,
+    }),
     force: Flags.boolean({ description: "Overwrite an existing service.yaml." }),
   };
 
@@ -51,12 +56,18 @@ export default class Init extends SvcCommand {
         exitCode: ExitCode.invalidInput,
       });
     }
-    const schemaRef = relative(dir, fileURLToPath(serviceSchemaUrl));
     mkdirSync(dir, { recursive: true });
+    // The schema goes into the repository, so the modeline works for every teammate, offline.
+    const schema = join(repositoryRoot(file), ".svc", "service.schema.json");
+    mkdirSync(dirname(schema), { recursive: true });
+    copyFileSync(fileURLToPath(serviceSchemaUrl), schema);
+    const schemaRef = relative(realpathSync(dir), schema).split(sep).join("/");
     writeFileSync(file, starterManifest({ name, target: flags.target, image: flags.image, schemaRef }));
     const shown = relative(process.cwd(), file) || file;
     if (!this.jsonEnabled()) {
-      this.log(`${pc.green("✔")} wrote ${shown}`);
+      this.log(
+        `${pc.green("✔")} wrote ${shown} (and its schema, for editors, in ${relative(process.cwd(), schema) || schema})`,
+      );
       this.log(`Next: edit it, then ${pc.bold("svc validate")} and ${pc.bold("svc plan")}.`);
     }
     return { file: shown, name, target: flags.target };

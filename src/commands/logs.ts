@@ -10,21 +10,31 @@ export default class Logs extends OpsCommand {
     "Without -f, svc stops reading once the log goes quiet for 2 seconds (providers that only stream logs never end them).";
   static override examples = [
     "<%= config.bin %> logs local web --tail 50",
+    "<%= config.bin %> logs web    # the target of the manifests below here",
     "<%= config.bin %> logs shop-prod api -f",
   ];
+  // Its own --json: a stream of JSON lines, not one document at the end.
   static override enableJsonFlag = false;
   static override args = {
-    target: Args.string({ description: "Target name.", required: true }),
+    target: Args.string({
+      description:
+        "Target name (default: the one the manifests below here deploy to; a lone name that is no target but a container there means that container).",
+    }),
     container: Args.string({ description: "Container (optional when the service has one)." }),
   };
   static override flags = {
     follow: Flags.boolean({ char: "f", description: "Keep printing new lines." }),
     tail: Flags.integer({ description: "Only the last N lines.", min: 0 }),
     since: Flags.string({ description: "Only lines since this long ago (30s, 5m, 2h) or an ISO time." }),
+    json: Flags.boolean({
+      description:
+        'One JSON object per line: {"target", "container", "line"} (schemas/logs-line.schema.json).',
+    }),
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Logs);
+    const { args: given, flags } = await this.parse(Logs);
+    const args = await this.subject(given.target, given.container);
     const client = await this.client(args.target);
     const containers = ((await client.observe()).containers ?? []).map((c) => c.name);
     const container = args.container ?? (containers.length === 1 ? containers[0] : undefined);
@@ -54,8 +64,22 @@ export default class Logs extends OpsCommand {
       follow: flags.follow,
       signal: abort.signal,
     })) {
-      process.stdout.write(`${line}\n`);
+      process.stdout.write(
+        flags.json ? `${JSON.stringify({ target: args.target, container, line })}\n` : `${line}\n`,
+      );
     }
+  }
+
+  /** `svc logs [TARGET] [CONTAINER]`: a lone name is the target if svc has a token for it, else a container of the target here. */
+  private async subject(
+    target?: string,
+    container?: string,
+  ): Promise<{ target: string; container?: string }> {
+    if (container !== undefined || target === undefined)
+      return { target: this.oneTarget(target), ...(container ? { container } : {}) };
+    if (await this.isTarget(target)) return { target };
+    const here = this.targetsHere();
+    return here.length === 1 ? { target: here[0] as string, container: target } : { target };
   }
 }
 

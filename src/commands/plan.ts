@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import { SvcCommand } from "../cli/base.js";
-import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
+import { interpolationVariables, manifestFlags, orphanScope } from "../cli/manifest-flags.js";
+import { statusLine } from "../cli/status-line.js";
 import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -74,13 +75,16 @@ export default class PlanCommand extends SvcCommand {
       });
     }
 
+    const orphans = orphanScope(flags, specs, argv as string[]);
+    const status = statusLine(!json);
     const plan = await makePlan(specs, {
+      ...(status.retry ? { onRetry: status.retry } : {}),
       credentials: new Credentials(),
       parallelism: flags.parallelism,
-      // A whole repository is planned (not chosen files or targets): what it deployed and no
-      // longer holds is an orphan.
-      ...(flags.file?.length || flags.target?.length ? {} : { orphans: { prune: flags.prune } }),
+      // A whole repository is planned: what it deployed and no longer holds is an orphan.
+      ...(orphans ? { orphans } : {}),
     });
+    status.clear();
     plan.diagnostics.push(...loaded.diagnostics);
     plan.summary.warnings += loaded.diagnostics.length;
 

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import { OpsCommand } from "../cli/ops-command.js";
+import { LISTING, OpsCommand } from "../cli/ops-command.js";
 import type { UserService } from "../platform/model.js";
 import { table } from "../render/table.js";
 
@@ -23,7 +23,7 @@ export default class Services extends OpsCommand {
     const services = await Promise.all(
       entries.map(async (e) => {
         try {
-          const service = await (await this.client(e.name)).userService();
+          const service = await (await this.client(e.name, LISTING)).userService();
           return { target: e.name, group: GROUP[service.status] ?? "usable", service };
         } catch (error) {
           return { target: e.name, group: "unreachable", problem: (error as Error).message };

@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import pc from "picocolors";
 import { CredentialCommand } from "../cli/credential-command.js";
+import { LISTING } from "../cli/ops-command.js";
 import type { CredentialSource } from "../credentials/credentials.js";
 import { HttpPlatformClient } from "../platform/client.js";
 import { table } from "../render/table.js";
@@ -18,7 +19,7 @@ export default class Targets extends CredentialCommand {
   static override summary =
     "List targets with a token: name, host, service id and where the token comes from.";
   static override description =
-    "Never shows a token. Each target's platform is asked for its service id (5 s timeout).";
+    "Never shows a token. Every target's platform is asked for its service id at once (3 s timeout); one that does not answer is marked unreachable.";
 
   async run(): Promise<{ targets: TargetRow[]; keychainError?: string }> {
     await this.parse(Targets);
@@ -32,7 +33,7 @@ export default class Targets extends CredentialCommand {
           try {
             const { value } = await credentials.token(e.name);
             row.host = value.host;
-            const service = await new HttpPlatformClient(value, { timeoutMs: 5000 }).userService();
+            const service = await new HttpPlatformClient(value, LISTING).userService();
             row.serviceId = service.id;
             row.status = service.status;
           } catch (error) {

@@ -9,11 +9,16 @@ const rate = (bps: number) => `${(bps / 1024).toFixed(1)}K/s`;
 
 export default class Top extends OpsCommand {
   static override summary = "CPU and memory (of its limit) per container; the pod's network and storage.";
-  static override args = { target: Args.string({ description: "Target name.", required: true }) };
+  static override args = {
+    target: Args.string({
+      description: "Target name (default: the one the manifests below here deploy to).",
+    }),
+  };
   static override flags = { watch: Flags.boolean({ description: "Refresh every 2 seconds until Ctrl-C." }) };
 
   async run(): Promise<{ target: string } & Usage> {
-    const { args, flags } = await this.parse(Top);
+    const { args: given, flags } = await this.parse(Top);
+    const args = { target: this.oneTarget(given.target) };
     const client = await this.client(args.target);
     for (;;) {
       const usage = await client.usage();

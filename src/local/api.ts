@@ -155,7 +155,11 @@ export function buildApi(
     "/admin/v1/services",
     async (req) => {
       const { status } = query<{ status?: string }>(req);
-      const all = platform.store.services().map((s) => platform.view(s));
+      // The admin listing adds each service's domains (for `svc local status`'s curl lines).
+      const all = platform.store.services().map((s) => ({
+        ...platform.view(s),
+        domains: platform.store.domains(s.id).map((d) => ({ domain: d.domain, https: d.isHttps })),
+      }));
       return { services: status ? all.filter((s) => s.status === status) : all };
     },
     "admin",

@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import type { Credentials } from "../credentials/credentials.js";
 import { SvcError } from "../errors.js";
-import { HttpPlatformClient, type PlatformClient } from "../platform/client.js";
+import { HttpPlatformClient, type PlatformClient, type RetryInfo } from "../platform/client.js";
 import type { ServiceToken } from "../platform/token.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import type { ServiceSpec } from "../spec/model.js";
@@ -16,6 +16,8 @@ export interface PlanOptions {
   /** Services observed at once. */
   parallelism: number;
   client?: (token: ServiceToken) => PlatformClient;
+  /** Told before each retry of a platform call (for a status line). */
+  onRetry?: (retry: RetryInfo) => void;
   now?: number;
   /** Look for services this run's repositories deployed whose manifest is gone; `prune` stops them. */
   orphans?: { prune: boolean };
@@ -48,7 +50,10 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
     }
   }
 
-  const client = options.client ?? ((token: ServiceToken) => new HttpPlatformClient(token));
+  const client =
+    options.client ??
+    ((token: ServiceToken) =>
+      new HttpPlatformClient(token, options.onRetry ? { onRetry: options.onRetry } : {}));
   const environmentSecrets = Object.entries(process.env)
     .filter(([name, value]) => value && /^SVC_SECRET_/i.test(name))
     .map(([, value]) => value as string);

@@ -52,7 +52,22 @@ export interface ClientOptions {
   attempts?: number;
   /** Base of the exponential backoff, in ms. */
   backoffMs?: number;
+  /** Told before each retry, so a command can show what it is waiting on. */
+  onRetry?: (retry: RetryInfo) => void;
 }
+
+export interface RetryInfo {
+  host: string;
+  call: string;
+  /** The attempt that failed (1 = the first try) and how many there may be. */
+  attempt: number;
+  attempts: number;
+  reason: string;
+}
+
+/** Network failures that mean nothing is there (refused, no such host, a port fetch refuses). */
+const ABSENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "bad port"]);
+const ABSENT_ATTEMPTS = 3;
 
 /** A mutation's answer: the new revision when the provider has the `revision` capability. */
 export type MutationResult = { revision?: number };
@@ -406,13 +421,25 @@ export class HttpPlatformClient implements PlatformClient {
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
         });
       } catch (error) {
-        if (retry) {
+        const reason = networkReason(error);
+        // Nothing listens there, or the name does not resolve: a moment's retry covers a platform
+        // restarting; eight would only keep the user waiting.
+        const absent = ABSENT.has(reason);
+        if (retry && !(absent && attempt >= ABSENT_ATTEMPTS)) {
+          this.options.onRetry?.({ host: this.host, call: o.call, attempt, attempts, reason });
           await sleep(this.backoff(attempt));
           continue;
         }
-        throw new PlatformUnreachable(this.host, networkReason(error));
+        throw new PlatformUnreachable(this.host, reason);
       }
       if (RETRYABLE_STATUS.has(response.status) && retry) {
+        this.options.onRetry?.({
+          host: this.host,
+          call: o.call,
+          attempt,
+          attempts,
+          reason: `HTTP ${response.status}`,
+        });
         await response.body?.cancel();
         await sleep(retryAfterMs(response.headers.get("retry-after")) ?? this.backoff(attempt));
         continue;
@@ -433,6 +460,13 @@ export class HttpPlatformClient implements PlatformClient {
           o.call,
         );
         if (failure.transient && retry) {
+          this.options.onRetry?.({
+            host: this.host,
+            call: o.call,
+            attempt,
+            attempts,
+            reason: failure.message,
+          });
           await sleep(this.backoff(attempt));
           continue;
         }

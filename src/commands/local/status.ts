@@ -7,7 +7,12 @@ import type { ServerInfo } from "../../local/server.js";
 export interface LocalStatusResult {
   running: boolean;
   server?: ServerInfo;
-  services?: { id: string; status: string; units: string }[];
+  services?: {
+    id: string;
+    status: string;
+    units: string;
+    domains: { domain: string; https: boolean; curl: string }[];
+  }[];
 }
 
 export default class LocalStatus extends SvcCommand {
@@ -23,12 +28,23 @@ export default class LocalStatus extends SvcCommand {
       return { running: false };
     }
     const { services } = await adminCall<{
-      services: { id: string; status: string; serviceOptions: { resourceUnit: string } }[];
+      services: {
+        id: string;
+        status: string;
+        serviceOptions: { resourceUnit: string };
+        domains: { domain: string; https: boolean }[];
+      }[];
     }>(paths, "GET", "/admin/v1/services");
+    const info = server as ServerInfo;
     const result: LocalStatusResult = {
       running: true,
-      server: server as ServerInfo,
-      services: services.map((s) => ({ id: s.id, status: s.status, units: s.serviceOptions.resourceUnit })),
+      server: info,
+      services: services.map((s) => ({
+        id: s.id,
+        status: s.status,
+        units: s.serviceOptions.resourceUnit,
+        domains: s.domains.map((d) => ({ ...d, curl: curlLine(d.domain, d.https, info) })),
+      })),
     };
     if (!this.jsonEnabled()) {
       const s = result.server as ServerInfo;
@@ -39,9 +55,29 @@ export default class LocalStatus extends SvcCommand {
       this.log(`  CA cert    ${s.caCertificate}`);
       this.log(`  database   ${s.database}`);
       this.log(`  log        ${s.log}`);
-      for (const svc of result.services ?? [])
+      for (const svc of result.services ?? []) {
         this.log(`  service    ${svc.id}  ${svc.status}  ${svc.units}`);
+        for (const d of svc.domains) this.log(`    ${d.domain}: ${d.curl}`);
+      }
+      if (result.services?.some((svc) => svc.domains.some((d) => d.https)))
+        this.log(
+          pc.dim(
+            `  (browsers and other tools trust these https domains once the CA is in the system store: README, "The local platform")`,
+          ),
+        );
     }
     return result;
   }
+}
+
+/**
+ * A command that reaches a local domain as is: the name resolves to the proxy through --resolve
+ * (no /etc/hosts edit), https checks the local CA. An https domain is reached over https (its
+ * http address redirects there).
+ */
+function curlLine(domain: string, https: boolean, server: ServerInfo): string {
+  const proxy = new URL(https ? server.proxyHttps : server.proxyHttp);
+  const port = proxy.port || (https ? "443" : "80");
+  const where = `${proxy.protocol}//${domain}:${port}/`;
+  return `curl --resolve ${domain}:${port}:${proxy.hostname}${https ? ` --cacert ${server.caCertificate}` : ""} ${where}`;
 }
