@@ -151,6 +151,7 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
 
   it("top reports memory against each container's limit", async () => {
     const r = await svc("top", "local", "--json");
+    expectMatchesSchema("top-result.schema.json", JSON.parse(r.stdout));
     const { containers } = JSON.parse(r.stdout);
     expect(containers.api.memory.limitValue).toBe(2 * 512 * 1024 * 1024);
     expect(fits80((await svc("top", "local")).stdout)).toEqual([]);
@@ -172,9 +173,9 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     expect((await svc("status", "local")).stdout).toMatch(/ServiceRunning\s+pod Running/);
 
     if (extended) {
-      const events = JSON.parse((await svc("events", "local", "--json")).stdout).events.map(
-        (e: { type: string }) => e.type,
-      );
+      const listed = JSON.parse((await svc("events", "local", "--json")).stdout);
+      expectMatchesSchema("events-result.schema.json", listed);
+      const events = listed.events.map((e: { type: string }) => e.type);
       expect(events.slice(0, 3)).toEqual(["Resumed", "Paused", "Restarted"]);
       expect(fits80((await svc("events", "local")).stdout)).toEqual([]);
     } else {
@@ -195,14 +196,21 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     expect(planned.stdout).toContain(
       "1. resume: the service is paused: applying the manifest runs it [restarts]",
     );
-    const applied = await svc("apply", "--auto-approve", "examples/shop");
+    const applied = await svc("apply", "--auto-approve", "--json", "examples/shop");
     expect(applied.status, applied.stdout + applied.stderr).toBe(0);
+    const lines = applied.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    for (const line of lines) expectMatchesSchema("apply-event.schema.json", line);
+    expect(lines.map((l) => l.type)).toEqual(["call", "called", "waiting", "done", "summary"]);
     expect((await svc("status", "local")).stdout).toMatch(/ServiceRunning\s+pod Running/);
     expect((await svc("plan", "--detailed-exitcode", "examples/shop")).status).toBe(0);
   });
 
   it("services lists the user services by status", async () => {
     const r = await svc("services", "--json");
+    expectMatchesSchema("services-result.schema.json", JSON.parse(r.stdout));
     expect(JSON.parse(r.stdout).services).toEqual([
       expect.objectContaining({ target: "local", group: "running" }),
     ]);

@@ -1,3 +1,4 @@
+import { format } from "node:util";
 import { Config } from "@oclif/core/config";
 import { type CliResult, repoRoot } from "./cli.js";
 
@@ -26,6 +27,8 @@ export async function svcInProcess(
     cwd: process.cwd(),
     stdout: process.stdout.write,
     stderr: process.stderr.write,
+    log: console.log,
+    error: console.error,
   };
   const output = { stdout: "", stderr: "" };
   const capture =
@@ -42,6 +45,13 @@ export async function svcInProcess(
     process.chdir(options.cwd);
     process.stdout.write = capture("stdout");
     process.stderr.write = capture("stderr");
+    // oclif's this.log goes through console.log, which vitest would take for the test's own output.
+    console.log = (...parts: unknown[]) => {
+      output.stdout += `${format(...parts)}\n`;
+    };
+    console.error = (...parts: unknown[]) => {
+      output.stderr += `${format(...parts)}\n`;
+    };
     const [id, ...argv] = args;
     await config.runCommand(id as string, argv);
   } catch (error) {
@@ -51,6 +61,8 @@ export async function svcInProcess(
   } finally {
     process.stdout.write = saved.stdout;
     process.stderr.write = saved.stderr;
+    console.log = saved.log;
+    console.error = saved.error;
     process.chdir(saved.cwd);
     for (const key of Object.keys(process.env)) if (!(key in saved.env)) delete process.env[key];
     Object.assign(process.env, saved.env);
