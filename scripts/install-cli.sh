@@ -9,7 +9,7 @@ if [ -w "$prefix/bin" ] || { [ ! -e "$prefix/bin" ] && [ -w "$prefix" ]; }; then
   npm link --silent --no-audit --no-fund >/dev/null
   bin="$prefix/bin"
 else
-  npm link --silent --no-audit --no-fund --prefix "$HOME/.local" >/dev/null
+  NPM_CONFIG_PREFIX="$HOME/.local" npm link --silent --no-audit --no-fund >/dev/null
   bin="$HOME/.local/bin"
 fi
 echo "svc is installed as $bin/svc (linked to this checkout)"
