@@ -1,9 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
+import { encodeToken } from "../src/platform/token.js";
 import { repoRoot, svc } from "./support/cli.js";
 
 const readJson = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), "utf8"));
@@ -173,6 +176,47 @@ describe("svc --help, svc help, svc version, completion", () => {
     expect(complete("svc pl")).toEqual(["plan"]);
     expect(complete("svc local s")).toEqual(["status"]);
     expect(complete("svc plan --det")).toEqual(["--detailed-exitcode"]);
+  });
+});
+
+describe("slow work at a terminal", () => {
+  it("plan shows what it waits on in one status line, cleared before the result; none without a terminal", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const host = `http://127.0.0.1:${closed}`;
+    const dir = mkdtempSync(join(tmpdir(), "svc-tty-"));
+    writeFileSync(
+      join(dir, "service.yaml"),
+      "apiVersion: svc/v1\nkind: Service\nmetadata: { name: x }\nspec:\n  target: x\n  containers: [{ name: a, image: busybox:1 }]\n",
+    );
+    const env = {
+      ...process.env,
+      NO_COLOR: "1",
+      SVC_HOME: dir,
+      SVC_TOKEN_X: encodeToken({ host, secret: "tty-secret-1" }),
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+    };
+    // `script` gives the command a pseudo-terminal, as a user's shell would.
+    const tty = spawnSync(
+      "script",
+      ["-qec", `${process.execPath} ${join(repoRoot, "bin/run.js")} plan`, "/dev/null"],
+      {
+        cwd: dir,
+        env,
+        encoding: "utf8",
+      },
+    );
+    const waiting = `\r\x1b[K… waiting on ${host} (capabilities: ECONNREFUSED), retry 1/2`;
+    expect(tty.stdout).toContain(waiting);
+    expect(tty.stdout).toContain(`retry 2/2\r\x1b[K`);
+    expect(tty.stdout).toContain(`target x: cannot reach ${host}: ECONNREFUSED`);
+    const piped = svc(["plan"], { cwd: dir, env });
+    expect(piped.status).toBe(1);
+    expect(`${piped.stdout}${piped.stderr}`).not.toContain("waiting on");
   });
 });
 

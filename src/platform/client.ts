@@ -426,7 +426,13 @@ export class HttpPlatformClient implements PlatformClient {
         // restarting; eight would only keep the user waiting.
         const absent = ABSENT.has(reason);
         if (retry && !(absent && attempt >= ABSENT_ATTEMPTS)) {
-          this.options.onRetry?.({ host: this.host, call: o.call, attempt, attempts, reason });
+          this.options.onRetry?.({
+            host: this.host,
+            call: o.call,
+            attempt,
+            attempts: absent ? Math.min(attempts, ABSENT_ATTEMPTS) : attempts,
+            reason,
+          });
           await sleep(this.backoff(attempt));
           continue;
         }
