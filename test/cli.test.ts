@@ -8,6 +8,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { encodeToken } from "../src/platform/token.js";
 import { repoRoot, svc } from "./support/cli.js";
+import { expectMatchesSchema } from "./support/schemas.js";
 
 const readJson = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), "utf8"));
 
@@ -85,7 +86,10 @@ describe("svc init", () => {
     const repo = mkdtempSync(join(tmpdir(), "svc-init-"));
     mkdirSync(join(repo, ".git"));
     const dir = join(repo, "services", "My App");
-    expect(svc(["init", dir]).status).toBe(0);
+    const init = svc(["init", dir, "--json"]);
+    expect(init.status).toBe(0);
+    expectMatchesSchema("init-result.schema.json", JSON.parse(init.stdout));
+    expect(JSON.parse(init.stdout)).toMatchObject({ name: "my-app", target: "local" });
     const text = readFileSync(join(dir, "service.yaml"), "utf8");
     // The modeline points at the schema svc init put into the repository: it works for every
     // teammate's clone, offline, not only on the machine that wrote it.
@@ -145,6 +149,7 @@ describe("svc --help, svc help, svc version, completion", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`svc/${pkg.version} `);
     const json = JSON.parse(svc(["version", "--json"]).stdout);
+    expectMatchesSchema("version-result.schema.json", json);
     expect(json).toMatchObject({
       cliVersion: `svc/${pkg.version}`,
       nodeVersion: process.version.replace(/^/, "node-"),

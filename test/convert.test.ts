@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot, svc } from "./support/cli.js";
+import { expectMatchesSchema } from "./support/schemas.js";
 
 /** Each fixture: the source file, what must be reported as not converted, and the tokens it holds. */
 const cases: [dir: string, file: string, dropped: string[], token?: string][] = [
@@ -57,6 +58,7 @@ describe("svc convert", () => {
       ]);
       expect(r.status, r.stdout + r.stderr).toBe(0);
       const result = JSON.parse(r.stdout);
+      expectMatchesSchema("convert-result.schema.json", result);
       expect(result.valid).toBe(true);
       expect(result.dropped.map((d: { path: string }) => d.path).sort()).toEqual([...dropped].sort());
       for (const d of result.dropped) expect(d.reason.length).toBeGreaterThan(5);

@@ -6,6 +6,7 @@ import { engineAvailable } from "./support/engine.js";
 import { filesBelow } from "./support/files.js";
 import { keyringAvailable, startKeyring, type TestKeyring } from "./support/keyring.js";
 import { createService, startTestPlatform } from "./support/local-platform.js";
+import { expectMatchesSchema } from "./support/schemas.js";
 
 const ready = (await engineAvailable("the credentials suite")) && keyringAvailable("the credentials suite");
 
@@ -112,6 +113,34 @@ describe.skipIf(!ready)("credentials in a real Secret Service", () => {
     );
     expect((await run(["logout", "local"])).stdout).toContain("removed the token for target local");
     expect(JSON.parse((await run(["targets", "--json"])).stdout).targets).toEqual([]);
+  });
+
+  it("every credential command's --json matches its published schema, names only", async () => {
+    const results = [
+      await run(["login", "local", "--json"], token),
+      await run(
+        ["registry", "login", "127.0.0.1:5000", "-u", "bot", "--password-stdin", "--json"],
+        REGISTRY_PASSWORD,
+      ),
+      await run(["secret", "set", "schema-check", "--json"], SECRET_VALUE),
+      await run(["secret", "rm", "schema-check", "--json"]),
+      await run(["registry", "logout", "127.0.0.1:5000", "--json"]),
+      await run(["logout", "local", "--json"]),
+    ];
+    for (const r of results) {
+      expect(r.status, r.stderr).toBe(0);
+      expectMatchesSchema("credential-change-result.schema.json", JSON.parse(r.stdout));
+      for (const secret of [token, REGISTRY_PASSWORD, SECRET_VALUE]) expect(r.stdout).not.toContain(secret);
+    }
+    expect(JSON.parse((results[0] as { stdout: string }).stdout)).toMatchObject({
+      target: "local",
+      storedIn: "keychain",
+    });
+    for (const list of [
+      ["secret", "list", "--json"],
+      ["registry", "list", "--json"],
+    ])
+      expectMatchesSchema("credential-list-result.schema.json", JSON.parse((await run(list)).stdout));
   });
 
   it("never lets a token, password or secret value reach output or files", async () => {

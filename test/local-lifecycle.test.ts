@@ -135,6 +135,7 @@ describe.skipIf(!hasEngine)("the local platform as a process", () => {
     const up = svc(["local", "up", "--json", ...listenerFlags()], { env });
     expect(up.stderr).toBe("");
     expect(up.status).toBe(0);
+    expectMatchesSchema("local-up-result.schema.json", JSON.parse(up.stdout));
     const result = JSON.parse(up.stdout) as {
       server: ServerInfo;
       service: { id: string; created: boolean; token: { keychain: boolean; file: string } };
@@ -201,13 +202,22 @@ describe.skipIf(!hasEngine)("the local platform as a process", () => {
       expect(fetched).toContain("Hello from svc");
     }
 
+    const statusJson = svc(["local", "status", "--json"], { env });
+    expectMatchesSchema("local-status-result.schema.json", JSON.parse(statusJson.stdout));
+    const created = svc(["local", "create-service", "--units", "1", "--name", "extra", "--json"], { env });
+    expect(created.status, created.stderr).toBe(0);
+    expectMatchesSchema("local-create-service-result.schema.json", JSON.parse(created.stdout));
+    expect(JSON.parse(created.stdout)).toMatchObject({ id: "extra", token: { keychain: false } });
+
     const again = svc(["local", "up", "--json"], { env });
+    expectMatchesSchema("local-up-result.schema.json", JSON.parse(again.stdout));
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRunning: true, service: { created: false } });
 
     const instance = readFileSync(localPaths(env).instanceId, "utf8");
-    const down = svc(["local", "down"], { env });
+    const down = svc(["local", "down", "--json"], { env });
     expect(down.status).toBe(0);
-    expect(down.stdout).toContain("local platform stopped");
+    expectMatchesSchema("local-down-result.schema.json", JSON.parse(down.stdout));
+    expect(JSON.parse(down.stdout)).toMatchObject({ stopped: true });
     expect(
       await docker.listContainers({ all: true, filters: { label: [`dev.svc.instance=${instance}`] } }),
     ).toEqual([]);

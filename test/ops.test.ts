@@ -131,8 +131,9 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     }
     const top = await svcAsync(["top", "--json"], shop);
     expect(JSON.parse(top.stdout).target).toBe("local");
-    const restarted = await svcAsync(["restart", "--yes"], shop);
-    expect(restarted.stdout).toContain("local: restart done (Running)");
+    const restarted = await svcAsync(["restart", "--yes", "--json"], shop);
+    expectMatchesSchema("lifecycle-result.schema.json", JSON.parse(restarted.stdout));
+    expect(JSON.parse(restarted.stdout)).toEqual({ target: "local", action: "restart", phase: "Running" });
 
     const two = mkdtempSync(join(tmpdir(), "svc-two-targets-"));
     for (const target of ["staging", "prod"]) {
