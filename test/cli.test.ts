@@ -81,6 +81,28 @@ describe("svc validate", () => {
   });
 });
 
+describe("per-environment overrides", () => {
+  it("merge containers by name: one env var overridden without restating the container; problems at the override's line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-override-"));
+    writeFileSync(
+      join(dir, "prod.yaml"),
+      "spec:\n  target: shop-prod\n  containers:\n    - name: api\n      env: { LOG_LEVEL: warn }\n",
+    );
+    writeFileSync(join(dir, "bad.yaml"), "spec:\n  containers:\n    - name: api\n      units: 3\n");
+    const base = join(repoRoot, "examples/shop/service.yaml");
+    const ok = svc(["validate", "-f", base, "-f", join(dir, "prod.yaml"), "--json"]);
+    expect(ok.status, ok.stdout).toBe(0);
+    expect(JSON.parse(ok.stdout).services).toEqual([
+      { name: "shop", target: "shop-prod", files: ["examples/shop/service.yaml", join(dir, "prod.yaml")] },
+    ]);
+    const bad = svc(["validate", "-f", base, "-f", join(dir, "bad.yaml")]);
+    expect(bad.status).toBe(3);
+    expect(bad.stdout).toContain(
+      `${join(dir, "bad.yaml")}:4:14  spec.containers[1].units  must be one of 1, 2, 4, 8, 16`,
+    );
+  });
+});
+
 describe("svc init", () => {
   it("writes a starter that validates, and never overwrites without --force", () => {
     const repo = mkdtempSync(join(tmpdir(), "svc-init-"));
@@ -222,6 +244,44 @@ describe("slow work at a terminal", () => {
     const piped = svc(["plan"], { cwd: dir, env });
     expect(piped.status).toBe(1);
     expect(`${piped.stdout}${piped.stderr}`).not.toContain("waiting on");
+  });
+});
+
+describe("day-two commands against a platform that is down", () => {
+  it("each says it cannot reach it, with a hint, exit 1 — never 'This is a bug'", async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const host = `http://127.0.0.1:${closed}`;
+    const env = {
+      SVC_HOME: mkdtempSync(join(tmpdir(), "svc-down-")),
+      SVC_TOKEN_GONE: encodeToken({ host, secret: "down-secret-1" }),
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+    };
+    for (const args of [
+      ["status", "gone"],
+      ["logs", "gone"],
+      ["top", "gone"],
+      ["events", "gone"],
+      ["restart", "gone", "--yes"],
+      ["pause", "gone", "--yes"],
+      ["resume", "gone", "--yes"],
+      ["export", "gone"],
+    ]) {
+      const r = svc(args, { env });
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(r.stderr, args.join(" ")).toContain(`cannot reach ${host}`);
+      expect(r.stderr, args.join(" ")).toContain("Try this: check the network and that the platform is up");
+      expect(r.stderr + r.stdout).not.toContain("This is a bug");
+    }
+    for (const args of [["services"], ["targets"]]) {
+      const r = svc(args, { env });
+      expect(r.status, args.join(" ")).toBe(0);
+      expect(r.stdout).toMatch(/unreachable/);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server.js";
+import { decodeToken, encodeToken } from "../src/platform/token.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import { keyringAvailable, startKeyring, type TestKeyring } from "./support/keyring.js";
@@ -148,6 +149,24 @@ describe.runIf(ready).each(API_MODES)("day-two commands against a running servic
     expect(ambiguous.stderr).toBe(
       "Error: the manifests below this directory deploy to 2 targets: name one\nTry this: targets here: prod, staging\n",
     );
+  });
+
+  it("with a wrong token every day-two command says so, with a hint, exit 1 — never 'This is a bug'", async () => {
+    const { host } = decodeToken(env.SVC_TOKEN_LOCAL as string);
+    const wrong = { ...env, SVC_TOKEN_LOCAL: encodeToken({ host, secret: "not-the-secret-42" }) };
+    for (const args of [
+      ["status", "local"],
+      ["logs", "local", "web"],
+      ["top", "local"],
+      ["restart", "local", "--yes"],
+      ["export", "local"],
+    ]) {
+      const r = await svcAsync(args, { env: wrong });
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(r.stderr, args.join(" ")).toContain("the platform answered 401");
+      expect(r.stderr, args.join(" ")).toContain("Try this: the token is not valid for this service");
+      expect(r.stderr + r.stdout).not.toContain("This is a bug");
+    }
   });
 
   it("top reports memory against each container's limit", async () => {
