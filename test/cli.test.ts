@@ -206,14 +206,19 @@ describe("svc --help, svc help, svc version, completion", () => {
   });
 });
 
+/** A port nothing listens on: one the system just gave out and took back. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 describe("slow work at a terminal", () => {
   it("plan shows what it waits on in one status line, cleared before the result; none without a terminal", async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+    const closed = await closedPort();
     const host = `http://127.0.0.1:${closed}`;
     const dir = mkdtempSync(join(tmpdir(), "svc-tty-"));
     writeFileSync(
@@ -249,12 +254,7 @@ describe("slow work at a terminal", () => {
 
 describe("day-two commands against a platform that is down", () => {
   it("each says it cannot reach it, with a hint, exit 1 — never 'This is a bug'", async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
+    const closed = await closedPort();
     const host = `http://127.0.0.1:${closed}`;
     const env = {
       SVC_HOME: mkdtempSync(join(tmpdir(), "svc-down-")),
