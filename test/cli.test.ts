@@ -4,7 +4,6 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Ajv2020 from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { encodeToken } from "../src/platform/token.js";
 import { repoRoot, svc } from "./support/cli.js";
@@ -50,8 +49,6 @@ describe("svc validate", () => {
   });
 
   it("--json output validates against its published schema, valid or not", () => {
-    const ajv = new Ajv2020.default({ strict: true });
-    const check = ajv.compile(readJson("schemas/validate-result.schema.json"));
     for (const [args, status] of [
       [["validate", "examples", "--json"], 0],
       [["validate", "test/fixtures/invalid", "--json"], 3],
@@ -59,7 +56,7 @@ describe("svc validate", () => {
       const r = svc([...args]);
       expect(r.status).toBe(status);
       const result = JSON.parse(r.stdout);
-      expect(check(result), JSON.stringify(check.errors)).toBe(true);
+      expectMatchesSchema("validate-result.schema.json", result);
       expect(result.valid).toBe(status === 0);
     }
   });

@@ -83,8 +83,7 @@ export default class PlanCommand extends SvcCommand {
       parallelism: flags.parallelism,
       // A whole repository is planned: what it deployed and no longer holds is an orphan.
       ...(orphans ? { orphans } : {}),
-    });
-    status.clear();
+    }).finally(status.clear);
     plan.diagnostics.push(...loaded.diagnostics);
     plan.summary.warnings += loaded.diagnostics.length;
 

@@ -405,6 +405,8 @@ export class HttpPlatformClient implements PlatformClient {
   ): Promise<T> {
     const attempts = o.idempotent ? (o.attempts ?? this.options.attempts ?? 8) : 1;
     const hasBody = method !== "GET";
+    const retrying = (attempt: number, reason: string, of = attempts) =>
+      this.options.onRetry?.({ host: this.host, call: o.call, attempt, attempts: of, reason });
     for (let attempt = 1; ; attempt++) {
       const retry = attempt < attempts;
       let response: Response;
@@ -426,26 +428,14 @@ export class HttpPlatformClient implements PlatformClient {
         // restarting; eight would only keep the user waiting.
         const absent = ABSENT.has(reason);
         if (retry && !(absent && attempt >= ABSENT_ATTEMPTS)) {
-          this.options.onRetry?.({
-            host: this.host,
-            call: o.call,
-            attempt,
-            attempts: absent ? Math.min(attempts, ABSENT_ATTEMPTS) : attempts,
-            reason,
-          });
+          retrying(attempt, reason, absent ? Math.min(attempts, ABSENT_ATTEMPTS) : attempts);
           await sleep(this.backoff(attempt));
           continue;
         }
         throw new PlatformUnreachable(this.host, reason);
       }
       if (RETRYABLE_STATUS.has(response.status) && retry) {
-        this.options.onRetry?.({
-          host: this.host,
-          call: o.call,
-          attempt,
-          attempts,
-          reason: `HTTP ${response.status}`,
-        });
+        retrying(attempt, `HTTP ${response.status}`);
         await response.body?.cancel();
         await sleep(retryAfterMs(response.headers.get("retry-after")) ?? this.backoff(attempt));
         continue;
@@ -466,13 +456,7 @@ export class HttpPlatformClient implements PlatformClient {
           o.call,
         );
         if (failure.transient && retry) {
-          this.options.onRetry?.({
-            host: this.host,
-            call: o.call,
-            attempt,
-            attempts,
-            reason: failure.message,
-          });
+          retrying(attempt, failure.message);
           await sleep(this.backoff(attempt));
           continue;
         }

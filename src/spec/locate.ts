@@ -18,9 +18,9 @@ export interface Locator {
  */
 export function locator(indexes: readonly PositionIndex[], merged: Merged): Locator {
   const find = (path: readonly PathSegment[], keys: boolean): { pos: Position; index?: PositionIndex } => {
-    for (let n = path.length; n >= 0; n--) {
-      const { depth, sources } = merged.sources(path.slice(0, n));
-      if (depth < n) continue;
+    // From the deepest node the merge has along the path, up to the root.
+    for (let n = merged.sources(path).depth; n >= 0; n--) {
+      const { sources } = merged.sources(path.slice(0, n));
       for (let i = sources.length - 1; i >= 0; i--) {
         const source = sources[i] as Source;
         const index = indexes[source.file] as PositionIndex;

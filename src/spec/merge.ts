@@ -1,4 +1,4 @@
-import type { PathSegment } from "./diagnostics.js";
+import { type PathSegment, pointer } from "./diagnostics.js";
 
 /**
  * Merges manifests in order for per-environment overrides, as compose and kustomize do: maps
@@ -46,7 +46,8 @@ function mergeValue(
   overrideOrigin: Origin,
   path: PathSegment[],
 ): [unknown, Origin] {
-  const sources = [...baseOrigin.sources, ...overrideOrigin.sources];
+  // A node both files wrote: each wrote it, the later one last.
+  const both = () => [...baseOrigin.sources, ...overrideOrigin.sources];
   if (isMap(base) && isMap(override)) {
     const out: Record<string, unknown> = { ...base };
     const children = new Map(baseOrigin.children);
@@ -70,9 +71,9 @@ function mergeValue(
         children.set(key, valueOrigin);
       }
     }
-    return [out, { sources, children }];
+    return [out, { sources: both(), children }];
   }
-  if (BY_NAME.has(`/${path.join("/")}`) && namedList(base) && namedList(override)) {
+  if (BY_NAME.has(pointer(path)) && namedList(base) && namedList(override)) {
     const out = [...base];
     const origins = base.map((_, i) => baseOrigin.children.get(i) as Origin);
     override.forEach((item, j) => {
@@ -87,7 +88,7 @@ function mergeValue(
       out[at] = merged as Named;
       origins[at] = origin;
     });
-    return [out, { sources, children: new Map(origins.map((o, i) => [i, o])) }];
+    return [out, { sources: both(), children: new Map(origins.map((o, i) => [i, o])) }];
   }
   return [override, overrideOrigin];
 }
