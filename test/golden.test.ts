@@ -1,55 +1,26 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { assemble, planService } from "../src/plan/build.js";
-import { fingerprintFor } from "../src/plan/fingerprint.js";
-import type { LiveState } from "../src/plan/model.js";
+import { publicPlan } from "../src/plan/sensitive.js";
 import { renderPlanMarkdown } from "../src/render/plan-markdown.js";
 import { renderPlanText } from "../src/render/plan-text.js";
-import { loadServices } from "../src/spec/load.js";
-import { repoRoot } from "./support/cli.js";
+import { expectGolden, GOLDEN_SECRETS, goldenPlan, goldenRoot } from "./support/golden-plan.js";
 import { expectMatchesSchema } from "./support/schemas.js";
 
 /**
  * desired.yaml + live.json (+ secrets.json) → plan.txt, plan.json, plan.md, for every row of
  * product.md §2 and each preflight failure. Regenerate with UPDATE_GOLDEN=1, then review the diff.
  */
-const root = join(repoRoot, "test/golden");
-const NOW = Date.parse("2026-11-22T12:00:00.000Z");
-const update = process.env.UPDATE_GOLDEN === "1";
+const root = goldenRoot;
 
 function render(dir: string, tokenSecret = "golden-token-secret") {
-  const loaded = loadServices({ cwd: dir, files: ["desired.yaml"], vars: {} });
-  expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  const live = JSON.parse(readFileSync(join(dir, "live.json"), "utf8")) as LiveState;
-  const secretsFile = join(dir, "secrets.json");
-  const secrets = new Map<string, string>(
-    existsSync(secretsFile) ? Object.entries(JSON.parse(readFileSync(secretsFile, "utf8"))) : [],
-  );
-  const plan = assemble(
-    [
-      planService(
-        // Where the manifest lives does not change the plan: one repository for every case.
-        {
-          ...(loaded.services[0] as NonNullable<(typeof loaded.services)[0]>),
-          repository: "github.com/acme/shop",
-        },
-        live,
-        {
-          secrets,
-          fingerprint: fingerprintFor(tokenSecret),
-          now: NOW,
-        },
-      ),
-    ],
-    [],
-    new Date(NOW).toISOString(),
-  );
+  const plan = goldenPlan(dir, tokenSecret);
   return {
     plan,
     text: `${renderPlanText(plan)}\n`,
-    json: `${JSON.stringify(plan, null, 2)}\n`,
+    // As `svc plan --json` and `--out` write it.
+    json: `${JSON.stringify(publicPlan(plan), null, 2)}\n`,
     md: `${renderPlanMarkdown(plan)}\n`,
   };
 }
@@ -63,22 +34,15 @@ describe("golden plans", () => {
   it.each(cases)("%s", (name) => {
     const dir = join(root, name);
     const { plan, text, json, md } = render(dir);
-    expectMatchesSchema("plan.schema.json", plan);
+    expectMatchesSchema("plan.schema.json", publicPlan(plan));
     for (const [file, content] of [
       ["plan.txt", text],
       ["plan.json", json],
       ["plan.md", md],
-    ] as const) {
-      const path = join(dir, file);
-      if (update || !existsSync(path)) {
-        if (!update)
-          throw new Error(`${path} is missing: run UPDATE_GOLDEN=1 npx vitest run test/golden.test.ts`);
-        writeFileSync(path, content);
-      }
-      expect(content, `${name}/${file}`).toBe(readFileSync(path, "utf8"));
-    }
+    ] as const)
+      expectGolden(join(dir, file), content);
     // The secret's value never reaches a plan, whatever changed, nor its bare hash.
-    for (const value of ["s3cret-db-pass", "previous-pass"]) {
+    for (const value of GOLDEN_SECRETS) {
       expect(`${text}${json}${md}`).not.toContain(value);
       expect(json).not.toContain(createHash("sha256").update(value).digest("hex"));
     }

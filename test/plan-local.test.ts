@@ -148,12 +148,12 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
     const validate = new Ajv2020.default({ strict: true }).compile(schema);
     const parsed = JSON.parse(json.stdout);
     expect(validate(parsed), JSON.stringify(validate.errors)).toBe(true);
-    const action = "replace";
+    const action = "redeploy";
     expect(parsed.services[0]).toMatchObject({ name: "shop", action, restarts: true });
 
     const md = await plan("--format", "markdown");
     expect(md.stdout).toContain("| service | target | action | restarts | destructive |");
-    expect(md.stdout).toMatch(/\| shop \| local \| `(~|-\/\+)` (update|replace) \| yes \| no \|/);
+    expect(md.stdout).toMatch(/\| shop \| local \| `(~|-\/\+)` (update|redeploy) \| yes \| no \|/);
     expect(md.stdout).toMatch(/<details><summary><code>(~|-\/\+)<\/code> <b>shop<\/b>/);
   });
 
@@ -176,5 +176,38 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
     for (const value of [DB_PASSWORD, "old-value-0000", token, secret]) {
       expect(texts.filter((t) => t.includes(value))).toEqual([]);
     }
+  });
+
+  it("a plan's digest is its intent: a moved revision keeps it, a changed intent changes it; apply --expect-digest applies only the reviewed one (else exit 4, nothing changed)", async () => {
+    const planned = async () => JSON.parse((await plan("--json", "--detailed-exitcode")).stdout);
+    const reviewed = await planned();
+    expect(reviewed.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Sending what is already there moves the revision (where shown), not the intent.
+    expect(
+      (
+        await api.call("PUT", "/api/v1/k8s/pod/update", {
+          environment: { api: { DATA_DIR: "/var/lib/shop", DB_PASSWORD: "old-value-0000" } },
+        })
+      ).status,
+    ).toBe(200);
+    const again = await planned();
+    if (mode === "extended")
+      expect(again.services[0].fingerprint.revision).not.toBe(reviewed.services[0].fingerprint.revision);
+    expect(again.digest).toBe(reviewed.digest);
+
+    // A change after review: the merge must not apply it silently.
+    await api.call("PUT", "/api/v1/k8s/pod/update", { environment: { web: { LOG_LEVEL: "warn" } } });
+    const moved = await planned();
+    expect(moved.digest).not.toBe(reviewed.digest);
+    const refused = await svcAsync(["apply", "examples/shop", "--expect-digest", reviewed.digest], { env });
+    expect(refused.status).toBe(4);
+    expect(refused.stderr).toContain(`this is not the plan that was reviewed (its digest is ${moved.digest}`);
+    expect(refused.stdout).toContain('~ containers.web.env.LOG_LEVEL: "warn" → "info"');
+    expect((await planned()).digest).toBe(moved.digest);
+
+    const applied = await svcAsync(["apply", "examples/shop", "--expect-digest", moved.digest], { env });
+    expect(applied.stderr).toBe("");
+    expect(applied.status).toBe(0);
+    expect((await plan("--detailed-exitcode")).status).toBe(0);
   });
 });

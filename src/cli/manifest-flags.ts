@@ -1,3 +1,4 @@
+import { relative, resolve, sep } from "node:path";
 import * as Flags from "@oclif/core/flags";
 import { ExitCode, UserError } from "../errors.js";
 import type { Variables } from "../spec/interpolate.js";
@@ -65,4 +66,15 @@ export function orphanScope(
       exitCode: ExitCode.invalidInput,
     });
   return undefined;
+}
+
+/**
+ * Which plan a pull-request comment holds: the directories (or -f files) read and the targets
+ * chosen, e.g. `dirs=services targets=*`. Stable while a pull request changes what is in them.
+ */
+export function planKey(flags: { file?: string[]; target?: string[] }, paths: string[]): string {
+  const read = paths.length > 0 ? paths : flags.file?.length ? flags.file : ["."];
+  const dirs = [...new Set(read.map((p) => relative(process.cwd(), resolve(p)).replaceAll(sep, "/") || "."))];
+  const targets = flags.target?.length ? [...new Set(flags.target)].sort() : ["*"];
+  return `${flags.file?.length && paths.length === 0 ? "files" : "dirs"}=${dirs.sort().map(encodeURI).join(",")} targets=${targets.join(",")}`;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import { Listr } from "listr2";
@@ -13,9 +13,12 @@ import { statusLine } from "../cli/status-line.js";
 import { Credentials, type RegistryLogin } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
+import { DIGEST_PATTERN } from "../plan/digest.js";
 import { fingerprintFor } from "../plan/fingerprint.js";
-import { PLAN_FORMAT_VERSION, type Plan, type ServicePlan } from "../plan/model.js";
+import type { Plan, ServicePlan } from "../plan/model.js";
 import { makePlan } from "../plan/plan.js";
+import { readPlan } from "../plan/saved.js";
+import { restoreSensitiveFiles } from "../plan/sensitive.js";
 import { HttpPlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
@@ -32,7 +35,7 @@ export default class Apply extends SvcCommand {
   static override summary =
     "Make the platform match the manifests (or a saved plan), then wait until it runs.";
   static override description =
-    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is the approval: no prompt (destructive changes still need --allow-destructive, or a yes at a terminal), applied only while every service's live state still matches it. Against a provider without revisions, the live state is read again before every call and a call whose answer was lost is never sent again blindly. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan, 5 partially applied, 6 outcome unknown (run svc plan), 130 interrupted.";
+    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is the approval: no prompt (destructive changes still need --allow-destructive, or a yes at a terminal), applied only while every service's live state still matches it. Against a provider without revisions, the live state is read again before every call and a call whose answer was lost is never sent again blindly. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan or digest mismatch, 5 partially applied, 6 outcome unknown (run svc plan), 130 interrupted.";
   static override examples = [
     "<%= config.bin %> apply",
     "<%= config.bin %> apply --auto-approve -f examples/shop/service.yaml",
@@ -62,6 +65,11 @@ export default class Apply extends SvcCommand {
       default: true,
       allowNo: true,
     }),
+    "expect-digest": Flags.string({
+      description:
+        "Apply only if the fresh plan has this digest (the one reviewed, e.g. in a pull request): otherwise nothing is applied and the exit code is 4. The digest is the approval: no prompt.",
+      helpValue: "sha256:…",
+    }),
     timeout: Flags.integer({
       description: "Seconds to wait for each service's rollout.",
       default: 300,
@@ -77,6 +85,8 @@ export default class Apply extends SvcCommand {
     const savedPlan =
       paths.length === 1 && paths[0]?.endsWith(".json") && existsSync(paths[0]) ? paths[0] : undefined;
 
+    const expected = flags["expect-digest"];
+    if (expected !== undefined) checkDigestFlag(expected, savedPlan);
     const plan = savedPlan
       ? await this.staleCheck(readPlan(savedPlan), credentials)
       : await this.freshPlan(flags, paths, credentials);
@@ -86,6 +96,15 @@ export default class Apply extends SvcCommand {
         exitCode: ExitCode.error,
       });
     }
+    if (expected !== undefined && plan.digest !== expected) {
+      throw new UserError(
+        `nothing was applied: this is not the plan that was reviewed (its digest is ${plan.digest}, the reviewed one ${expected})${json ? "" : "; what apply would do now is shown above"}`,
+        {
+          hint: "the manifests or the live state moved since the review: plan again (push to the pull request, or svc plan) and review what it shows",
+          exitCode: ExitCode.stalePlan,
+        },
+      );
+    }
 
     const changing = plan.services.filter((s) => s.action !== "noop");
     const gate = decide({
@@ -93,7 +112,8 @@ export default class Apply extends SvcCommand {
       destructive: changing.some((s) => s.destructive),
       interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !json,
       // A saved plan is the approval, as in Terraform: it was reviewed when it was made.
-      autoApprove: flags["auto-approve"] || savedPlan !== undefined,
+      // So is a digest: the plan that was reviewed, re-made and found identical.
+      autoApprove: flags["auto-approve"] || savedPlan !== undefined || expected !== undefined,
       allowDestructive: flags["allow-destructive"],
     });
     if (gate.kind === "nothing-to-do") return this.finish({ services: [], interrupted: false });
@@ -241,6 +261,7 @@ export default class Apply extends SvcCommand {
             now.revision !== undefined ? ` (revision ${s.fingerprint.revision} → ${now.revision})` : "";
           stale.push(`${s.name}: target ${s.target} changed since the plan${moved}`);
         }
+        stale.push(...restoreSensitiveFiles(s, fingerprint));
         for (const c of s.desired.containers) {
           for (const v of Object.values(c.env)) {
             if ("secret" in v && fingerprint((await credentials.secret(v.secret)).value) !== v.hmac) {
@@ -344,27 +365,17 @@ export default class Apply extends SvcCommand {
   }
 }
 
-function readPlan(file: string): Plan {
-  let plan: Plan;
-  try {
-    plan = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new UserError(`${file} is not a saved plan: ${(error as Error).message}`, {
+function checkDigestFlag(expected: string, savedPlan: string | undefined): void {
+  if (savedPlan !== undefined) {
+    throw new UserError("--expect-digest re-plans from manifests; a saved plan is already exact", {
+      hint: `run svc apply ${savedPlan} alone, or svc apply --expect-digest ${expected} with the manifests`,
       exitCode: ExitCode.invalidInput,
     });
   }
-  const version = (plan as { formatVersion?: unknown }).formatVersion;
-  if (typeof version === "number" && version < PLAN_FORMAT_VERSION) {
-    throw new UserError(
-      `${file} was saved by an older svc (plan format ${version}; this svc reads format ${PLAN_FORMAT_VERSION}, whose fingerprints are keyed)`,
-      { hint: "make a new plan with svc plan --out FILE and review it", exitCode: ExitCode.stalePlan },
-    );
-  }
-  if (version !== PLAN_FORMAT_VERSION || !Array.isArray(plan.services)) {
-    throw new UserError(`${file} is not a saved plan of format ${PLAN_FORMAT_VERSION}`, {
-      hint: "make one with svc plan --out FILE",
+  if (!DIGEST_PATTERN.test(expected)) {
+    throw new UserError(`--expect-digest ${JSON.stringify(expected.slice(0, 80))} is not a plan digest`, {
+      hint: "pass the digest a plan printed: sha256: then 64 hexadecimal digits",
       exitCode: ExitCode.invalidInput,
     });
   }
-  return plan;
 }

@@ -2,16 +2,16 @@ import { writeFileSync } from "node:fs";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import { SvcCommand } from "../cli/base.js";
-import { interpolationVariables, manifestFlags, orphanScope } from "../cli/manifest-flags.js";
+import { interpolationVariables, manifestFlags, orphanScope, planKey } from "../cli/manifest-flags.js";
 import { statusLine } from "../cli/status-line.js";
 import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
+import { assemble } from "../plan/build.js";
 import type { Plan } from "../plan/model.js";
 import { makePlan } from "../plan/plan.js";
-import { renderDiagnostics } from "../render/diagnostics.js";
-import { renderPlanMarkdown } from "../render/plan-markdown.js";
-import { renderPlanText } from "../render/plan-text.js";
+import { publicPlan } from "../plan/sensitive.js";
+import { PLAN_FORMATS, renderPlanAs } from "../render/plan-formats.js";
 import { hasErrors } from "../spec/diagnostics.js";
 import { loadServices } from "../spec/load.js";
 
@@ -23,6 +23,7 @@ export default class PlanCommand extends SvcCommand {
     "<%= config.bin %> plan",
     "<%= config.bin %> plan services/ --detailed-exitcode",
     "<%= config.bin %> plan --format markdown > plan.md",
+    "<%= config.bin %> plan --format github --detailed-exitcode",
     "<%= config.bin %> plan --out plan.json",
   ];
   static override strict = false;
@@ -40,8 +41,9 @@ export default class PlanCommand extends SvcCommand {
       helpValue: "FILE",
     }),
     format: Flags.string({
-      description: "Output format.",
-      options: ["human", "markdown", "json"],
+      description:
+        "Output format. markdown: a pull-request comment (a marker to update it by, the digest, under 60,000 characters). github: GitHub Actions annotations for every problem, the plan, and the Markdown plan appended to $GITHUB_STEP_SUMMARY.",
+      options: [...PLAN_FORMATS, "json"],
       default: "human",
     }),
     parallelism: Flags.integer({ description: "Services observed at once.", default: 8, min: 1, max: 256 }),
@@ -60,9 +62,12 @@ export default class PlanCommand extends SvcCommand {
       allowOutside: flags["allow-outside"],
     });
     const json = this.jsonEnabled() || flags.format === "json";
+    const format = json ? "json" : flags.format;
+    const key = planKey(flags, argv as string[]);
     if (hasErrors(loaded.diagnostics)) {
+      // A pull request shows why no plan could be made, as it would show a plan.
       if (json) this.logJson({ error: { message: "invalid manifests", diagnostics: loaded.diagnostics } });
-      else this.log(renderDiagnostics(loaded.diagnostics));
+      else this.log(renderPlanAs(format, assemble([], loaded.diagnostics), key));
       this.exit(ExitCode.invalidInput);
     }
     const specs = flags.target
@@ -88,7 +93,9 @@ export default class PlanCommand extends SvcCommand {
     plan.summary.warnings += loaded.diagnostics.length;
 
     if (flags.out) {
-      writeFileSync(flags.out, `${redactor.redact(JSON.stringify(plan, null, 2))}\n`, { mode: 0o600 });
+      writeFileSync(flags.out, `${redactor.redact(JSON.stringify(publicPlan(plan), null, 2))}\n`, {
+        mode: 0o600,
+      });
     }
     // A crash-looping container is a live state that does not match, whatever the diff says.
     // So is an orphan that still runs.
@@ -102,15 +109,15 @@ export default class PlanCommand extends SvcCommand {
           ? ExitCode.changesPresent
           : ExitCode.ok;
     // With --json and exit 0, oclif prints the returned plan itself.
-    if (json && (exitCode !== ExitCode.ok || !this.jsonEnabled())) this.logJson(plan);
-    else if (!json) this.log(flags.format === "markdown" ? renderPlanMarkdown(plan) : renderPlanText(plan));
+    if (json && (exitCode !== ExitCode.ok || !this.jsonEnabled())) this.logJson(publicPlan(plan));
+    else if (!json) this.log(renderPlanAs(format, plan, key));
     if (flags.out && plan.summary.errors === 0) {
       // Beside a human plan; on stderr when stdout is JSON or Markdown for a machine or a comment.
       const destructive = plan.services.some((s) => s.destructive) ? " --allow-destructive" : "";
       const saved = `Saved this plan to ${flags.out}. Apply exactly it (refused if the live state has moved since) with:\n  svc apply ${flags.out}${destructive}\n`;
-      (json || flags.format === "markdown" ? process.stderr : process.stdout).write(saved);
+      (format === "human" ? process.stdout : process.stderr).write(saved);
     }
     if (exitCode !== ExitCode.ok) this.exit(exitCode);
-    return plan;
+    return publicPlan(plan);
   }
 }

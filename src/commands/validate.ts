@@ -1,9 +1,11 @@
 import * as Args from "@oclif/core/args";
+import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { ExitCode } from "../errors.js";
 import { countLabel, renderDiagnostics } from "../render/diagnostics.js";
+import { githubAnnotations } from "../render/github.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import { loadServices } from "../spec/load.js";
 
@@ -26,12 +28,21 @@ export default class Validate extends SvcCommand {
     "<%= config.bin %> validate",
     "<%= config.bin %> validate examples/",
     "<%= config.bin %> validate -f service.yaml -f prod.yaml --var GIT_SHA=abc123",
+    "<%= config.bin %> validate --format github",
   ];
   static override strict = false;
   static override args = {
     path: Args.string({ description: "Directories to search for **/service.yaml (or manifest files)." }),
   };
-  static override flags = { ...manifestFlags };
+  static override flags = {
+    ...manifestFlags,
+    format: Flags.string({
+      description:
+        "Output format. github: a GitHub Actions annotation for every problem, at its file and line.",
+      options: ["human", "github"],
+      default: "human",
+    }),
+  };
 
   async run(): Promise<ValidateResult> {
     const { argv, flags } = await this.parse(Validate);
@@ -58,7 +69,12 @@ export default class Validate extends SvcCommand {
       }
       return result;
     }
-    if (loaded.diagnostics.length > 0) this.log(renderDiagnostics(loaded.diagnostics));
+    if (loaded.diagnostics.length > 0)
+      this.log(
+        flags.format === "github"
+          ? githubAnnotations(loaded.diagnostics)
+          : renderDiagnostics(loaded.diagnostics),
+      );
     const warnings = result.summary.warnings ? `, ${countLabel(result.summary.warnings, "warning")}` : "";
     if (!result.valid) {
       this.log(

@@ -3,6 +3,7 @@ import type { Diagnostic } from "../spec/diagnostics.js";
 import { markLabels } from "../spec/marks.js";
 import type { ServiceSpec } from "../spec/model.js";
 import { diffService } from "./diff.js";
+import { planDigest } from "./digest.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type { LiveState, Orphan, Plan, ServicePlan } from "./model.js";
 import { PLAN_FORMAT_VERSION } from "./model.js";
@@ -80,16 +81,20 @@ export function assemble(
 ): Plan {
   const all = [...diagnostics, ...services.flatMap((s) => s.diagnostics)];
   const count = (a: ServicePlan["action"]) => services.filter((s) => s.action === a).length;
+  const sorted = [...services].sort(
+    (a, b) => a.name.localeCompare(b.name) || a.target.localeCompare(b.target),
+  );
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt,
-    services: [...services].sort((a, b) => a.name.localeCompare(b.name) || a.target.localeCompare(b.target)),
+    digest: planDigest(sorted),
+    services: sorted,
     ...(orphans ? { orphans } : {}),
     diagnostics,
     summary: {
       create: count("create"),
       update: count("update"),
-      replace: count("replace"),
+      redeploy: count("redeploy"),
       noop: count("noop"),
       errors: all.filter((d) => d.severity === "error").length,
       warnings: all.filter((d) => d.severity === "warning").length,

@@ -100,7 +100,7 @@ export function diffService(
         );
     }
     const envChanges = diffEnv(at, d.env, l.env, secrets);
-    const fileChanges = l.files ? diffFiles(at, d.files, l.files) : diffContents(at, d.files, l.fileContents);
+    const fileChanges = l.files ? diffFiles(at, d, l.files) : diffContents(at, d, l.fileContents);
     changes.push(...envChanges, ...fileChanges);
     if (fileChanges.length > 0 && !caps.has("config-path-map") && !configInPlace(d, l)) {
       redeployCauses.push(`${at}.files (this provider changes a config file in place only where one exists)`);
@@ -194,7 +194,7 @@ export function diffService(
 
   const restarts = operations.some((o) => o.restarts);
   const action: Action =
-    operations.length === 0 ? "noop" : operations.some((o) => o.kind === "redeploy") ? "replace" : "update";
+    operations.length === 0 ? "noop" : operations.some((o) => o.kind === "redeploy") ? "redeploy" : "update";
   return { action, changes: sortChanges(changes), operations, restarts, destructive, losses, redeployCauses };
 }
 
@@ -334,7 +334,7 @@ function containerAdded(d: NormalContainer, secrets: SecretContext, forcesRedepl
     ...(d.storage ? [add(`${at}.storage`, d.storage)] : []),
     ...(d.command.length > 0 ? [add(`${at}.command`, d.command)] : []),
     ...(d.args.length > 0 ? [add(`${at}.args`, d.args)] : []),
-    ...diffFiles(at, d.files, {}),
+    ...diffFiles(at, d, {}),
   ];
 }
 
@@ -369,36 +369,35 @@ function diffEnv(
   return out;
 }
 
-function diffFiles(at: string, desired: Record<string, string>, live: Record<string, string>): Change[] {
+function diffFiles(at: string, d: NormalContainer, live: Record<string, string>): Change[] {
   const out: Change[] = [];
-  for (const path of [...new Set([...Object.keys(desired), ...Object.keys(live)])].sort()) {
+  for (const path of [...new Set([...Object.keys(d.files), ...Object.keys(live)])].sort()) {
     const before = live[path];
-    const after = desired[path];
-    if (before === after) continue;
-    out.push({
-      path: `${at}.files.${path}`,
-      kind: before === undefined ? "add" : after === undefined ? "remove" : "change",
-      diff: fileDiff(before ?? "", after ?? ""),
-    });
+    const after = d.files[path];
+    if (before !== after)
+      out.push(fileChange(`${at}.files.${path}`, before, after, d.sensitiveFiles?.[path]));
   }
   return out;
+}
+
+/** A config file's change: its line diff, or for a file marked sensitive, only that it changed. */
+function fileChange(path: string, before?: string, after?: string, sensitive?: unknown): Change {
+  const kind = before === undefined ? "add" : after === undefined ? "remove" : "change";
+  if (sensitive) return { path, kind, sensitive: true };
+  return { path, kind, diff: fileDiff(before ?? "", after ?? "") };
 }
 
 /**
  * Without paths (the public configmap call shows one file's content per container): the desired
  * container's first file, by path, against that content.
  */
-function diffContents(at: string, desired: Record<string, string>, live: string[] | undefined): Change[] {
+function diffContents(at: string, d: NormalContainer, live: string[] | undefined): Change[] {
   if (!live) return [];
-  const [path, content] = Object.entries(desired)[0] ?? [];
+  const [path, content] = Object.entries(d.files)[0] ?? [];
   const before = live[0];
   if (before === content) return [];
   return [
-    {
-      path: `${at}.files.${path ?? "(config file)"}`,
-      kind: before === undefined ? "add" : content === undefined ? "remove" : "change",
-      diff: fileDiff(before ?? "", content ?? ""),
-    },
+    fileChange(`${at}.files.${path ?? "(config file)"}`, before, content, path && d.sensitiveFiles?.[path]),
   ];
 }
 

@@ -3,7 +3,7 @@ import type { Diagnostic } from "../spec/diagnostics.js";
 import type { Readiness } from "../spec/model.js";
 
 /** Version of the JSON plan (`--json`, `--out`); schemas/plan.schema.json describes it. */
-export const PLAN_FORMAT_VERSION = 2;
+export const PLAN_FORMAT_VERSION = 3;
 
 /** What the platform says about one target (through the adapters), and the preflight facts asked of it. */
 export interface LiveState extends ObservedState {
@@ -41,8 +41,13 @@ export interface NormalContainer {
   ready?: Readiness;
   command: string[];
   args: string[];
-  /** Target path → content, keys sorted. */
+  /** Target path → content, keys sorted. A sensitive file's content is never written out (public.ts). */
   files: Record<string, string>;
+  /**
+   * Files the manifest marks `sensitive: true`: where the content comes from (relative to the
+   * working directory) and its keyed fingerprint, so a saved plan can be applied without holding it.
+   */
+  sensitiveFiles?: Record<string, { source: string; hmac: string }>;
 }
 
 export interface NormalPort {
@@ -80,7 +85,7 @@ export interface NormalDomain {
   https: boolean;
 }
 
-export type Action = "create" | "update" | "replace" | "noop";
+export type Action = "create" | "update" | "redeploy" | "noop";
 
 /** One displayed difference. Values of sensitive changes are never recorded. */
 export interface Change {
@@ -158,6 +163,8 @@ export interface Orphan {
 export interface Plan {
   formatVersion: typeof PLAN_FORMAT_VERSION;
   createdAt: string;
+  /** What the plan would change, hashed (digest.ts): equal for two plans of the same intent. */
+  digest: string;
   services: ServicePlan[];
   /** Present when the plan looked for them: a whole repository was planned. */
   orphans?: Orphan[];

@@ -1,5 +1,6 @@
+import { relative } from "node:path";
 import type { LiveContainer, ObservedState } from "../platform/model.js";
-import type { ServiceSpec } from "../spec/model.js";
+import type { FileSpec, ServiceSpec } from "../spec/model.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type {
   LiveNormalContainer,
@@ -52,10 +53,24 @@ export function normalizeDesired(
           command: c.command ?? [],
           args: c.args ?? [],
           files: sortedKeys(Object.fromEntries(c.files.map((f) => [f.target, f.content]))),
+          ...sensitiveFiles(c.files, fingerprint),
         }),
       )
       .sort(byName),
     domains: spec.domains.map((d) => ({ name: d.name, port: d.port, https: d.https })).sort(byName),
+  };
+}
+
+function sensitiveFiles(files: readonly FileSpec[], fingerprint: Fingerprint): Partial<NormalContainer> {
+  const sensitive = files.filter((f) => f.sensitive);
+  if (sensitive.length === 0) return {};
+  return {
+    sensitiveFiles: Object.fromEntries(
+      sensitive.map((f) => [
+        f.target,
+        { source: relative(process.cwd(), f.source) || f.source, hmac: fingerprint(f.content) },
+      ]),
+    ),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Action, Change, ServicePlan } from "../plan/model.js";
 
 /** Shared wording of plans, for the terminal and for Markdown. */
 
-export const SYMBOL: Record<Action, string> = { create: "+", update: "~", replace: "-/+", noop: "=" };
+export const SYMBOL: Record<Action, string> = { create: "+", update: "~", redeploy: "-/+", noop: "=" };
 const CHANGE_SYMBOL: Record<Change["kind"], string> = { add: "+", remove: "-", change: "~" };
 
 export function actionText(s: ServicePlan): string {
@@ -13,7 +13,7 @@ export function actionText(s: ServicePlan): string {
       return s.restarts
         ? "will be updated in place (restarts the pod)"
         : "will be updated in place (no restart)";
-    case "replace":
+    case "redeploy":
       return "will be redeployed (all containers restart)";
     default:
       return s.diagnostics.length > 0 ? "no changes, but:" : "no changes";
@@ -22,21 +22,25 @@ export function actionText(s: ServicePlan): string {
 
 const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v));
 
+const SENSITIVE_FILE = /^containers\.[^.]+\.files\./;
+
 /** `~ containers.web.image: "a:1" → "a:2"`, plus the file diff lines for a config file. */
 export function changeLines(c: Change): { head: string; symbol: string; diff?: string[] } {
   const symbol = CHANGE_SYMBOL[c.kind];
   const value =
-    c.kind === "add"
-      ? c.after !== undefined
-        ? `: ${show(c.after)}`
-        : ""
-      : c.kind === "remove"
-        ? c.before !== undefined
-          ? `: ${show(c.before)}`
+    SENSITIVE_FILE.test(c.path) && c.sensitive
+      ? `: (sensitive, ${c.kind === "add" ? "added" : c.kind === "remove" ? "removed" : "changed"})`
+      : c.kind === "add"
+        ? c.after !== undefined
+          ? `: ${show(c.after)}`
           : ""
-        : c.diff
-          ? ""
-          : `: ${show(c.before)} → ${show(c.after)}`;
+        : c.kind === "remove"
+          ? c.before !== undefined
+            ? `: ${show(c.before)}`
+            : ""
+          : c.diff
+            ? ""
+            : `: ${show(c.before)} → ${show(c.after)}`;
   const notes = [c.forcesRedeploy ? "forces redeploy" : "", c.destructive ? "DESTRUCTIVE" : ""].filter(
     Boolean,
   );
@@ -45,5 +49,5 @@ export function changeLines(c: Change): { head: string; symbol: string; diff?: s
 }
 
 export function summaryLine(counts: Record<Action, number>): string {
-  return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.replace} to redeploy, ${counts.noop} unchanged.`;
+  return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.redeploy} to redeploy, ${counts.noop} unchanged.`;
 }

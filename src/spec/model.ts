@@ -54,6 +54,8 @@ export interface FileSpec {
   /** Absolute path inside the container. */
   target: string;
   content: string;
+  /** Never shown: plans say "(sensitive, changed)", saved plans keep a keyed hash. */
+  sensitive?: boolean;
 }
 
 export interface DomainSpec {
@@ -80,7 +82,7 @@ export interface RawContainer {
   ready?: "none" | { http: string; port?: number } | { tcp: number };
   command?: string[];
   args?: string[];
-  files?: { source: string; target: string }[];
+  files?: { source: string; target: string; sensitive?: boolean }[];
 }
 
 export type RawPort = number | string | { container: number; host?: number; protocol?: string };

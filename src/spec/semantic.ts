@@ -123,7 +123,7 @@ export function checkAndNormalize(
       if (targets.has(f.target))
         error(at("files", n, "target"), `target "${f.target}" is mounted twice in this container`);
       targets.add(f.target);
-      return { source, target: f.target, content };
+      return { source, target: f.target, content, ...(f.sensitive ? { sensitive: true } : {}) };
     });
 
     return {

@@ -1,0 +1,44 @@
+import { createHash } from "node:crypto";
+import type { ServicePlan } from "./model.js";
+import { canonical } from "./normalize.js";
+
+/**
+ * The digest of a plan's intent: what apply would change, and how. It covers each changing
+ * service's changes (before and after, file diffs) and its calls in order; it leaves out what moves
+ * without the intent moving — revisions, live-state fingerprints, times, the wording of causes, and
+ * problems. Values of sensitive changes are never recorded, so a digest says nothing of them, and it
+ * can be posted in a pull request.
+ */
+export function planDigest(services: readonly ServicePlan[]): string {
+  const intent = services
+    .filter((s) => s.operations.length > 0)
+    .map((s) => ({
+      service: s.name,
+      target: s.target,
+      action: s.action,
+      changes: s.changes.map(
+        ({ path, kind, before, after, sensitive, forcesRedeploy, destructive, diff }) => ({
+          path,
+          kind,
+          before,
+          after,
+          sensitive,
+          forcesRedeploy,
+          destructive,
+          diff,
+        }),
+      ),
+      calls: s.operations.map(({ kind, restarts, destructive, containers, domains }) => ({
+        kind,
+        restarts,
+        destructive,
+        containers,
+        domains,
+      })),
+    }));
+  return `sha256:${createHash("sha256")
+    .update(canonical({ digest: 1, intent }))
+    .digest("hex")}`;
+}
+
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;

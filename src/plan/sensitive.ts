@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Fingerprint } from "./fingerprint.js";
+import type { Plan, ServicePlan } from "./model.js";
+
+const HIDDEN = "(sensitive)";
+
+/**
+ * The plan as it may be written anywhere (`--json`, `--out`): config files marked sensitive keep
+ * their source and keyed hash, never their content.
+ */
+export function publicPlan(plan: Plan): Plan {
+  if (!plan.services.some(hasSensitiveFiles)) return plan;
+  return {
+    ...plan,
+    services: plan.services.map((s) =>
+      hasSensitiveFiles(s)
+        ? {
+            ...s,
+            desired: {
+              ...s.desired,
+              containers: s.desired.containers.map((c) =>
+                c.sensitiveFiles
+                  ? {
+                      ...c,
+                      files: Object.fromEntries(
+                        Object.entries(c.files).map(([path, content]) => [
+                          path,
+                          c.sensitiveFiles?.[path] ? HIDDEN : content,
+                        ]),
+                      ),
+                    }
+                  : c,
+              ),
+            },
+          }
+        : s,
+    ),
+  };
+}
+
+/**
+ * A saved plan's sensitive files, read again from their sources: each must still hash as it did
+ * when planned. Fills in the content apply sends; returns what moved, one sentence each.
+ */
+export function restoreSensitiveFiles(service: ServicePlan, fingerprint: Fingerprint): string[] {
+  const moved: string[] = [];
+  for (const c of service.desired.containers) {
+    for (const [path, { source, hmac }] of Object.entries(c.sensitiveFiles ?? {})) {
+      let content: string | undefined;
+      try {
+        content = readFileSync(resolve(source), "utf8");
+      } catch {
+        content = undefined;
+      }
+      if (content === undefined || fingerprint(content) !== hmac) {
+        moved.push(
+          `${service.name}: sensitive file ${source} (${c.name}:${path}) ${content === undefined ? "cannot be read" : "changed since the plan"}`,
+        );
+      } else c.files[path] = content;
+    }
+  }
+  return moved;
+}
+
+function hasSensitiveFiles(s: ServicePlan): boolean {
+  return s.desired.containers.some((c) => c.sensitiveFiles !== undefined);
+}
