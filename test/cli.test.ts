@@ -1,12 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeToken } from "../src/platform/token.js";
-import { repoRoot, svc } from "./support/cli.js";
+import { closedPort, repoRoot, svc } from "./support/cli.js";
 import { expectMatchesSchema } from "./support/schemas.js";
 
 const readJson = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), "utf8"));
@@ -131,13 +129,79 @@ describe("svc init", () => {
 });
 
 describe("svc apply PLAN", () => {
-  it("refuses a plan saved by an older svc (unkeyed fingerprints) with exit 4, saying what to do", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "svc-old-plan-")), "plan.json");
-    writeFileSync(file, JSON.stringify({ formatVersion: 1, services: [], diagnostics: [] }));
-    const r = svc(["apply", file, "--auto-approve"]);
-    expect(r.status).toBe(4);
-    expect(r.stderr).toContain("was saved by an older svc (plan format 1; this svc reads format 2");
-    expect(r.stderr).toContain("Try this: make a new plan with svc plan --out FILE and review it");
+  it.each([1, 2])(
+    "refuses a plan saved by an older svc (format %i) with exit 4, saying what to do",
+    (version) => {
+      const file = join(mkdtempSync(join(tmpdir(), "svc-old-plan-")), "plan.json");
+      writeFileSync(file, JSON.stringify({ formatVersion: version, services: [], diagnostics: [] }));
+      const r = svc(["apply", file, "--auto-approve"]);
+      expect(r.status).toBe(4);
+      expect(r.stderr).toContain(
+        `was saved by an older svc (plan format ${version}; this svc reads format 3)`,
+      );
+      expect(r.stderr).toContain("Try this: make a new plan with svc plan --out FILE and review it");
+    },
+  );
+});
+
+describe("reviewing: --expect-digest, svc show, --format markdown|github without a platform", () => {
+  const invalid = () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-review-"));
+    writeFileSync(
+      join(dir, "service.yaml"),
+      "apiVersion: svc/v1\nkind: Service\nmetadata: { name: x }\nspec:\n  target: x\n  containers: [{ name: a, image: busybox:1, units: 3 }]\n",
+    );
+    return dir;
+  };
+
+  it("--expect-digest takes only a digest, and only with manifests (exit 3, nothing planned)", () => {
+    const bad = svc(["apply", "examples/hello", "--expect-digest", "abc"]);
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toContain('--expect-digest "abc" is not a plan digest');
+    expect(bad.stderr).toContain("sha256: then 64 hexadecimal digits");
+    const file = join(mkdtempSync(join(tmpdir(), "svc-saved-")), "plan.json");
+    writeFileSync(file, "{}");
+    const saved = svc(["apply", file, "--expect-digest", `sha256:${"0".repeat(64)}`]);
+    expect(saved.status).toBe(3);
+    expect(saved.stderr).toContain("a saved plan is already exact");
+  });
+
+  it("invalid manifests still give a pull request a comment with its marker, and annotations on their line", () => {
+    const dir = invalid();
+    const md = svc(["plan", "--format", "markdown"], { cwd: dir });
+    expect(md.status).toBe(3);
+    expect(md.stdout.split("\n")[0]).toBe("<!-- svc-plan:dirs=. targets=* digest=none -->");
+    expect(md.stdout).toContain(
+      "| ❌ error | `service.yaml:6:52`<br>`spec.containers[0].units` | must be one of 1, 2, 4, 8, 16 |",
+    );
+    const github = svc(["plan", "--format", "github"], { cwd: dir });
+    expect(github.status).toBe(3);
+    expect(github.stdout).toMatch(
+      /^::error file=service\.yaml,line=6,col=52,title=svc%3A spec\.containers\[0\]\.units::/m,
+    );
+    const validate = svc(["validate", "--format", "github"], { cwd: dir });
+    expect(validate.status).toBe(3);
+    expect(validate.stdout.split("\n")[0]).toBe(github.stdout.split("\n")[0]);
+  });
+
+  it("svc show prints a saved plan in every format, and refuses what is not one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-show-"));
+    const file = join(dir, "plan.json");
+    const plan = JSON.parse(readFileSync(join(repoRoot, "test/golden/sensitive-file/plan.json"), "utf8"));
+    writeFileSync(file, JSON.stringify(plan));
+    const human = svc(["show", file]);
+    expect(human.stderr).toBe("");
+    expect(human.stdout).toContain("~ containers.web.files./etc/app.ini: (sensitive, changed)");
+    expect(human.stdout).toContain(`Digest: ${plan.digest}`);
+    const summary = join(dir, "summary.md");
+    const github = svc(["show", file, "--format", "github"], { env: { GITHUB_STEP_SUMMARY: summary } });
+    expect(github.status).toBe(0);
+    expect(readFileSync(summary, "utf8")).toContain(`digest=${plan.digest} -->`);
+    expect(JSON.parse(svc(["show", file, "--json"]).stdout).digest).toBe(plan.digest);
+    writeFileSync(file, "[]");
+    const wrong = svc(["show", file]);
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr).toContain("is not a saved plan of format 3");
   });
 });
 
@@ -202,16 +266,6 @@ describe("svc --help, svc help, svc version, completion", () => {
     expect(complete("svc plan --det")).toEqual(["--detailed-exitcode"]);
   });
 });
-
-/** A port nothing listens on: one the system just gave out and took back. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("slow work at a terminal", () => {
   it("plan shows what it waits on in one status line, cleared before the result; none without a terminal", async () => {
@@ -310,7 +364,7 @@ describe("mistyped commands, flags and values: did you mean, exit 3", () => {
     const r = svc(["plan", "--format", "md"]);
     expect(r.status).toBe(3);
     expect(r.stderr).toBe(
-      "Error: Expected --format=md to be one of: human, markdown, json\nDid you mean --format markdown?\nTry this: svc plan --help\n",
+      "Error: Expected --format=md to be one of: human, markdown, github, json\nDid you mean --format markdown?\nTry this: svc plan --help\n",
     );
     expect(svc(["local", "up", "--api", "rea"]).stderr).toContain("Did you mean --api real?");
   });

@@ -22,9 +22,15 @@ export interface MarkdownOptions {
  */
 export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? MARKDOWN_LIMIT;
-  const head = [`${planMarker(options.key ?? "dirs=. targets=*", plan.digest)}`, title(plan), ""];
+  // A plan with problems cannot be applied: there is no digest to approve.
+  const approvable = plan.summary.errors === 0;
+  const head = [
+    planMarker(options.key ?? "dirs=. targets=*", approvable ? plan.digest : "none"),
+    title(plan),
+    "",
+  ];
   const changing = plan.services.filter((s) => s.operations.length > 0);
-  if (changing.length > 0) {
+  if (changing.length > 0 && approvable) {
     head.push(
       `**Digest** \`${plan.digest}\`: a merge applies exactly this plan or nothing (\`svc apply --expect-digest\`).`,
       "",
@@ -87,7 +93,10 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   });
 }
 
-/** The hidden first line a workflow finds its own comment by: `<!-- svc-plan:KEY digest=… -->`. */
+/**
+ * The hidden first line a workflow finds its own comment by: `<!-- svc-plan:KEY digest=… -->`,
+ * `digest=none` when the plan has problems.
+ */
 export function planMarker(key: string, digest: string): string {
   return `<!-- svc-plan:${key.replaceAll("--", "-\u2010").replaceAll(">", "%3E")} digest=${digest} -->`;
 }

@@ -42,9 +42,9 @@ export function renderPlanText(plan: Plan): string {
         `No changes. The live state matches the manifests (${plan.services.length} service${plan.services.length === 1 ? "" : "s"}).`,
       ),
     );
-  } else {
+  } else if (plan.services.length > 0 || plan.summary.errors === 0) {
     out.push(pc.bold(summaryLine(plan.summary)));
-    if (changed.length > 0)
+    if (changed.length > 0 && plan.summary.errors === 0)
       out.push(pc.dim(`Digest: ${plan.digest} (svc apply --expect-digest applies exactly this plan)`));
   }
   if (plan.summary.errors > 0) {

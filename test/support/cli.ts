@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { type AddressInfo, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -32,11 +33,21 @@ export function svcAsync(
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<CliResult> {
+  return runAsync(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env },
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  });
+}
+
+/** Any program, without blocking this process; its output captured. */
+export function runAsync(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env },
-    });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
@@ -48,5 +59,15 @@ export function svcAsync(
     child.on("error", reject);
     child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
     child.stdin.end(options.input ?? "");
+  });
+}
+
+/** A port nothing listens on: one the system just gave out and took back. */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
 }
