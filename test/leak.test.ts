@@ -82,6 +82,7 @@ spec:
       command: [/bin/sh, -c, 'echo "db=$$DB_PASS api=$$API_KEY"; exec /bin/httpd -f -p 8080 -h /www']
       files:
         - { source: ./app.conf, target: /etc/app.conf }
+        - { source: ./creds.ini, target: /etc/creds.ini, sensitive: true }
 ${extra}`;
 
 describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
@@ -92,6 +93,7 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
   const ENV_SECRET = `Ev"env-api/+ü&=%\\${stamp}`;
   const CHANGED_SECRET = `Ch"changed-db/+ü&=%\\${stamp}`;
   const WRONG_SECRET = `wrong-secret-${stamp}`;
+  const FILE_SECRET = `Fl"sensitive-file/+ü&=%\\${stamp}`;
 
   let keyring: TestKeyring;
   let registry: TestRegistry;
@@ -137,6 +139,7 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
     repo = mkdtempSync(join(tmpdir(), "svc-leak-repo-"));
     mkdirSync(join(repo, ".git"));
     writeFileSync(join(repo, "app.conf"), "mode=test\n");
+    writeFileSync(join(repo, "creds.ini"), `[db]\npassword = ${FILE_SECRET}\n`);
     writeFileSync(join(repo, "service.yaml"), manifest("leak"));
     // Outside the repository: a file holding a secret a hostile manifest tries to read.
     outside = mkdtempSync(join(tmpdir(), "svc-leak-outside-"));
@@ -174,7 +177,7 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
     const env = { SVC_SECRET_API_KEY: ENV_SECRET };
     expect((await run(["validate"], { env })).status).toBe(0);
     expect((await run(["validate", "--json"], { env })).status).toBe(0);
-    for (const format of ["human", "json", "markdown"])
+    for (const format of ["human", "json", "markdown", "github"])
       expect((await run(["plan", "--format", format, "--debug"], { env })).status).toBe(0);
     expect((await run(["plan", "--out", join(home, "saved.plan")], { env })).status).toBe(0);
     const applied = await run(["apply", "--auto-approve", "--debug"], { env });
@@ -323,6 +326,7 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
       "keychain secret": KEYCHAIN_SECRET,
       "changed keychain secret": CHANGED_SECRET,
       "env secret": ENV_SECRET,
+      "sensitive file's content": FILE_SECRET,
     };
     expect(outputs.length).toBeGreaterThan(40);
     const leaks: string[] = [];

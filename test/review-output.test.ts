@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { assemble, failedService } from "../src/plan/build.js";
+import { fingerprintFor } from "../src/plan/fingerprint.js";
 import type { Plan, ServicePlan } from "../src/plan/model.js";
-import { publicPlan } from "../src/plan/sensitive.js";
+import { publicPlan, restoreSensitiveFiles } from "../src/plan/sensitive.js";
 import { githubAnnotations, renderPlanGithub } from "../src/render/github.js";
 import { MARKDOWN_LIMIT, renderPlanMarkdown } from "../src/render/plan-markdown.js";
 import { loadServices } from "../src/spec/load.js";
@@ -166,5 +167,37 @@ describe("pull-request output", () => {
     ]);
     expect(out.split("\n")).toHaveLength(1);
     expect(out).toBe("::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=svc::bad%0A::add-mask::x 100%25");
+  });
+});
+
+describe("a saved plan's sensitive files", () => {
+  const dir = join(goldenRoot, "sensitive-file");
+  const saved = () => JSON.parse(JSON.stringify(publicPlan(goldenPlan(dir)))) as Plan;
+  const web = (plan: Plan) => plan.services[0]?.desired.containers.find((c) => c.name === "web");
+
+  it("are read again at apply and sent as planned, when they still hash the same", () => {
+    const plan = saved();
+    expect(web(plan)?.files["/etc/app.ini"]).toBe("(sensitive)");
+    expect(web(plan)?.sensitiveFiles?.["/etc/app.ini"]?.source).toBe("test/golden/sensitive-file/app.ini");
+    const moved = restoreSensitiveFiles(
+      plan.services[0] as ServicePlan,
+      fingerprintFor("golden-token-secret"),
+    );
+    expect(moved).toEqual([]);
+    expect(web(plan)?.files["/etc/app.ini"]).toBe(readFileSync(join(dir, "app.ini"), "utf8"));
+  });
+
+  it("make the plan stale when they changed or are gone", () => {
+    const plan = saved();
+    const service = plan.services[0] as ServicePlan;
+    expect(restoreSensitiveFiles(service, fingerprintFor("another-key"))).toEqual([
+      "shop: sensitive file test/golden/sensitive-file/app.ini (web:/etc/app.ini) changed since the plan",
+    ]);
+    expect(web(plan)?.files["/etc/app.ini"]).toBe("(sensitive)");
+    const entry = web(plan)?.sensitiveFiles?.["/etc/app.ini"];
+    if (entry) entry.source = "test/golden/sensitive-file/gone.ini";
+    expect(restoreSensitiveFiles(service, fingerprintFor("golden-token-secret"))).toEqual([
+      "shop: sensitive file test/golden/sensitive-file/gone.ini (web:/etc/app.ini) cannot be read",
+    ]);
   });
 });

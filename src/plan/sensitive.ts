@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { redactor } from "../credentials/redact.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type { Plan, ServicePlan } from "./model.js";
 
@@ -57,7 +58,10 @@ export function restoreSensitiveFiles(service: ServicePlan, fingerprint: Fingerp
         moved.push(
           `${service.name}: sensitive file ${source} (${c.name}:${path}) ${content === undefined ? "cannot be read" : "changed since the plan"}`,
         );
-      } else c.files[path] = content;
+      } else {
+        c.files[path] = content;
+        redactor.add(content);
+      }
     }
   }
   return moved;

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { redactor } from "../credentials/redact.js";
 import type { Diagnostic, Position } from "./diagnostics.js";
 import { hasErrors, sortDiagnostics } from "./diagnostics.js";
 import type { Variables } from "./interpolate.js";
@@ -108,6 +109,7 @@ export function loadServices(options: LoadOptions): LoadResult {
     });
     diagnostics.push(...result.diagnostics);
     if (result.service) {
+      hideSensitiveFiles(result.service);
       services.push(result.service);
       namePositions.set(result.service, locate.value(["metadata", "name"]));
     }
@@ -156,4 +158,16 @@ export function discover(dir: string): string[] {
 
 function problem(file: string, message: string, hint?: string): Diagnostic {
   return { severity: "error", file, line: 0, column: 0, path: "", message, ...(hint ? { hint } : {}) };
+}
+
+/**
+ * A config file marked sensitive is a secret: whatever echoes it back (a platform's error, a
+ * container's log) is masked, the whole content and each line of it long enough to mean something.
+ */
+export function hideSensitiveFiles(service: ServiceSpec): void {
+  for (const c of service.containers)
+    for (const f of c.files)
+      if (f.sensitive)
+        for (const part of [f.content, ...f.content.split("\n").filter((l) => l.trim().length >= 8)])
+          redactor.add(part.trim());
 }
