@@ -2,7 +2,7 @@
 // (so machine load affects both alike) and reports medians and their ratio against a goal.
 // Usage: node bench/run.mjs [name...]   (needs `npm run build` first)
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,21 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 };
+
+/** One bench's report: medians of subject and baseline, their ratio, and whether it meets the goal. */
+function ratioResult(name, description, subject, baseline, goal) {
+  const ratio = median(subject) / median(baseline);
+  return {
+    name,
+    description,
+    runs: subject.length,
+    subjectMedianMs: Number(median(subject).toFixed(1)),
+    baselineMedianMs: Number(median(baseline).toFixed(1)),
+    ratio: Number(ratio.toFixed(2)),
+    goal,
+    met: ratio <= goal,
+  };
+}
 
 const benches = {
   validate: {
@@ -285,18 +300,13 @@ async function applyBench() {
       docker("rm", "-f", `${name}-web`, `${name}-api`, `${name}-pod`);
       docker("volume", "rm", `${name}-data`);
     }
-    const ratio = median(subject) / median(baseline);
-    return {
-      name: "apply",
-      description:
-        "svc apply examples/shop (fresh target, waiting for rollout) vs the same pod with docker run, waited for the same way",
-      runs,
-      subjectMedianMs: Number(median(subject).toFixed(1)),
-      baselineMedianMs: Number(median(baseline).toFixed(1)),
-      ratio: Number(ratio.toFixed(2)),
-      goal: 1.3,
-      met: ratio <= 1.3,
-    };
+    return ratioResult(
+      "apply",
+      "svc apply examples/shop (fresh target, waiting for rollout) vs the same pod with docker run, waited for the same way",
+      subject,
+      baseline,
+      1.3,
+    );
   } finally {
     await stop();
   }
@@ -308,6 +318,103 @@ function suite(file, env) {
   const r = spawnSync("npx", ["vitest", "run", file], { env: { ...process.env, ...env }, stdio: "inherit" });
   if (r.status !== 0) process.exitCode = 1;
   return { ok: r.status === 0, ms: Date.now() - start };
+}
+
+/**
+ * A no-op `svc plan` of a service whose container is built from a context (hashing it, asking the
+ * registry for its build) against the same plan with the image named by digest, no `build:`.
+ * Needs a Docker engine, docker-registry and htpasswd.
+ */
+async function buildBench() {
+  const work = mkdtempSync(join(tmpdir(), "svc-bench-build-"));
+  const password = `bench-${process.pid}`;
+  writeFileSync(
+    join(work, "htpasswd"),
+    spawnSync("htpasswd", ["-Bbn", "bench", password], { encoding: "utf8" }).stdout,
+  );
+  const port = 5600 + (process.pid % 300);
+  writeFileSync(
+    join(work, "registry.yml"),
+    `version: 0.1\nlog: { level: warn }\nstorage: { filesystem: { rootdirectory: ${work}/data } }\nhttp: { addr: 127.0.0.1:${port} }\nauth: { htpasswd: { realm: bench, path: ${work}/htpasswd } }\n`,
+  );
+  const registry = spawn("docker-registry", ["serve", join(work, "registry.yml")], { stdio: "ignore" });
+  const { info, admin, stop } = await startBenchPlatform("svc-bench-build-platform-");
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/v2/`)).status === 401) break;
+      } catch {}
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // A context of a few thousand files, as a real service's source tree.
+    const files = Number(process.env.BENCH_BUILD_FILES ?? 3000);
+    const repo = join(work, "repo");
+    mkdirSync(join(repo, ".git"), { recursive: true });
+    mkdirSync(join(repo, "web", "www"), { recursive: true });
+    copyFileSync("/bin/busybox", join(repo, "web", "busybox"));
+    for (let i = 0; i < files; i++) {
+      const dir = join(repo, "web", "www", `d${i % 50}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `f${i}.txt`), `file ${i}\n`.repeat(50));
+    }
+    writeFileSync(
+      join(repo, "web", "Dockerfile"),
+      'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nENTRYPOINT ["/bin/busybox"]\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+    );
+    const manifest = (container) =>
+      `apiVersion: svc/v1\nkind: Service\nmetadata: { name: built }\nspec:\n  target: local\n  containers:\n    - name: web\n${container}      ports: [8080]\n`;
+    writeFileSync(
+      join(repo, "built.yaml"),
+      manifest(`      image: 127.0.0.1:${port}/bench/web\n      build: ./web\n`),
+    );
+    const r = await fetch(`${info.apiUrl}/admin/v1/services`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ units: 1 }),
+    });
+    const { token } = await r.json();
+    const env = {
+      ...process.env,
+      NO_COLOR: "1",
+      SVC_TOKEN_LOCAL: token,
+      [`SVC_REGISTRY_127_0_0_1_${port}`]: `bench:${password}`,
+      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+    };
+    const svc = (...args) => {
+      const out = spawnSync(process.execPath, [bin, ...args], { cwd: repo, env, encoding: "utf8" });
+      if (out.status !== 0)
+        throw new Error(`svc ${args.join(" ")} exited ${out.status}: ${out.stdout}${out.stderr}`);
+      return out.stdout;
+    };
+    svc("apply", "--auto-approve", "-f", "built.yaml");
+    const image = JSON.parse(svc("build", "-f", "built.yaml", "--json")).images[0].image;
+    writeFileSync(join(repo, "plain.yaml"), manifest(`      image: ${image}\n`));
+    const timed = (file) => {
+      const start = process.hrtime.bigint();
+      const out = svc("plan", "-f", file, "--detailed-exitcode");
+      if (!out.includes("No changes")) throw new Error(`the plan of ${file} is not No changes:\n${out}`);
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    timed("built.yaml");
+    timed("plain.yaml");
+    const subject = [];
+    const baseline = [];
+    const n = Number(process.env.BENCH_RUNS ?? 11);
+    for (let i = 0; i < n; i++) {
+      subject.push(timed("built.yaml"));
+      baseline.push(timed("plain.yaml"));
+    }
+    return ratioResult(
+      "build",
+      `no-op svc plan of a built container (context of ${files} files) vs the same plan by digest without build:`,
+      subject,
+      baseline,
+      1.2,
+    );
+  } finally {
+    await stop();
+    registry.kill();
+  }
 }
 
 const selected = process.argv.slice(2).length
@@ -334,14 +441,14 @@ for (const name of selected) {
     );
     continue;
   }
-  if (name === "plan" || name === "apply") {
-    results.push(await (name === "plan" ? planBench() : applyBench()));
+  if (name === "plan" || name === "apply" || name === "build") {
+    results.push(await (name === "plan" ? planBench() : name === "apply" ? applyBench() : buildBench()));
     continue;
   }
   const b = benches[name];
   if (!b)
     throw new Error(
-      `unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan, apply, fuzz, exactness`,
+      `unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan, apply, build, fuzz, exactness`,
     );
   time(b.subject); // warm the file cache before measuring
   time(b.baseline);
@@ -351,17 +458,7 @@ for (const name of selected) {
     subject.push(time(b.subject));
     baseline.push(time(b.baseline));
   }
-  const ratio = median(subject) / median(baseline);
-  results.push({
-    name,
-    description: b.description,
-    runs,
-    subjectMedianMs: Number(median(subject).toFixed(1)),
-    baselineMedianMs: Number(median(baseline).toFixed(1)),
-    ratio: Number(ratio.toFixed(2)),
-    goal: b.goal,
-    met: ratio <= b.goal,
-  });
+  results.push(ratioResult(name, b.description, subject, baseline, b.goal));
 }
 for (const r of results) {
   console.log(

@@ -21,6 +21,8 @@ const cases: [dir: string, file: string, dropped: string[], token?: string][] = 
     "9QwErTyUiOpAsDfGhJkLzXcVbNm1234567",
   ],
   ["compose-app", "docker-compose.yml", []],
+  // Services that build: build: kept, with its context relative to the written manifest.
+  ["compose-build", "docker-compose.yml", ["services.web.build.cache_from"]],
   [
     "compose-unsupported",
     "docker-compose.yml",
@@ -63,10 +65,10 @@ describe("svc convert", () => {
       expect(result.dropped.map((d: { path: string }) => d.path).sort()).toEqual([...dropped].sort());
       for (const d of result.dropped) expect(d.reason.length).toBeGreaterThan(5);
 
-      // Golden manifest, with file sources made relative to where the fixture keeps it.
+      // Golden manifest, with file sources and build contexts made relative to where the fixture keeps them.
       const text = readFileSync(out, "utf8").replace(
-        /source: \S*test\/fixtures\/convert\/[^/]+\//g,
-        "source: ./",
+        /(source|context|build): \S*test\/fixtures\/convert\/[^/]+\//g,
+        "$1: ./",
       );
       const expectedFile = join(fixture, "expected.yaml");
       if (process.env.UPDATE_GOLDEN === "1" || !existsSync(expectedFile)) writeFileSync(expectedFile, text);

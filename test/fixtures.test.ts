@@ -17,6 +17,9 @@ const cases: [fixture: string, line: number, column: number, message: string][] 
   ["relative-storage", 10, 16, "must be an absolute path"],
   ["domain-https-mismatch", 13, 7, "domains under example.com must all use the same https setting"],
   ["duplicate-domain", 13, 15, 'domain "a.example.com" is listed twice'],
+  ["build-missing-context", 10, 14, 'build context "./nowhere" does not exist'],
+  ["build-missing-dockerfile", 10, 44, "no Dockerfile.prod in the build context ./web"],
+  ["build-image-without-registry", 9, 14, 'image "acme/web:1.0" names no registry to push the build to'],
 ];
 
 describe("svc validate on invalid fixtures", () => {

@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import pc from "picocolors";
 import { type ApplyEvent, applyService, type ServiceOutcome } from "../apply/executor.js";
 import { decide } from "../apply/gate.js";
+import { Engine, runBuilds } from "../build/resolve.js";
 import { SvcCommand } from "../cli/base.js";
 import { ask } from "../cli/input.js";
 import { interpolationVariables, manifestFlags, orphanScope } from "../cli/manifest-flags.js";
@@ -21,7 +22,7 @@ import { readPlan } from "../plan/saved.js";
 import { restoreSensitiveFiles } from "../plan/sensitive.js";
 import { HttpPlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
-import { renderDiagnostics } from "../render/diagnostics.js";
+import { location, renderDiagnostics } from "../render/diagnostics.js";
 import { renderPlanText } from "../render/plan-text.js";
 import { hasErrors } from "../spec/diagnostics.js";
 import { loadServices } from "../spec/load.js";
@@ -92,9 +93,16 @@ export default class Apply extends SvcCommand {
       : await this.freshPlan(flags, paths, credentials);
     if (!json) this.log(renderPlanText(plan));
     if (plan.summary.errors > 0) {
-      throw new UserError("nothing was applied: the plan has problems to fix first", {
-        exitCode: ExitCode.error,
-      });
+      // Shown with the plan above; with --json, the error itself says what they are.
+      const problems = [...plan.diagnostics, ...plan.services.flatMap((s) => s.diagnostics)]
+        .filter((d) => d.severity === "error")
+        .map((d) => `\n  ${location(d)}  ${d.message}`);
+      throw new UserError(
+        `nothing was applied: the plan has problems to fix first${json ? `:${problems.join("")}` : ""}`,
+        {
+          exitCode: ExitCode.error,
+        },
+      );
     }
     if (expected !== undefined && plan.digest !== expected) {
       throw new UserError(
@@ -164,6 +172,7 @@ export default class Apply extends SvcCommand {
     options: Omit<Parameters<typeof applyService>[1], "emit"> & { emit: (event: ApplyEvent) => void },
   ): Promise<ServiceOutcome> {
     try {
+      await this.build(service, credentials, options.emit);
       return await applyService(await this.job(service, credentials), options);
     } catch (error) {
       const e = error as Error & { options?: { hint?: string } };
@@ -243,6 +252,7 @@ export default class Apply extends SvcCommand {
     return makePlan(specs, {
       ...(status.retry ? { onRetry: status.retry } : {}),
       credentials,
+      engines: this.engines,
       parallelism: flags.parallelism,
       ...(flags.prune ? { orphans: orphanScope(flags, specs, paths) } : {}),
     }).finally(status.clear);
@@ -279,6 +289,31 @@ export default class Apply extends SvcCommand {
     }
     return plan;
   }
+
+  /**
+   * Builds and pushes the service's images the plan says to build, before any platform call, and
+   * deploys what was pushed by digest. Build output is shown with --debug, and on failure.
+   */
+  private async build(service: ServicePlan, credentials: Credentials, emit: (event: ApplyEvent) => void) {
+    if (!service.builds?.some((b) => b.build)) return;
+    const debug = this.argv.includes("--debug");
+    const images = await runBuilds(service.builds, credentials, this.engines, {
+      start: (b) =>
+        emit({
+          type: "note",
+          service: service.name,
+          message: `building ${b.container} (context ${b.hash.slice(0, 19)})`,
+        }),
+      ...(debug ? { line: (line: string) => process.stderr.write(`  ${service.name}: ${line}\n`) } : {}),
+    });
+    for (const c of service.desired.containers) {
+      const image = images.get(c.name);
+      if (image) c.image = image;
+    }
+    emit({ type: "note", service: service.name, message: `pushed ${[...images.values()].join(", ")}` });
+  }
+
+  private readonly engines = new Engine();
 
   private async job(service: ServicePlan, credentials: Credentials) {
     const { value: token } = await credentials.token(service.target);

@@ -1,6 +1,7 @@
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { envVar, SECRET_NAME } from "../credentials/names.js";
+import { registryOf } from "../platform/image.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import { type RawContainer, type RawManifest, toName } from "../spec/model.js";
 import { parseManifest } from "../spec/source.js";
@@ -58,12 +59,15 @@ export function convertSource(
     format === "vkube" ? fromVKubefile(map, options) : fromCompose(map, options, options.kindOf);
   // File sources are relative to the source file; the manifest's are relative to itself.
   const sourceDir = dirname(source.absolute);
+  const fromManifest = (path: string) => {
+    const rel = relative(options.outDir, isAbsolute(path) ? path : resolve(sourceDir, path));
+    return rel.startsWith(".") ? rel : `./${rel}`;
+  };
   for (const c of conversion.manifest.spec.containers) {
-    for (const f of c.files ?? []) {
-      const abs = isAbsolute(f.source) ? f.source : resolve(sourceDir, f.source);
-      const rel = relative(options.outDir, abs);
-      f.source = rel.startsWith(".") ? rel : `./${rel}`;
-    }
+    for (const f of c.files ?? []) f.source = fromManifest(f.source);
+    // So is a build context.
+    if (typeof c.build === "string") c.build = fromManifest(c.build);
+    else if (c.build) c.build.context = fromManifest(c.build.context);
   }
   const origin = format === "vkube" ? "VKubefile" : "docker compose";
   return {
@@ -218,9 +222,9 @@ const COMPOSE_SERVICE = new Set([
   "entrypoint",
   "configs",
   "container_name",
+  "build",
 ]);
 const COMPOSE_REASONS: Record<string, string> = {
-  build: "svc deploys images: build and push it, then name it under image",
   depends_on: "the containers of a service start together and share one network",
   restart: "the platform restarts containers itself",
   networks: "the containers of a service share one network",
@@ -255,7 +259,20 @@ export function fromCompose(
       name: toName(serviceName),
       image: typeof s.image === "string" ? s.image : "",
     };
-    if (!out.image) notes.push(`${at} has no image: set one before deploying`);
+    const build = buildable(
+      buildFrom(s.build, `${at}.build`, dropped),
+      out.image,
+      `${at}.build`,
+      dropped,
+      sourceExists,
+    );
+    if (build) {
+      out.build = build;
+      if (!out.image) {
+        out.image = `registry.example.com/${toName(options.name)}/${out.name}`;
+        notes.push(`${at} only builds: set image to the repository svc pushes it to (now ${out.image})`);
+      }
+    } else if (!out.image) notes.push(`${at} has no image: set one before deploying`);
     const ports = portsFrom(s.ports, `${at}.ports`, dropped);
     if (ports.length) out.ports = ports;
     const env = secretsOut(envFrom(s.environment, `${at}.environment`, dropped), options, out.name, notes);
@@ -293,6 +310,55 @@ export function fromCompose(
     return out;
   });
   return { manifest: manifest(options, containers), dropped, notes };
+}
+
+/** A build svc can run: its Dockerfile is there, and the image (if named) has a registry to push to. */
+function buildable(
+  build: RawContainer["build"],
+  image: string,
+  at: string,
+  dropped: Dropped[],
+  sourceExists: (path: string) => "file" | "dir" | undefined,
+): RawContainer["build"] {
+  if (build === undefined) return undefined;
+  const { context, dockerfile = "Dockerfile" } = typeof build === "string" ? { context: build } : build;
+  if (sourceExists(`${context.replace(/\/+$/, "")}/${dockerfile}`) !== "file") {
+    dropped.push({ path: at, reason: `no ${dockerfile} in the context ${context}` });
+    return undefined;
+  }
+  if (image && registryOf(image) === "docker.io" && !image.startsWith("docker.io/")) {
+    dropped.push({
+      path: at,
+      reason: `image ${image} names no registry to push the build to: svc deploys it as named`,
+    });
+    return undefined;
+  }
+  return build;
+}
+
+/** compose `build:` (a context, or { context, dockerfile, args, target }) as svc's `build:`. */
+function buildFrom(value: unknown, at: string, dropped: Dropped[]): RawContainer["build"] {
+  if (value === undefined) return undefined;
+  if (typeof value === "string") return value;
+  if (!isMap(value)) {
+    dropped.push({ path: at, reason: "expected a context directory or { context, dockerfile, args }" });
+    return undefined;
+  }
+  const out: Exclude<RawContainer["build"], string | undefined> = {
+    context: typeof value.context === "string" ? value.context : ".",
+  };
+  if (typeof value.dockerfile === "string") out.dockerfile = value.dockerfile;
+  if (typeof value.target === "string") out.target = value.target;
+  const args = Array.isArray(value.args)
+    ? Object.fromEntries(value.args.map((a) => String(a).split(/=(.*)/s).slice(0, 2)))
+    : isMap(value.args)
+      ? Object.fromEntries(Object.entries(value.args).map(([k, v]) => [k, String(v ?? "")]))
+      : {};
+  if (Object.keys(args).length) out.args = args;
+  for (const key of Object.keys(value))
+    if (!["context", "dockerfile", "args", "target"].includes(key))
+      dropped.push({ path: `${at}.${key}`, reason: "no svc equivalent" });
+  return out;
 }
 
 // ---------- shared ----------

@@ -18,10 +18,14 @@ export interface LocalPaths {
   tokens: string;
 }
 
+/** `$SVC_HOME`, else the XDG state directory (`~/.local/state/svc`): what svc keeps between runs. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SVC_HOME ?? join(env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "svc");
+}
+
 /** `$SVC_HOME/local`, else the XDG state directory (`~/.local/state/svc/local`). */
 export function localPaths(env: NodeJS.ProcessEnv = process.env): LocalPaths {
-  const base = env.SVC_HOME ?? join(env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "svc");
-  const root = join(base, "local");
+  const root = join(stateDir(env), "local");
   return {
     root,
     db: join(root, "platform.db"),

@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import tar from "tar-stream";
-import { registryOf } from "../platform/image.js";
+import { authConfig, engineMessage } from "../platform/engine.js";
 import type { ContainerStats } from "./platform.js";
 import type { ContainerRecord } from "./store.js";
 
@@ -473,18 +473,6 @@ function roleOrder(c: Docker.ContainerInfo): number {
 
 function ignoreNotModified(error: { statusCode?: number }): void {
   if (error.statusCode !== 304) throw error;
-}
-
-function authConfig(ref: string, login?: Login): Docker.AuthConfig | undefined {
-  if (!login?.username) return undefined;
-  return { username: login.username, password: login.password, serveraddress: registryOf(ref) };
-}
-
-/** The engine's own words: docker-modem puts them after " - " in the message when json is empty. */
-function engineMessage(error: unknown): string {
-  const e = error as { json?: { message?: string } | null; reason?: string; message?: string };
-  const detail = /^\(HTTP code \d+\) [^-]*- ([\s\S]+)$/.exec(e.message ?? "")?.[1];
-  return (e.json?.message ?? detail ?? e.reason ?? e.message ?? String(error)).trim();
 }
 
 /** The engine multiplexes stdout and stderr in frames of [stream, 0, 0, 0, size(4)] + payload. */

@@ -4,7 +4,7 @@ import { canonical } from "./normalize.js";
 
 /**
  * The digest of a plan's intent: what apply would change, and how. It covers each changing
- * service's changes (before and after, file diffs) and its calls in order; it leaves out what moves
+ * service's builds (context hashes), changes (before and after, file diffs) and its calls in order; it leaves out what moves
  * without the intent moving — revisions, live-state fingerprints, times, the wording of causes, and
  * problems. Values of sensitive changes are never recorded, so a digest says nothing of them, and it
  * can be posted in a pull request.
@@ -16,6 +16,9 @@ export function planDigest(services: readonly ServicePlan[]): string {
       service: s.name,
       target: s.target,
       action: s.action,
+      builds: s.builds
+        ?.filter((b) => b.build)
+        .map((b) => ({ container: b.container, hash: b.hash, tag: b.tag })),
       changes: s.changes.map(
         ({ path, kind, before, after, sensitive, forcesRedeploy, destructive, diff }) => ({
           path,

@@ -1,4 +1,5 @@
 import pLimit from "p-limit";
+import { Engine, resolveBuilds } from "../build/resolve.js";
 import type { Credentials } from "../credentials/credentials.js";
 import { SvcError } from "../errors.js";
 import { HttpPlatformClient, type PlatformClient, type RetryInfo } from "../platform/client.js";
@@ -19,6 +20,8 @@ export interface PlanOptions {
   /** Told before each retry of a platform call (for a status line). */
   onRetry?: (retry: RetryInfo) => void;
   now?: number;
+  /** The Docker engine for built containers (shared with apply's builds). */
+  engines?: Engine;
   /** Look for services this run's repositories deployed whose manifest is gone; `prune` stops them. */
   orphans?: { prune: boolean };
 }
@@ -58,6 +61,7 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
     .filter(([name, value]) => value && /^SVC_SECRET_/i.test(name))
     .map(([, value]) => value as string);
   const limit = pLimit(Math.max(1, options.parallelism));
+  const engines = options.engines ?? new Engine();
   const results = await Promise.all(
     planned.map((spec) =>
       limit(async (): Promise<ServicePlan | Diagnostic> => {
@@ -71,13 +75,19 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
             }
           }
           const { value: token } = await options.credentials.token(spec.target);
-          const live = await observe(client(token), spec, options.credentials);
-          return planService(spec, live, {
+          // Built containers' images are decided once the live state is known: by digest when
+          // the registry has the build (or the service runs the one svc remembers), else built.
+          const built = new Set(spec.containers.filter((c) => c.build).map((c) => c.image));
+          const live = await observe(client(token), spec, options.credentials, built);
+          const running = new Map((live.containers ?? []).map((c) => [c.name, c.imageName]));
+          const { spec: resolved, builds } = await resolveBuilds(spec, options.credentials, engines, running);
+          const plan = planService(resolved, live, {
             secrets,
             fingerprint: fingerprintFor(token.secret),
             ...(options.now !== undefined ? { now: options.now } : {}),
             otherSecrets: environmentSecrets,
           });
+          return builds.length > 0 ? { ...plan, builds } : plan;
         } catch (error) {
           // Any error svc knows (credentials, unreachable, refused) is this service's problem;
           // the others still plan.

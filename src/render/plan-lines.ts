@@ -48,6 +48,13 @@ export function changeLines(c: Change): { head: string; symbol: string; diff?: s
   return { head, symbol, ...(c.diff ? { diff: c.diff.split("\n") } : {}) };
 }
 
+/** `build web (context sha256:1a2b3c4d5e6f) → registry/team/web:svc-…`, for each container apply builds. */
+export function buildLines(s: ServicePlan): string[] {
+  return (s.builds ?? [])
+    .filter((b) => b.build)
+    .map((b) => `build ${b.container} (context ${b.hash.slice(0, 19)}) → ${b.tag}`);
+}
+
 export function summaryLine(counts: Record<Action, number>): string {
   return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.redeploy} to redeploy, ${counts.noop} unchanged.`;
 }

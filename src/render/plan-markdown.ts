@@ -1,7 +1,7 @@
 import type { Plan, ServicePlan } from "../plan/model.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import { countLabel, location } from "./diagnostics.js";
-import { actionText, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
+import { actionText, buildLines, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
 
 /** GitHub refuses comments over 65,536 characters; this leaves room for what a workflow adds. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -182,6 +182,7 @@ function details(s: ServicePlan, diffs: boolean): string[] {
   const out = [
     `<details><summary><code>${SYMBOL[s.action]}</code> <b>${cell(s.name)}</b> (target ${cell(s.target)}) ${actionText(s)}</summary>`,
     "",
+    ...buildLines(s).flatMap((line) => [`- \`${line}\``, ""]),
     "```diff",
   ];
   const files: string[] = [];

@@ -1,7 +1,7 @@
 import pc from "picocolors";
 import type { Plan, ServicePlan } from "../plan/model.js";
 import { renderDiagnostics } from "./diagnostics.js";
-import { actionText, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
+import { actionText, buildLines, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
 
 const colour = { "+": pc.green, "-": pc.red, "~": pc.yellow, "-/+": pc.magenta, "=": pc.dim } as const;
 type Sym = keyof typeof colour;
@@ -62,6 +62,7 @@ function service(s: ServicePlan): string {
   const lines = [
     `${colour[sym](pc.bold(`${sym} ${s.name}`))} ${pc.dim(`(target ${s.target})`)} ${actionText(s)}`,
   ];
+  for (const line of buildLines(s)) lines.push(`    ${pc.cyan(line)}`);
   for (const c of s.changes) {
     const { head, symbol, diff } = changeLines(c);
     lines.push(`    ${colour[symbol as Sym](head)}`);

@@ -32,6 +32,18 @@ export interface ContainerSpec {
   args?: string[];
   /** Sorted by target. */
   files: FileSpec[];
+  /** Built from the repository and pushed to `image` (a repository); deployed by digest. */
+  build?: BuildSpec;
+}
+
+export interface BuildSpec {
+  /** Absolute path of the context directory. */
+  context: string;
+  /** Relative to the context, `/`-separated. */
+  dockerfile: string;
+  /** Keys sorted. */
+  args: Record<string, string>;
+  target?: string;
 }
 
 /** When apply counts a container ready, beyond running: an HTTP answer, a tcp port, or nothing more. */
@@ -83,6 +95,7 @@ export interface RawContainer {
   command?: string[];
   args?: string[];
   files?: { source: string; target: string; sensitive?: boolean }[];
+  build?: string | { context: string; dockerfile?: string; args?: Record<string, string>; target?: string };
 }
 
 export type RawPort = number | string | { container: number; host?: number; protocol?: string };

@@ -1,0 +1,115 @@
+import * as Args from "@oclif/core/args";
+import * as Flags from "@oclif/core/flags";
+import pLimit from "p-limit";
+import pc from "picocolors";
+import { Engine, resolveBuilds, runBuilds } from "../build/resolve.js";
+import { SvcCommand } from "../cli/base.js";
+import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
+import { Credentials } from "../credentials/credentials.js";
+import { ExitCode } from "../errors.js";
+import { renderDiagnostics } from "../render/diagnostics.js";
+import { table } from "../render/table.js";
+import { hasErrors } from "../spec/diagnostics.js";
+import { loadServices } from "../spec/load.js";
+
+/** `svc build --json`; schema: schemas/build-result.schema.json. */
+export interface BuildResult {
+  version: 1;
+  images: {
+    service: string;
+    container: string;
+    context: string;
+    hash: string;
+    /** The image by digest, as svc deploys it. */
+    image: string;
+    /** Built and pushed now (false: the registry already held this context's build). */
+    built: boolean;
+  }[];
+}
+
+export default class Build extends SvcCommand {
+  static override summary = "Build and push the images of containers with build:, without deploying.";
+  static override description =
+    "For pipelines that build in one step and deploy in another. Each context is hashed (.dockerignore applied); a context the registry already holds a build of is not built again. Exit codes: 0 built or up to date, 1 a build or push failed, 3 invalid manifests.";
+  static override examples = ["<%= config.bin %> build", "<%= config.bin %> build services/ --json"];
+  static override strict = false;
+  static override args = {
+    path: Args.string({ description: "Directories to search for **/service.yaml (or manifest files)." }),
+  };
+  static override flags = {
+    ...manifestFlags,
+    target: Flags.string({
+      multiple: true,
+      description: "Build only the services deploying to this target.",
+    }),
+    parallelism: Flags.integer({ description: "Services built at once.", default: 4, min: 1, max: 64 }),
+  };
+
+  async run(): Promise<BuildResult> {
+    const { argv, flags } = await this.parse(Build);
+    const loaded = loadServices({
+      files: flags.file ?? [],
+      paths: argv as string[],
+      vars: interpolationVariables(flags.var),
+      allowOutside: flags["allow-outside"],
+    });
+    if (hasErrors(loaded.diagnostics)) {
+      if (this.jsonEnabled())
+        this.logJson({ error: { message: "invalid manifests", diagnostics: loaded.diagnostics } });
+      else this.log(renderDiagnostics(loaded.diagnostics));
+      this.exit(ExitCode.invalidInput);
+    }
+    const specs = loaded.services.filter(
+      (s) => s.containers.some((c) => c.build) && (!flags.target || flags.target.includes(s.target)),
+    );
+    const result: BuildResult = { version: 1, images: [] };
+    if (specs.length === 0) {
+      if (!this.jsonEnabled())
+        this.log("No container in these manifests has build:, so there is nothing to build.");
+      return result;
+    }
+    const credentials = new Credentials();
+    const engines = new Engine();
+    const limit = pLimit(flags.parallelism);
+    const done = await Promise.all(
+      specs.map((spec) =>
+        limit(async () => {
+          const { spec: resolved, builds } = await resolveBuilds(spec, credentials, engines);
+          const pushed = await runBuilds(builds, credentials, engines, {
+            start: (b) => {
+              if (!this.jsonEnabled())
+                this.log(pc.dim(`… ${spec.name}: building ${b.container} (context ${b.hash.slice(0, 19)})`));
+            },
+          });
+          return builds.map((b) => ({
+            service: spec.name,
+            container: b.container,
+            context: b.context,
+            hash: b.hash,
+            image:
+              pushed.get(b.container) ??
+              (resolved.containers.find((c) => c.name === b.container)?.image as string),
+            built: b.build,
+          }));
+        }),
+      ),
+    );
+    result.images = done
+      .flat()
+      .sort((a, b) => a.service.localeCompare(b.service) || a.container.localeCompare(b.container));
+    if (!this.jsonEnabled()) {
+      this.log(
+        table(
+          ["SERVICE", "CONTAINER", "IMAGE", ""],
+          result.images.map((i) => [
+            i.service,
+            i.container,
+            i.image,
+            i.built ? "built and pushed" : "up to date",
+          ]),
+        ),
+      );
+    }
+    return result;
+  }
+}
