@@ -21,6 +21,8 @@ const cases: [dir: string, file: string, dropped: string[], token?: string][] = 
     "9QwErTyUiOpAsDfGhJkLzXcVbNm1234567",
   ],
   ["compose-app", "docker-compose.yml", []],
+  // Merge keys (<<: *anchor, and lists of them) applied as compose does; x- fields are anchors only.
+  ["compose-anchors", "docker-compose.yml", []],
   // Services that build: build: kept, with its context relative to the written manifest.
   ["compose-build", "docker-compose.yml", ["services.web.build.cache_from"]],
   [
@@ -99,5 +101,57 @@ describe("svc convert", () => {
     expect(r.stderr).toContain(
       "x.yaml:1:1  neither a VKubefile (Kind: vkube) nor a compose file (services:)",
     );
+  });
+
+  it("writes into a directory it creates, never over a file without --force", () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-convert-out-"));
+    const out = join(dir, "deploy", "shop", "service.yaml");
+    const compose = join(repoRoot, "test/fixtures/convert/compose-anchors/docker-compose.yml");
+    const first = svc(["convert", compose, "-o", out]);
+    expect(first.stderr).toContain("✔ wrote");
+    expect(first.status).toBe(0);
+    writeFileSync(out, "mine\n");
+    const again = svc(["convert", compose, "-o", out]);
+    expect(again.status).toBe(3);
+    expect(again.stderr).toContain("already exists");
+    expect(again.stderr).toContain("--force");
+    expect(readFileSync(out, "utf8")).toBe("mine\n");
+    expect(svc(["convert", compose, "-o", out, "--force"]).status).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain("name: api");
+  });
+
+  it("checks the result with this environment's variables, and says why it is invalid without -o too", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "docker-compose.yml");
+    writeFileSync(file, 'services:\n  web:\n    image: "ghcr.io/acme/web:${WEB_TAG}"\n');
+    const set = svc(["convert", file], { env: { WEB_TAG: "1.2" } });
+    expect(set.status).toBe(0);
+    expect(set.stdout).toContain("image: ghcr.io/acme/web:${WEB_TAG}");
+    const unset = svc(["convert", file]);
+    expect(unset.status).toBe(3);
+    expect(unset.stderr).toContain("the result needs fixes before svc validate passes");
+    expect(unset.stderr).toContain("WEB_TAG");
+  });
+
+  it("gives a VKubefile's service a target of its own name, not local; groups what it drops by reason", () => {
+    const r = svc([
+      "convert",
+      join(repoRoot, "test/fixtures/convert/vkube-full/VKubefile.yaml"),
+      "--name",
+      "shop",
+    ]);
+    expect(r.stdout).toContain("target: shop");
+    expect(r.stderr).not.toContain("svc login local");
+    const compose = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "docker-compose.yml");
+    writeFileSync(
+      compose,
+      `services:\n${Array.from({ length: 9 }, (_, i) => `  s${i}:\n    image: ghcr.io/a/s${i}:1\n    restart: always\n`).join("")}`,
+    );
+    const grouped = svc(["convert", compose]);
+    const lines = grouped.stderr
+      .split("\n")
+      .filter((l) => l.includes("the platform restarts containers itself"));
+    expect(lines).toEqual([
+      "not converted (9)  the platform restarts containers itself: services.s0.restart, services.s1.restart, services.s2.restart, services.s3.restart, services.s4.restart, and 4 more",
+    ]);
   });
 });

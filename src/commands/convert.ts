@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
+import { interpolationVariables } from "../cli/manifest-flags.js";
 import { convertSource, type Dropped } from "../convert/convert.js";
 import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
@@ -40,7 +41,10 @@ export default class Convert extends SvcCommand {
       helpValue: "FILE",
     }),
     name: Flags.string({ description: "metadata.name (default: from the file's directory)." }),
-    target: Flags.string({ description: "spec.target.", default: "local" }),
+    target: Flags.string({
+      description: "spec.target (default: local for a compose file, the service's name for a VKubefile).",
+    }),
+    force: Flags.boolean({ description: "Overwrite the output file if it exists." }),
   };
 
   async run(): Promise<ConvertResult> {
@@ -49,14 +53,21 @@ export default class Convert extends SvcCommand {
     if (!existsSync(source) || !statSync(source).isFile())
       throw new UserError(`${args.file} is not a file`, { exitCode: ExitCode.invalidInput });
     const out = flags.output ? resolve(flags.output) : undefined;
+    if (out && existsSync(out) && !flags.force) {
+      throw new UserError(`${flags.output} already exists`, {
+        hint: "pass --force to overwrite it, or -o another file",
+        exitCode: ExitCode.invalidInput,
+      });
+    }
     const outDir = out ? dirname(out) : process.cwd();
     const sourceDir = dirname(source);
+    const name = flags.name ?? toName(basename(sourceDir));
     const converted = convertSource(
       readFileSync(source, "utf8"),
       { file: args.file, absolute: source },
       {
-        name: flags.name ?? toName(basename(sourceDir)),
-        target: flags.target,
+        name,
+        ...(flags.target ? { target: flags.target } : {}),
         held: await new Credentials().heldSecrets(),
         outDir,
         kindOf: (p) => {
@@ -74,11 +85,18 @@ export default class Convert extends SvcCommand {
     if (converted.vkubeToken) redactor.add(converted.vkubeToken);
     const { format, conversion, text } = converted;
 
+    if (out) mkdirSync(outDir, { recursive: true });
     const checkDir = out ? outDir : mkdtempSync(join(tmpdir(), "svc-convert-"));
     const checkFile = out ?? join(checkDir, "service.yaml");
     writeFileSync(checkFile, text);
-    // Checks the result as svc will read it; where its file sources live is the user's choice.
-    const loaded = loadServices({ cwd: outDir, files: [checkFile], vars: {}, allowOutside: true });
+    // Checks the result as svc will read it (with this environment's variables); where its file
+    // sources live is the user's choice.
+    const loaded = loadServices({
+      cwd: outDir,
+      files: [checkFile],
+      vars: interpolationVariables(),
+      allowOutside: true,
+    });
     if (!out) rmSync(checkDir, { recursive: true, force: true });
     const valid = !hasErrors(loaded.diagnostics);
 
@@ -86,9 +104,15 @@ export default class Convert extends SvcCommand {
       if (!out) process.stdout.write(text);
       const say = (line: string) => process.stderr.write(`${line}\n`);
       if (out) say(`${pc.green("✔")} wrote ${relative(process.cwd(), out) || out}`);
-      for (const d of conversion.dropped) say(`${pc.yellow("not converted")}  ${d.path}: ${d.reason}`);
+      // One line per reason, with the keys it applies to: a large file gives a readable report.
+      const byReason = new Map<string, string[]>();
+      for (const d of conversion.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.path]);
+      for (const [reason, paths] of byReason) {
+        const shown = paths.length > 6 ? [...paths.slice(0, 5), `and ${paths.length - 5} more`] : paths;
+        say(`${pc.yellow(`not converted (${paths.length})`)}  ${reason}: ${shown.join(", ")}`);
+      }
       for (const n of conversion.notes) say(`${pc.cyan("note")}  ${n}`);
-      if (!valid && out)
+      if (!valid)
         say(
           `${pc.red("the result needs fixes before svc validate passes:")}\n${renderDiagnostics(loaded.diagnostics)}`,
         );

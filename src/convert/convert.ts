@@ -31,7 +31,12 @@ export type ConvertedSource =
 export function convertSource(
   text: string,
   source: { file: string; absolute: string },
-  options: ConvertOptions & { outDir: string; kindOf: (path: string) => "file" | "dir" | undefined },
+  options: Omit<ConvertOptions, "target"> & {
+    /** Default: local for a compose file, the service's name for a VKubefile. */
+    target?: string;
+    outDir: string;
+    kindOf: (path: string) => "file" | "dir" | undefined;
+  },
 ): ConvertedSource {
   const parsed = parseManifest(text, source.file, source.absolute, undefined);
   if (parsed.diagnostics.some((d) => d.severity === "error"))
@@ -55,8 +60,11 @@ export function convertSource(
     };
   }
   const map = doc as Any;
+  // A VKubefile's service is a real one: `local` would point its login at the local platform.
+  const target = options.target ?? (format === "vkube" ? options.name : "local");
+  const withTarget = { ...options, target };
   const conversion =
-    format === "vkube" ? fromVKubefile(map, options) : fromCompose(map, options, options.kindOf);
+    format === "vkube" ? fromVKubefile(map, withTarget) : fromCompose(map, withTarget, options.kindOf);
   // File sources are relative to the source file; the manifest's are relative to itself.
   const sourceDir = dirname(source.absolute);
   const fromManifest = (path: string) => {
@@ -244,7 +252,8 @@ export function fromCompose(
   const dropped: Dropped[] = [];
   const notes: string[] = [];
   for (const key of Object.keys(doc)) {
-    if (!["services", "volumes", "configs", "version", "name"].includes(key))
+    // x- keys are compose's extension fields: anchors for merge keys, ignored by compose itself.
+    if (!["services", "volumes", "configs", "version", "name"].includes(key) && !key.startsWith("x-"))
       dropped.push({ path: key, reason: "no svc equivalent" });
   }
   const topConfigs = isMap(doc.configs) ? doc.configs : {};
@@ -252,7 +261,7 @@ export function fromCompose(
     const s = isMap(raw) ? raw : {};
     const at = `services.${serviceName}`;
     for (const key of Object.keys(s)) {
-      if (!COMPOSE_SERVICE.has(key))
+      if (!COMPOSE_SERVICE.has(key) && !key.startsWith("x-"))
         dropped.push({ path: `${at}.${key}`, reason: COMPOSE_REASONS[key] ?? "no svc equivalent" });
     }
     const out: RawContainer = {

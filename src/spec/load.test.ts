@@ -274,3 +274,41 @@ describe("discovery", () => {
     expect(d?.message).toBe('service name "same" is also used by a/service.yaml');
   });
 });
+
+describe("YAML merge keys", () => {
+  it("applies <<: *anchor as compose does: written keys win, the first merged map gives the rest", () => {
+    const root = tempTree({
+      "service.yaml": `apiVersion: svc/v1
+kind: Service
+metadata: { name: merged }
+spec:
+  target: local
+  containers:
+    - &base
+      name: web
+      image: app:1.0
+      env: &env { A: "1", B: "2" }
+    - <<: *base
+      name: worker
+      image: worker:1.0
+      env:
+        <<: [*env, { C: "3" }]
+        B: "20"
+`,
+    });
+    const r = load(root);
+    expect(errors(r)).toEqual([]);
+    const [web, worker] = r.services[0]?.containers ?? [];
+    expect(web?.env).toEqual({ A: { value: "1" }, B: { value: "2" } });
+    expect(worker?.env).toEqual({ A: { value: "1" }, B: { value: "20" }, C: { value: "3" } });
+  });
+
+  it("refuses to merge something that is not a map, at its line", () => {
+    const root = tempTree({
+      "service.yaml":
+        "apiVersion: svc/v1\nkind: Service\nmetadata: { name: m }\nspec:\n  target: local\n  containers:\n    - name: web\n      <<: just-a-string\n      image: app:1.0\n",
+    });
+    const [problem] = errors(load(root));
+    expect(problem).toMatchObject({ line: 7, message: "<< merges a map (or a list of maps) into this one" });
+  });
+});

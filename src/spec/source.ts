@@ -167,12 +167,32 @@ export function parseManifest(
     }
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
+      const merged: unknown[] = [];
       for (const pair of node.items) {
+        // A merge key (`<<: *defaults`, or a list of them), as compose applies it.
+        if (isScalar(pair.key) && pair.key.value === "<<" && pair.key.type === Scalar.PLAIN) {
+          const value = convert(pair.value, path);
+          merged.push(...(Array.isArray(value) ? value : [value]));
+          if (n?.range) positions.values.set(ptr, at(n.range[0]));
+          continue;
+        }
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         const childPath = [...path, key];
         const keyNode = pair.key as Node | null;
         if (keyNode?.range) positions.keys.set(pointer(childPath), at(keyNode.range[0]));
         out[key] = convert(pair.value, childPath);
+      }
+      // Keys written in the map win; among merged maps, the first that has a key gives it.
+      for (const source of merged) {
+        if (source === null || typeof source !== "object" || Array.isArray(source)) {
+          return stop(
+            node,
+            path,
+            "<< merges a map (or a list of maps) into this one",
+            "point it at an anchored map: <<: *defaults",
+          );
+        }
+        for (const [key, value] of Object.entries(source)) if (!(key in out)) out[key] = value;
       }
       return out;
     }
