@@ -6,60 +6,61 @@ import { repoRoot, svc } from "./support/cli.js";
 import { expectMatchesSchema } from "./support/schemas.js";
 
 /** Each fixture: the source file, what must be reported as not converted, and the tokens it holds. */
-const cases: [dir: string, file: string, dropped: string[], token?: string][] = [
-  ["vkube-web", "VKubefile.yaml", [], "3yZe7d9V1kQmPq8sWxRt2uYbNcL5hG4fJ6aD"],
+const cases: [dir: string, file: string, dropped: string[], token?: string, env?: Record<string, string>][] =
   [
-    "vkube-full",
-    "VKubefile.yaml",
+    ["vkube-web", "VKubefile.yaml", [], "3yZe7d9V1kQmPq8sWxRt2uYbNcL5hG4fJ6aD"],
     [
-      "region",
-      "containers[0].pullPolicy",
-      "containers[0].deploy.replicas",
-      "containers[0].deploy.env.EMPTY",
-      "containers[0].deploy.configurations[1].content",
+      "vkube-full",
+      "VKubefile.yaml",
+      [
+        "region",
+        "containers[0].pullPolicy",
+        "containers[0].deploy.replicas",
+        "containers[0].deploy.env.EMPTY",
+        "containers[0].deploy.configurations[1].content",
+      ],
+      "9QwErTyUiOpAsDfGhJkLzXcVbNm1234567",
     ],
-    "9QwErTyUiOpAsDfGhJkLzXcVbNm1234567",
-  ],
-  ["compose-app", "docker-compose.yml", []],
-  // Merge keys (<<: *anchor, and lists of them) applied as compose does; x- fields are anchors only.
-  ["compose-anchors", "docker-compose.yml", []],
-  // Services that build: build: kept, with its context relative to the written manifest.
-  ["compose-build", "docker-compose.yml", ["services.web.build.cache_from"]],
-  [
-    "compose-unsupported",
-    "docker-compose.yml",
+    ["compose-app", "docker-compose.yml", []],
+    // Merge keys (<<: *anchor, and lists of them) applied as compose does; x- fields are anchors only.
+    ["compose-anchors", "docker-compose.yml", []],
+    // Interpolated ports kept, a loopback bind left out with its reason; pass-through env as ${VAR}.
+    ["compose-ports-env", "docker-compose.yml", ["services.web.ports[1]", "services.web.environment[1]"]],
+    // Services that build: build: kept, with its context relative to the written manifest.
     [
-      "networks",
-      "services.app.build",
-      "services.app.restart",
-      "services.app.depends_on",
-      "services.app.env_file",
-      "services.app.healthcheck",
-      "services.app.volumes[0]",
-      "services.app.volumes[2]",
-      "services.app.ports[0]",
-      "services.app.environment.UNSET",
+      "compose-build",
+      "docker-compose.yml",
+      ["services.web.build.cache_from"],
+      undefined,
+      { WORKER_IMAGE: "ghcr.io/acme/worker" },
     ],
-  ],
-];
+    [
+      "compose-unsupported",
+      "docker-compose.yml",
+      [
+        "networks",
+        "services.app.build",
+        "services.app.restart",
+        "services.app.depends_on",
+        "services.app.env_file",
+        "services.app.healthcheck",
+        "services.app.volumes[0]",
+        "services.app.volumes[2]",
+        "services.app.ports[0]",
+      ],
+    ],
+  ];
 
 describe("svc convert", () => {
   it.each(cases)(
     "%s: expected manifest, every unsupported key listed, output valid",
-    (dir, file, dropped, token) => {
+    (dir, file, dropped, token, env = {}) => {
       const fixture = join(repoRoot, "test/fixtures/convert", dir);
       const out = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "service.yaml");
-      const r = svc([
-        "convert",
-        join(fixture, file),
-        "-o",
-        out,
-        "--target",
-        "shop-prod",
-        "--name",
-        dir,
-        "--json",
-      ]);
+      const r = svc(
+        ["convert", join(fixture, file), "-o", out, "--target", "shop-prod", "--name", dir, "--json"],
+        { env },
+      );
       expect(r.status, r.stdout + r.stderr).toBe(0);
       const result = JSON.parse(r.stdout);
       expectMatchesSchema("convert-result.schema.json", result);
@@ -76,7 +77,7 @@ describe("svc convert", () => {
       if (process.env.UPDATE_GOLDEN === "1" || !existsSync(expectedFile)) writeFileSync(expectedFile, text);
       expect(text).toBe(readFileSync(expectedFile, "utf8"));
       // The manifest is written to a temporary directory; its config files stay in the fixture.
-      expect(svc(["validate", "-f", out, "--allow-outside"]).status).toBe(0);
+      expect(svc(["validate", "-f", out, "--allow-outside"], { env }).status).toBe(0);
 
       // A value whose name looks secret is never copied: a { secret: } reference and a note instead.
       expect(text + r.stdout + r.stderr).not.toContain("hunter2-compose-pass");

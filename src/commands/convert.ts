@@ -97,7 +97,11 @@ export default class Convert extends SvcCommand {
       vars: interpolationVariables(),
       allowOutside: true,
     });
-    if (!out) rmSync(checkDir, { recursive: true, force: true });
+    if (!out) {
+      rmSync(checkDir, { recursive: true, force: true });
+      for (const d of loaded.diagnostics)
+        if (d.file.endsWith("service.yaml")) d.file = "(the manifest above)";
+    }
     const valid = !hasErrors(loaded.diagnostics);
 
     if (!this.jsonEnabled()) {

@@ -275,16 +275,30 @@ export function fromCompose(
       dropped,
       sourceExists,
     );
-    if (build) {
-      out.build = build;
-      if (!out.image) {
-        out.image = `registry.example.com/${toName(options.name)}/${out.name}`;
-        notes.push(`${at} only builds: set image to the repository svc pushes it to (now ${out.image})`);
-      }
-    } else if (!out.image) notes.push(`${at} has no image: set one before deploying`);
+    if (build) out.build = build;
+    if (!out.image) {
+      // Asked for by name when the manifest is read: ${WEB_IMAGE} until it is set.
+      const variable = `${out.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_IMAGE`;
+      out.image = `\${${variable}}`;
+      notes.push(
+        build
+          ? `${at} only builds: set ${variable} to the repository svc pushes the build to (registry.example.com/team/${out.name}), or write it under image`
+          : `${at} has no image: set ${variable} to the image to run, or write it under image`,
+      );
+    }
     const ports = portsFrom(s.ports, `${at}.ports`, dropped);
     if (ports.length) out.ports = ports;
-    const env = secretsOut(envFrom(s.environment, `${at}.environment`, dropped), options, out.name, notes);
+    const passed: string[] = [];
+    const env = secretsOut(
+      envFrom(s.environment, `${at}.environment`, dropped, passed),
+      options,
+      out.name,
+      notes,
+    );
+    if (passed.length)
+      notes.push(
+        `${at} passes ${passed.join(", ")} through from the environment, as compose does: set ${passed.length === 1 ? "it" : "them"} where svc runs (svc interpolates \${${passed[0]}})`,
+      );
     if (Object.keys(env).length) out.env = env;
     const entrypoint = words(s.entrypoint);
     const command = words(s.command);
@@ -378,9 +392,18 @@ function portsFrom(value: unknown, at: string, dropped: Dropped[]): (string | nu
   for (const [i, p] of (Array.isArray(value) ? value : []).entries()) {
     if (typeof p === "number") out.push(p);
     else if (typeof p === "string") {
-      // [ip:][host:]container[/protocol]; an ip has dots, so "8080:80" keeps its host port.
-      const m = /^(?:\d+\.\d+\.\d+\.\d+:)?(?:(\d+):)?(\d+)(?:\/(tcp|udp))?$/i.exec(p);
-      if (m) out.push(`${m[1] ? `${m[1]}:` : ""}${m[2]}${m[3] ? `/${m[3].toLowerCase()}` : ""}`);
+      // [ip:][host:]container[/protocol]; an ip has dots, so "8080:80" keeps its host port. A
+      // number may be a variable (${WEB_PORT:-8080}): svc interpolates manifests as compose does.
+      const num = String.raw`(\d+|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-[0-9]*)?\})`;
+      const m = new RegExp(`^(?:(\\d+\\.\\d+\\.\\d+\\.\\d+):)?(?:${num}:)?${num}(?:/(tcp|udp))?$`, "i").exec(
+        p,
+      );
+      if (m?.[1]?.startsWith("127."))
+        dropped.push({
+          path: `${at}[${i}]`,
+          reason: `port ${p} is bound to ${m[1]} (this machine only); the platform publishes ports to everyone, so it is left out: add it to ports if it should be public`,
+        });
+      else if (m) out.push(`${m[2] ? `${m[2]}:` : ""}${m[3]}${m[4] ? `/${m[4].toLowerCase()}` : ""}`);
       else
         dropped.push({ path: `${at}[${i}]`, reason: `port ${p}: ranges and other forms are not supported` });
     } else if (isMap(p)) {
@@ -431,11 +454,26 @@ function secretsOut(
   return out;
 }
 
-function envFrom(value: unknown, at: string, dropped: Dropped[]): Record<string, string> {
+function envFrom(
+  value: unknown,
+  at: string,
+  dropped: Dropped[],
+  /** compose: a name without a value passes the variable through from where compose runs. */
+  passThrough?: string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   const put = (k: string, v: unknown, path: string) => {
-    if (v === null || v === undefined || v === "")
+    if ((v === null || v === undefined) && passThrough && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      out[k] = `\${${k}}`;
+      passThrough.push(k);
+    } else if (v === null || v === undefined || v === "")
       dropped.push({ path, reason: "no value (svc needs non-empty values)" });
+    else if (typeof v === "string" && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?-\}$/.test(v))
+      dropped.push({
+        path,
+        reason:
+          "its default is empty, and svc env values are never empty: add it with a value if the container needs it",
+      });
     else out[k] = String(v);
   };
   if (Array.isArray(value)) {
