@@ -8,7 +8,9 @@ import { expectMatchesSchema } from "./support/schemas.js";
 /** Each fixture: the source file, what must be reported as not converted, and the tokens it holds. */
 const cases: [dir: string, file: string, dropped: string[], token?: string, env?: Record<string, string>][] =
   [
+    // imageRegistry names a registry (docker, ghcr), never a namespace: nginx:1.27 stays nginx:1.27.
     ["vkube-web", "VKubefile.yaml", [], "3yZe7d9V1kQmPq8sWxRt2uYbNcL5hG4fJ6aD"],
+    // configurations map a local file to its mount path; path/rewrite routes are reported.
     [
       "vkube-full",
       "VKubefile.yaml",
@@ -16,10 +18,12 @@ const cases: [dir: string, file: string, dropped: string[], token?: string, env?
         "region",
         "containers[0].pullPolicy",
         "containers[0].deploy.replicas",
-        "containers[0].deploy.env.EMPTY",
-        "containers[0].deploy.configurations[1].content",
+        "containers[0].deploy.env[1]",
+        "containers[0].deploy.ports[0].path",
       ],
       "9QwErTyUiOpAsDfGhJkLzXcVbNm1234567",
+      // imageName + tag live in the account vkube is configured with: asked for by name.
+      { API_IMAGE: "ghcr.io/acme/shop-api:2.1.0" },
     ],
     ["compose-app", "docker-compose.yml", []],
     // Merge keys (<<: *anchor, and lists of them) applied as compose does; x- fields are anchors only.

@@ -117,7 +117,21 @@ function manifest(options: ConvertOptions, containers: RawContainer[]): RawManif
 // ---------- VKubefile ----------
 
 const VKUBE_TOP = new Set(["Kind", "kind", "imageRegistry", "containers", "vkubeToken"]);
-const VKUBE_CONTAINER = new Set(["imageName", "tag", "registryImagePath", "deploy"]);
+const VKUBE_CONTAINER = new Set([
+  "imageName",
+  "tag",
+  "registryImagePath",
+  "localImagePath",
+  "build",
+  "deploy",
+]);
+/** vkube's imageRegistry names a registry ("docker" or "ghcr"; docker by default), not a path. */
+const VKUBE_REGISTRIES: Record<string, string> = {
+  docker: "docker.io",
+  "docker.io": "docker.io",
+  ghcr: "ghcr.io",
+  "ghcr.io": "ghcr.io",
+};
 const VKUBE_DEPLOY = new Set([
   "containerName",
   "resourceUnit",
@@ -141,11 +155,12 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
     );
   }
   const registry =
-    typeof doc.imageRegistry === "string"
-      ? doc.imageRegistry
-      : isMap(doc.imageRegistry)
-        ? String(doc.imageRegistry.url ?? doc.imageRegistry.host ?? "")
-        : "";
+    VKUBE_REGISTRIES[
+      String(doc.imageRegistry ?? "docker")
+        .trim()
+        .toLowerCase() || "docker"
+    ];
+  if (!registry) dropped.push({ path: "imageRegistry", reason: 'vkube knows "docker" and "ghcr"' });
   const containers = (Array.isArray(doc.containers) ? doc.containers : []).map((raw, i): RawContainer => {
     const c = isMap(raw) ? raw : {};
     const at = `containers[${i}]`;
@@ -154,18 +169,22 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
     const deploy = isMap(c.deploy) ? c.deploy : {};
     for (const key of Object.keys(deploy))
       if (!VKUBE_DEPLOY.has(key)) dropped.push({ path: `${at}.deploy.${key}`, reason: "no svc equivalent" });
-    const path = String(c.registryImagePath ?? c.imageName ?? "");
-    const host =
-      registry && !/^(https?:\/\/)?(docker\.io|registry-1\.docker\.io|index\.docker\.io)\/?$/.test(registry)
-        ? `${registry.replace(/^https?:\/\//, "").replace(/\/$/, "")}/`
-        : "";
-    const image = `${host}${path}${c.tag !== undefined ? `:${c.tag}` : ""}`;
     const name = toName(
       String(deploy.containerName ?? c.imageName ?? `c${i}`)
         .split("/")
         .at(-1) ?? "",
     );
-    const out: RawContainer = { name, image };
+    const out: RawContainer = { name, image: vkubeImage(c, name, registry, at, notes) };
+    if (isMap(c.build) && typeof c.build.dockerfilePath === "string") {
+      // vkube builds with the directory it runs in as the context: the VKubefile's, here.
+      out.build = { context: ".", dockerfile: c.build.dockerfilePath };
+      for (const key of Object.keys(c.build))
+        if (key !== "dockerfilePath")
+          dropped.push({
+            path: `${at}.build.${key}`,
+            reason: "svc builds the Dockerfile as it is (no SSH install)",
+          });
+    }
     const units = Number(deploy.resourceUnit ?? 1);
     if (units !== 1) out.units = units as RawContainer["units"];
     const ports = portsFrom(deploy.ports, `${at}.deploy.ports`, dropped);
@@ -190,6 +209,32 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
   return { manifest: manifest(options, containers), dropped, notes };
 }
 
+/**
+ * A VKubefile container's image, as the vkube tool resolves it: registryImagePath is a full
+ * reference (Docker Hub when it names no registry); localImagePath an image on the machine;
+ * imageName and tag an image in the account vkube is configured with, which the file does not
+ * name — asked for as a variable.
+ */
+function vkubeImage(c: Any, name: string, registry: string | undefined, at: string, notes: string[]): string {
+  const tag = c.tag !== undefined && c.tag !== "" ? String(c.tag) : "latest";
+  const withTag = (ref: string) => (/:[^/]+$|@/.test(ref) || c.tag === undefined ? ref : `${ref}:${tag}`);
+  if (typeof c.registryImagePath === "string" && c.registryImagePath) return withTag(c.registryImagePath);
+  if (typeof c.localImagePath === "string" && c.localImagePath) {
+    notes.push(
+      `${at} runs the local image ${c.localImagePath}: push it to a registry the platform can pull from`,
+    );
+    return c.localImagePath;
+  }
+  const variable = `${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_IMAGE`;
+  const where = `${registry ?? "docker.io"}/<account>/${String(c.imageName ?? name)}${isMap(c.build) ? "" : `:${tag}`}`;
+  notes.push(
+    isMap(c.build)
+      ? `${at} is built by vkube and pushed to the account vkube is configured with: set ${variable} to that repository (${where})`
+      : `${at} names its image in the account vkube is configured with: set ${variable} to it (${where})`,
+  );
+  return `\${${variable}}`;
+}
+
 function configurationsFrom(
   value: unknown,
   at: string,
@@ -200,7 +245,8 @@ function configurationsFrom(
   const list = Array.isArray(value)
     ? value
     : isMap(value)
-      ? Object.entries(value).map(([k, v]) => ({ path: k, file: v }))
+      ? // vkube's form: local file → mount path.
+        Object.entries(value).map(([k, v]) => ({ file: k, path: v }))
       : [];
   const out: { source: string; target: string }[] = [];
   list.forEach((item, i) => {
@@ -412,6 +458,11 @@ function portsFrom(value: unknown, at: string, dropped: Dropped[]): (string | nu
       const proto = String(p.protocol ?? "tcp").toLowerCase();
       if (container) out.push(`${host ? `${host}:` : ""}${container}/${proto}`);
       else dropped.push({ path: `${at}[${i}]`, reason: "no container port" });
+      if (p.path !== undefined || p.rewrite !== undefined)
+        dropped.push({
+          path: `${at}[${i}].path`,
+          reason: `the route ${String(p.path ?? "")} → ${String(p.rewrite ?? "")} has no svc equivalent: svc binds whole domains to a port (spec.domains)`,
+        });
     }
   }
   return out;
