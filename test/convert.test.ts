@@ -30,6 +30,9 @@ const cases: [dir: string, file: string, dropped: string[], token?: string, env?
     ["compose-anchors", "docker-compose.yml", []],
     // Interpolated ports kept, a loopback bind left out with its reason; pass-through env as ${VAR}.
     ["compose-ports-env", "docker-compose.yml", ["services.web.ports[1]", "services.web.environment[1]"]],
+    // env_file inlined (secrets as references), sibling hosts → localhost, compose secrets as
+    // sensitive files, a profile-only service and a home-directory mount left out with reasons.
+    ["compose-project", "docker-compose.yml", ["services.debug", "services.web.volumes[0]"]],
     // Services that build: build: kept, with its context relative to the written manifest.
     [
       "compose-build",

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
@@ -45,6 +44,11 @@ export default class Convert extends SvcCommand {
       description: "spec.target (default: local for a compose file, the service's name for a VKubefile).",
     }),
     force: Flags.boolean({ description: "Overwrite the output file if it exists." }),
+    profile: Flags.string({
+      multiple: true,
+      description:
+        "Also convert the compose services of this profile (compose starts them only with --profile).",
+    }),
   };
 
   async run(): Promise<ConvertResult> {
@@ -68,6 +72,17 @@ export default class Convert extends SvcCommand {
       {
         name,
         ...(flags.target ? { target: flags.target } : {}),
+        ...(flags.profile ? { profiles: flags.profile } : {}),
+        readText: (p) => {
+          const abs = resolve(sourceDir, p);
+          try {
+            return statSync(abs).isFile() && statSync(abs).size <= 1024 * 1024
+              ? readFileSync(abs, "utf8")
+              : undefined;
+          } catch {
+            return undefined;
+          }
+        },
         held: await new Credentials().heldSecrets(),
         outDir,
         kindOf: (p) => {
@@ -86,8 +101,8 @@ export default class Convert extends SvcCommand {
     const { format, conversion, text } = converted;
 
     if (out) mkdirSync(outDir, { recursive: true });
-    const checkDir = out ? outDir : mkdtempSync(join(tmpdir(), "svc-convert-"));
-    const checkFile = out ?? join(checkDir, "service.yaml");
+    // Printed rather than written: checked where it would live (here), under a passing name.
+    const checkFile = out ?? join(outDir, `.svc-convert-${process.pid}.service.yaml`);
     writeFileSync(checkFile, text);
     // Checks the result as svc will read it (with this environment's variables); where its file
     // sources live is the user's choice.
@@ -98,9 +113,9 @@ export default class Convert extends SvcCommand {
       allowOutside: true,
     });
     if (!out) {
-      rmSync(checkDir, { recursive: true, force: true });
+      rmSync(checkFile, { force: true });
       for (const d of loaded.diagnostics)
-        if (d.file.endsWith("service.yaml")) d.file = "(the manifest above)";
+        if (d.file.endsWith(".service.yaml")) d.file = "(the manifest above)";
     }
     const valid = !hasErrors(loaded.diagnostics);
 

@@ -90,6 +90,10 @@ export function convertSource(
 export interface ConvertOptions {
   name: string;
   target: string;
+  /** compose profiles to include (services with other profiles are left out). */
+  profiles?: string[];
+  /** A text file beside the source (env_file:), or undefined when it cannot be read. */
+  readText?: (path: string) => string | undefined;
   /** Secrets svc holds, by value: an env value equal to one becomes a reference to it. */
   held?: ReadonlyMap<string, string>;
 }
@@ -277,6 +281,9 @@ const COMPOSE_SERVICE = new Set([
   "configs",
   "container_name",
   "build",
+  "env_file",
+  "secrets",
+  "profiles",
 ]);
 const COMPOSE_REASONS: Record<string, string> = {
   depends_on: "the containers of a service start together and share one network",
@@ -284,7 +291,6 @@ const COMPOSE_REASONS: Record<string, string> = {
   networks: "the containers of a service share one network",
   healthcheck: "apply waits for running containers and answering ports instead",
   deploy: "resources are set as units",
-  env_file: "svc reads env from the manifest; copy the values (secrets as { secret: name })",
   expose: "containers share one network: every port is reachable from the others",
   labels: "container labels have no svc equivalent (service labels are in metadata.labels)",
 };
@@ -299,11 +305,33 @@ export function fromCompose(
   const notes: string[] = [];
   for (const key of Object.keys(doc)) {
     // x- keys are compose's extension fields: anchors for merge keys, ignored by compose itself.
-    if (!["services", "volumes", "configs", "version", "name"].includes(key) && !key.startsWith("x-"))
+    if (
+      !["services", "volumes", "configs", "secrets", "version", "name"].includes(key) &&
+      !key.startsWith("x-")
+    )
       dropped.push({ path: key, reason: "no svc equivalent" });
   }
   const topConfigs = isMap(doc.configs) ? doc.configs : {};
-  const containers = Object.entries(doc.services as Any).map(([serviceName, raw]): RawContainer => {
+  const topSecrets = isMap(doc.secrets) ? doc.secrets : {};
+  // Services compose starts only with --profile: left out unless a --profile names them.
+  const chosen = new Set(options.profiles ?? []);
+  const services = Object.entries(doc.services as Any).filter(([serviceName, raw]) => {
+    const profiles = isMap(raw) && Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
+    if (profiles.length === 0 || profiles.some((p) => chosen.has(p))) return true;
+    dropped.push({
+      path: `services.${serviceName}`,
+      reason: `compose starts it only with --profile ${profiles.join(" or ")}: pass the same --profile to convert it`,
+    });
+    return false;
+  });
+  const siblings = new Set(
+    services.flatMap(([serviceName, raw]) => [
+      serviceName,
+      ...(isMap(raw) && typeof raw.container_name === "string" ? [raw.container_name] : []),
+      ...(isMap(raw) && typeof raw.hostname === "string" ? [raw.hostname] : []),
+    ]),
+  );
+  const containers = services.map(([serviceName, raw]): RawContainer => {
     const s = isMap(raw) ? raw : {};
     const at = `services.${serviceName}`;
     for (const key of Object.keys(s)) {
@@ -336,7 +364,15 @@ export function fromCompose(
     if (ports.length) out.ports = ports;
     const passed: string[] = [];
     const env = secretsOut(
-      envFrom(s.environment, `${at}.environment`, dropped, passed),
+      localhostFor(
+        {
+          ...envFiles(s.env_file, `${at}.env_file`, dropped, notes, options.readText),
+          ...envFrom(s.environment, `${at}.environment`, dropped, passed),
+        },
+        siblings,
+        `${at}.environment`,
+        notes,
+      ),
       options,
       out.name,
       notes,
@@ -352,12 +388,17 @@ export function fromCompose(
       out.command = entrypoint;
       if (command.length) out.args = command;
     } else if (command.length) out.args = command;
-    const files: { source: string; target: string }[] = [];
+    const files: { source: string; target: string; sensitive?: boolean }[] = [];
     for (const [i, v] of (Array.isArray(s.volumes) ? s.volumes : []).entries()) {
       const spec = typeof v === "string" ? v : isMap(v) ? `${v.source ?? ""}:${v.target ?? ""}` : "";
       const [source = "", target = ""] = spec.split(":");
       const path = `${at}.volumes[${i}]`;
       if (!target.startsWith("/")) dropped.push({ path, reason: "anonymous volumes have no svc equivalent" });
+      else if (source.startsWith("~"))
+        dropped.push({
+          path,
+          reason: `${source} is in the home directory of the machine compose runs on: copy the file into the repository and mount it from there`,
+        });
       else if (source.startsWith(".") || source.startsWith("/")) {
         if (sourceExists(source) === "file") files.push({ source, target });
         else
@@ -367,6 +408,25 @@ export function fromCompose(
           });
       } else if (out.storage === undefined) out.storage = target;
       else dropped.push({ path, reason: "a container has one persistent storage mount" });
+    }
+    // compose secrets are files under /run/secrets: a sensitive config file keeps them out of plans.
+    for (const [i, c] of (Array.isArray(s.secrets) ? s.secrets : []).entries()) {
+      const name = typeof c === "string" ? c : isMap(c) ? String(c.source ?? "") : "";
+      const target =
+        isMap(c) && typeof c.target === "string"
+          ? c.target.startsWith("/")
+            ? c.target
+            : `/run/secrets/${c.target}`
+          : `/run/secrets/${name}`;
+      const def = topSecrets[name];
+      if (isMap(def) && typeof def.file === "string")
+        files.push({ source: def.file, target, sensitive: true });
+      else
+        dropped.push({
+          path: `${at}.secrets[${i}]`,
+          reason:
+            "only secrets with file: can be converted (as a sensitive config file); an environment: secret can be a { secret: } env value",
+        });
     }
     for (const [i, c] of (Array.isArray(s.configs) ? s.configs : []).entries()) {
       const name = typeof c === "string" ? c : isMap(c) ? String(c.source ?? "") : "";
@@ -403,6 +463,63 @@ function buildable(
     return undefined;
   }
   return build;
+}
+
+/**
+ * Sibling services' hostnames in env values (`DB_HOST: db`, `postgres://u@db:5432`): the
+ * containers of one svc service share localhost, so each becomes `localhost`, and is listed.
+ */
+function localhostFor(
+  env: Record<string, string>,
+  siblings: ReadonlySet<string>,
+  at: string,
+  notes: string[],
+): Record<string, string> {
+  if (siblings.size === 0) return env;
+  const names = [...siblings].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const host = new RegExp(`(^|[/@=,\\s]|^[a-z]+://)(${names})(?=$|[:/,\\s?])`, "g");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const rewritten = v.replace(host, "$1localhost");
+    if (rewritten !== v) notes.push(`${at}.${k}: ${v} → ${rewritten} (the containers share localhost)`);
+    out[k] = rewritten;
+  }
+  return out;
+}
+
+/** compose `env_file:` read and inlined (written environment: entries win over them). */
+function envFiles(
+  value: unknown,
+  at: string,
+  dropped: Dropped[],
+  notes: string[],
+  readText: ((path: string) => string | undefined) | undefined,
+): Record<string, string> {
+  const files = (Array.isArray(value) ? value : value === undefined ? [] : [value]).map((f) =>
+    typeof f === "string" ? f : isMap(f) ? String(f.path ?? "") : "",
+  );
+  const out: Record<string, string> = {};
+  files.forEach((file, i) => {
+    const text = file ? readText?.(file) : undefined;
+    const path = Array.isArray(value) ? `${at}[${i}]` : at;
+    if (text === undefined) {
+      dropped.push({
+        path,
+        reason: `${file || "the env file"} cannot be read: copy its values under environment`,
+      });
+      return;
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$/.exec(line);
+      if (!m || line.trim().startsWith("#")) continue;
+      const raw = m[2] ?? "";
+      const quoted = /^(["'])(.*)\1$/.exec(raw);
+      const v = quoted ? (quoted[2] ?? "") : raw.replace(/\s+#.*$/, "");
+      if (v !== "") out[m[1] as string] = v;
+    }
+    notes.push(`${path}: the values of ${file} are written under env (secret-looking ones as { secret: })`);
+  });
+  return out;
 }
 
 /** compose `build:` (a context, or { context, dockerfile, args, target }) as svc's `build:`. */
@@ -489,7 +606,8 @@ function secretsOut(
       );
       continue;
     }
-    if (!SECRET_NAME.test(k)) {
+    // `*_PASSWORD_FILE=/run/secrets/x` names where the secret is, not the secret.
+    if (!SECRET_NAME.test(k) || (/_FILE$/i.test(k) && v.startsWith("/"))) {
       out[k] = v;
       continue;
     }
