@@ -162,4 +162,30 @@ describe("svc convert", () => {
       "not converted (9)  the platform restarts containers itself: services.s0.restart, services.s1.restart, services.s2.restart, services.s3.restart, services.s4.restart, and 4 more",
     ]);
   });
+
+  it("says what keeps a project from one pod (same image, same port) before validation fails on it", () => {
+    const compose = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "docker-compose.yml");
+    writeFileSync(
+      compose,
+      'services:\n  a:\n    image: redis:7\n    ports: ["6379"]\n  b:\n    image: redis:7\n    ports: ["7000:6379"]\n',
+    );
+    const r = svc(["convert", compose, "--json"]);
+    expect(r.status).toBe(3);
+    const result = JSON.parse(r.stdout);
+    expect(result.notes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("a and b run the same image redis:7"),
+        expect.stringContaining("a and b both listen on container port 6379/tcp"),
+      ]),
+    );
+  });
+
+  it("converts a profile's services when --profile names it", () => {
+    const compose = join(repoRoot, "test/fixtures/convert/compose-project/docker-compose.yml");
+    const without = svc(["convert", compose]);
+    expect(without.stdout).not.toContain("name: debug");
+    const withTools = svc(["convert", compose, "--profile", "tools"]);
+    expect(withTools.stdout).toContain("name: debug");
+    expect(withTools.stderr).not.toContain("--profile tools");
+  });
 });

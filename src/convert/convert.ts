@@ -438,7 +438,41 @@ export function fromCompose(
     if (files.length) out.files = files;
     return out;
   });
+  notes.push(...onePodLimits(containers));
   return { manifest: manifest(options, containers), dropped, notes };
+}
+
+/** The platform runs one pod per service: at most 16 containers, each image and port once. */
+const MAX_CONTAINERS = 16;
+
+/**
+ * What keeps a compose project from being one svc service, said before validation fails on it:
+ * the same image or container port in two services, more containers than a pod holds.
+ */
+function onePodLimits(containers: RawContainer[]): string[] {
+  const out: string[] = [];
+  const shared = (keys: (c: RawContainer) => string[]) => {
+    const by = new Map<string, string[]>();
+    for (const c of containers) for (const k of new Set(keys(c))) by.set(k, [...(by.get(k) ?? []), c.name]);
+    return [...by].filter(([, names]) => names.length > 1);
+  };
+  for (const [image, names] of shared((c) => [c.image]))
+    out.push(
+      `${names.join(" and ")} run the same image ${image}: a service runs each image once, so put all but one in manifests of their own (their own targets)`,
+    );
+  const portOf = (p: string | number | object) =>
+    String(p)
+      .replace(/^.*:/, "")
+      .replace(/^(\d+)$/, "$1/tcp");
+  for (const [port, names] of shared((c) => (c.ports ?? []).map(portOf)))
+    out.push(
+      `${names.join(" and ")} both listen on container port ${port}: the containers of a service share one network, so change one, or give it a manifest of its own`,
+    );
+  if (containers.length > MAX_CONTAINERS)
+    out.push(
+      `${containers.length} services: a pod holds at most ${MAX_CONTAINERS} containers, so split them into several manifests (several targets)`,
+    );
+  return out;
 }
 
 /** A build svc can run: its Dockerfile is there, and the image (if named) has a registry to push to. */
