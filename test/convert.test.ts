@@ -33,6 +33,15 @@ const cases: [dir: string, file: string, dropped: string[], token?: string, env?
     // env_file inlined (secrets as references), sibling hosts → localhost, compose secrets as
     // sensitive files, a profile-only service and a home-directory mount left out with reasons.
     ["compose-project", "docker-compose.yml", ["services.debug", "services.web.volumes[0]"]],
+    // 140 aliases (parsers' default limit is 100): read, within svc's own bounds.
+    [
+      "compose-many-aliases",
+      "docker-compose.yml",
+      Array.from({ length: 14 }, (_, i) => [
+        `services.worker-${i}.logging`,
+        `services.worker-${i}.labels`,
+      ]).flat(),
+    ],
     // Services that build: build: kept, with its context relative to the written manifest.
     [
       "compose-build",
@@ -118,6 +127,10 @@ describe("svc convert", () => {
     const first = svc(["convert", compose, "-o", out]);
     expect(first.stderr).toContain("✔ wrote");
     expect(first.status).toBe(0);
+    const report = readFileSync(join(dir, "deploy", "shop", "service.convert.md"), "utf8");
+    expect(report).toContain("# svc convert:");
+    expect(report).toContain("The manifest validates.");
+    expect(report).toContain("## Not converted (0)\n\nEverything was carried over.");
     writeFileSync(out, "mine\n");
     const again = svc(["convert", compose, "-o", out]);
     expect(again.status).toBe(3);

@@ -6,6 +6,7 @@ import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables } from "../cli/manifest-flags.js";
 import { convertSource, type Dropped } from "../convert/convert.js";
+import { convertReport } from "../convert/report.js";
 import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
@@ -17,6 +18,8 @@ import { toName } from "../spec/model.js";
 export interface ConvertResult {
   format: "vkube" | "compose";
   file?: string;
+  /** The report saved beside it (-o). */
+  report?: string;
   dropped: Dropped[];
   notes: string[];
   valid: boolean;
@@ -118,11 +121,27 @@ export default class Convert extends SvcCommand {
         if (d.file.endsWith(".service.yaml")) d.file = "(the manifest above)";
     }
     const valid = !hasErrors(loaded.diagnostics);
+    const report = out ? out.replace(/(\.ya?ml)?$/, ".convert.md") : undefined;
+    if (out && report) {
+      writeFileSync(
+        report,
+        convertReport({
+          source: relative(process.cwd(), source) || args.file,
+          output: relative(process.cwd(), out) || out,
+          dropped: conversion.dropped,
+          notes: conversion.notes,
+          problems: loaded.diagnostics,
+        }),
+      );
+    }
 
     if (!this.jsonEnabled()) {
       if (!out) process.stdout.write(text);
       const say = (line: string) => process.stderr.write(`${line}\n`);
-      if (out) say(`${pc.green("✔")} wrote ${relative(process.cwd(), out) || out}`);
+      if (out && report)
+        say(
+          `${pc.green("✔")} wrote ${relative(process.cwd(), out) || out} (report: ${relative(process.cwd(), report) || report})`,
+        );
       // One line per reason, with the keys it applies to: a large file gives a readable report.
       const byReason = new Map<string, string[]>();
       for (const d of conversion.dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.path]);
@@ -139,6 +158,7 @@ export default class Convert extends SvcCommand {
     const result: ConvertResult = {
       format,
       ...(out ? { file: out } : {}),
+      ...(report ? { report } : {}),
       dropped: conversion.dropped,
       notes: conversion.notes,
       valid,
