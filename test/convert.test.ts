@@ -42,6 +42,8 @@ const cases: [dir: string, file: string, dropped: string[], token?: string, env?
         `services.worker-${i}.labels`,
       ]).flat(),
     ],
+    // Runnable offline: also applied on the local platform (test/convert-apply.test.ts).
+    ["compose-offline", "docker-compose.yml", ["services.front.depends_on"]],
     // Services that build: build: kept, with its context relative to the written manifest.
     [
       "compose-build",

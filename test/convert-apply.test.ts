@@ -1,0 +1,62 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningPlatform } from "../src/local/server.js";
+import { repoRoot, svcAsync } from "./support/cli.js";
+import { engineAvailable, ensureExampleImages } from "./support/engine.js";
+import {
+  API_MODES,
+  createService,
+  eventually,
+  page,
+  platformRecord,
+  startTestPlatform,
+} from "./support/local-platform.js";
+
+const hasEngine = await engineAvailable("the convert-and-apply suite");
+
+/** A converted compose project is not just valid: applied on the local platform, it answers. */
+describe.runIf(hasEngine).each(API_MODES)("svc convert, then svc apply (--api %s)", (mode) => {
+  let platform: RunningPlatform;
+
+  beforeAll(async () => {
+    await ensureExampleImages();
+    platform = await startTestPlatform({ api: mode });
+  }, 120_000);
+  afterAll(async () => {
+    await platform?.close(true);
+  });
+
+  it("compose-offline: converted, applied, every published port answers", async () => {
+    const { id, token } = await createService(platform, { units: 4, persistStorage: true });
+    const out = join(mkdtempSync(join(tmpdir(), "svc-convert-apply-")), "service.yaml");
+    const env = { SVC_TOKEN_OFFLINE: token, DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent" };
+    const converted = await svcAsync(
+      [
+        "convert",
+        join(repoRoot, "test/fixtures/convert/compose-offline/docker-compose.yml"),
+        "-o",
+        out,
+        "--target",
+        "offline",
+      ],
+      { env },
+    );
+    expect(converted.status, converted.stderr).toBe(0);
+    const applied = await svcAsync(["apply", "-f", out, "--auto-approve"], { env });
+    expect(applied.stderr).toBe("");
+    expect(applied.status).toBe(0);
+    const record = platformRecord(platform, id);
+    for (const [container, port, path, text] of [
+      ["front", 80, "/", "Shop front"],
+      ["api", 9000, "/cgi-bin/health", "ok version"],
+    ] as const) {
+      const host = record.hostPort(container, port);
+      expect(host, container).toBeGreaterThan(0);
+      const body = await eventually(() => page(`http://127.0.0.1:${host}${path}`));
+      expect(body).toContain(text);
+    }
+    expect((await svcAsync(["plan", "-f", out, "--detailed-exitcode"], { env })).status).toBe(0);
+  }, 180_000);
+});
