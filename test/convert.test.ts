@@ -203,4 +203,26 @@ describe("svc convert", () => {
     expect(withTools.stdout).toContain("name: debug");
     expect(withTools.stderr).not.toContain("--profile tools");
   });
+
+  it("--split writes one manifest per compose service, each its own target, siblings no longer on localhost", () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-convert-split-"));
+    const compose = join(repoRoot, "test/fixtures/convert/compose-project/docker-compose.yml");
+    const r = svc(["convert", compose, "--split", "-o", dir, "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expectMatchesSchema("convert-result.schema.json", result);
+    expect(result.files.map((f: string) => f.slice(dir.length + 1))).toEqual([
+      "web/service.yaml",
+      "api/service.yaml",
+      "cache/service.yaml",
+    ]);
+    const web = readFileSync(join(dir, "web", "service.yaml"), "utf8");
+    expect(web).toContain("target: compose-project-web");
+    expect(web).toContain("API_URL: http://api:8080/v1");
+    expect(result.notes.join("\n")).toContain("names a sibling service, which is a service of its own now");
+    expect(readFileSync(join(dir, "api", "service.yaml"), "utf8")).toContain("source: ../../");
+    expect(svc(["validate", "-f", join(dir, "api", "service.yaml"), "--allow-outside"]).status).toBe(0);
+    expect(svc(["convert", compose, "--split"]).stderr).toContain("name their directory with -o DIR");
+  });
 });

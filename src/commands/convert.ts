@@ -20,6 +20,8 @@ export interface ConvertResult {
   file?: string;
   /** The report saved beside it (-o). */
   report?: string;
+  /** --split: the manifests written, one per compose service. */
+  files?: string[];
   dropped: Dropped[];
   notes: string[];
   valid: boolean;
@@ -47,6 +49,10 @@ export default class Convert extends SvcCommand {
       description: "spec.target (default: local for a compose file, the service's name for a VKubefile).",
     }),
     force: Flags.boolean({ description: "Overwrite the output file if it exists." }),
+    split: Flags.boolean({
+      description:
+        "compose: one manifest per compose service (-o DIR: DIR/<service>/service.yaml), each its own service and target, for projects one pod cannot hold.",
+    }),
     profile: Flags.string({
       multiple: true,
       description:
@@ -59,50 +65,116 @@ export default class Convert extends SvcCommand {
     const source = resolve(args.file);
     if (!existsSync(source) || !statSync(source).isFile())
       throw new UserError(`${args.file} is not a file`, { exitCode: ExitCode.invalidInput });
-    const out = flags.output ? resolve(flags.output) : undefined;
-    if (out && existsSync(out) && !flags.force) {
-      throw new UserError(`${flags.output} already exists`, {
+    if (flags.split && !flags.output)
+      throw new UserError(
+        "--split writes one manifest per compose service: name their directory with -o DIR",
+        {
+          exitCode: ExitCode.invalidInput,
+        },
+      );
+    const sourceDir = dirname(source);
+    const name = flags.name ?? toName(basename(sourceDir));
+    const text = readFileSync(source, "utf8");
+    const held = await new Credentials().heldSecrets();
+    const convert = (outDir: string, extra: { name: string; target?: string; only?: string }) => {
+      const converted = convertSource(
+        text,
+        { file: args.file, absolute: source },
+        {
+          ...extra,
+          ...(flags.profile ? { profiles: flags.profile } : {}),
+          readText: (p) => {
+            const abs = resolve(sourceDir, p);
+            try {
+              return statSync(abs).isFile() && statSync(abs).size <= 1024 * 1024
+                ? readFileSync(abs, "utf8")
+                : undefined;
+            } catch {
+              return undefined;
+            }
+          },
+          held,
+          outDir,
+          kindOf: (p) => {
+            const abs = resolve(sourceDir, p);
+            if (!existsSync(abs)) return undefined;
+            return statSync(abs).isFile() ? "file" : "dir";
+          },
+        },
+      );
+      if (!converted.ok) {
+        if (this.jsonEnabled()) this.logJson({ valid: false, diagnostics: converted.diagnostics });
+        else process.stderr.write(`${renderDiagnostics(converted.diagnostics)}\n`);
+        this.exit(ExitCode.invalidInput);
+      }
+      if (converted.vkubeToken) redactor.add(converted.vkubeToken);
+      return converted;
+    };
+    const target = flags.target ? { target: flags.target } : {};
+
+    if (!flags.split) {
+      const out = flags.output ? resolve(flags.output) : undefined;
+      this.refuseOverwrite(out, flags.force);
+      const converted = convert(out ? dirname(out) : process.cwd(), { name, ...target });
+      const one = this.write(converted, out, source);
+      return this.finish({
+        format: converted.format,
+        ...(out ? { file: out } : {}),
+        ...(one.report ? { report: one.report } : {}),
+        dropped: converted.conversion.dropped,
+        notes: converted.conversion.notes,
+        valid: one.valid,
+      });
+    }
+
+    // --split: one manifest per compose service, each a service (and target) of its own.
+    const dir = resolve(flags.output as string);
+    const whole = convert(dir, { name, ...target });
+    if (whole.format !== "compose")
+      throw new UserError("--split is for compose files: a VKubefile already describes one service", {
+        exitCode: ExitCode.invalidInput,
+      });
+    const parts = whole.conversion.manifest.spec.containers.map((c) => c.name);
+    for (const part of parts) this.refuseOverwrite(join(dir, part, "service.yaml"), flags.force);
+    const results = parts.map((part) => {
+      const out = join(dir, part, "service.yaml");
+      const converted = convert(dirname(out), {
+        name: `${name}-${part}`,
+        target: `${flags.target ?? name}-${part}`,
+        only: part,
+      });
+      return { out, converted, ...this.write(converted, out, source) };
+    });
+    const byPath = new Map(results.flatMap((r) => r.converted.conversion.dropped).map((d) => [d.path, d]));
+    return this.finish({
+      format: "compose",
+      files: results.map((r) => r.out),
+      dropped: [...byPath.values()],
+      notes: [...new Set(results.flatMap((r) => r.converted.conversion.notes))],
+      valid: results.every((r) => r.valid),
+    });
+  }
+
+  private refuseOverwrite(out: string | undefined, force: boolean): void {
+    if (out && existsSync(out) && !force) {
+      throw new UserError(`${relative(process.cwd(), out) || out} already exists`, {
         hint: "pass --force to overwrite it, or -o another file",
         exitCode: ExitCode.invalidInput,
       });
     }
-    const outDir = out ? dirname(out) : process.cwd();
-    const sourceDir = dirname(source);
-    const name = flags.name ?? toName(basename(sourceDir));
-    const converted = convertSource(
-      readFileSync(source, "utf8"),
-      { file: args.file, absolute: source },
-      {
-        name,
-        ...(flags.target ? { target: flags.target } : {}),
-        ...(flags.profile ? { profiles: flags.profile } : {}),
-        readText: (p) => {
-          const abs = resolve(sourceDir, p);
-          try {
-            return statSync(abs).isFile() && statSync(abs).size <= 1024 * 1024
-              ? readFileSync(abs, "utf8")
-              : undefined;
-          } catch {
-            return undefined;
-          }
-        },
-        held: await new Credentials().heldSecrets(),
-        outDir,
-        kindOf: (p) => {
-          const abs = resolve(sourceDir, p);
-          if (!existsSync(abs)) return undefined;
-          return statSync(abs).isFile() ? "file" : "dir";
-        },
-      },
-    );
-    if (!converted.ok) {
-      if (this.jsonEnabled()) this.logJson({ valid: false, diagnostics: converted.diagnostics });
-      else process.stderr.write(`${renderDiagnostics(converted.diagnostics)}\n`);
-      this.exit(ExitCode.invalidInput);
-    }
-    if (converted.vkubeToken) redactor.add(converted.vkubeToken);
-    const { format, conversion, text } = converted;
+  }
 
+  /**
+   * Writes one converted manifest (or prints it, without `out`) and its report, checks it as svc
+   * will read it, and tells what was not converted, grouped by reason.
+   */
+  private write(
+    converted: Extract<ReturnType<typeof convertSource>, { ok: true }>,
+    out: string | undefined,
+    source: string,
+  ): { valid: boolean; report?: string } {
+    const { conversion, text } = converted;
+    const outDir = out ? dirname(out) : process.cwd();
     if (out) mkdirSync(outDir, { recursive: true });
     // Printed rather than written: checked where it would live (here), under a passing name.
     const checkFile = out ?? join(outDir, `.svc-convert-${process.pid}.service.yaml`);
@@ -126,7 +198,7 @@ export default class Convert extends SvcCommand {
       writeFileSync(
         report,
         convertReport({
-          source: relative(process.cwd(), source) || args.file,
+          source: relative(process.cwd(), source) || source,
           output: relative(process.cwd(), out) || out,
           dropped: conversion.dropped,
           notes: conversion.notes,
@@ -134,7 +206,6 @@ export default class Convert extends SvcCommand {
         }),
       );
     }
-
     if (!this.jsonEnabled()) {
       if (!out) process.stdout.write(text);
       const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -155,15 +226,11 @@ export default class Convert extends SvcCommand {
           `${pc.red("the result needs fixes before svc validate passes:")}\n${renderDiagnostics(loaded.diagnostics)}`,
         );
     }
-    const result: ConvertResult = {
-      format,
-      ...(out ? { file: out } : {}),
-      ...(report ? { report } : {}),
-      dropped: conversion.dropped,
-      notes: conversion.notes,
-      valid,
-    };
-    if (!valid) {
+    return { valid, ...(report ? { report } : {}) };
+  }
+
+  private finish(result: ConvertResult): ConvertResult {
+    if (!result.valid) {
       if (this.jsonEnabled()) this.logJson(result);
       this.exit(ExitCode.invalidInput);
     }

@@ -92,6 +92,8 @@ export interface ConvertOptions {
   target: string;
   /** compose profiles to include (services with other profiles are left out). */
   profiles?: string[];
+  /** `--split`: convert only this compose service (by container name), as a service of its own. */
+  only?: string;
   /** A text file beside the source (env_file:), or undefined when it cannot be read. */
   readText?: (path: string) => string | undefined;
   /** Secrets svc holds, by value: an env value equal to one becomes a reference to it. */
@@ -331,7 +333,8 @@ export function fromCompose(
       ...(isMap(raw) && typeof raw.hostname === "string" ? [raw.hostname] : []),
     ]),
   );
-  const containers = services.map(([serviceName, raw]): RawContainer => {
+  const converted = options.only ? services.filter(([n]) => toName(n) === options.only) : services;
+  const containers = converted.map(([serviceName, raw]): RawContainer => {
     const s = isMap(raw) ? raw : {};
     const at = `services.${serviceName}`;
     for (const key of Object.keys(s)) {
@@ -372,6 +375,7 @@ export function fromCompose(
         siblings,
         `${at}.environment`,
         notes,
+        !options.only,
       ),
       options,
       out.name,
@@ -458,7 +462,7 @@ function onePodLimits(containers: RawContainer[]): string[] {
   };
   for (const [image, names] of shared((c) => [c.image]))
     out.push(
-      `${names.join(" and ")} run the same image ${image}: a service runs each image once, so put all but one in manifests of their own (their own targets)`,
+      `${names.join(" and ")} run the same image ${image}: a service runs each image once, so put all but one in manifests of their own (their own targets): svc convert --split -o DIR writes one per compose service`,
     );
   const portOf = (p: string | number | object) =>
     String(p)
@@ -466,11 +470,11 @@ function onePodLimits(containers: RawContainer[]): string[] {
       .replace(/^(\d+)$/, "$1/tcp");
   for (const [port, names] of shared((c) => (c.ports ?? []).map(portOf)))
     out.push(
-      `${names.join(" and ")} both listen on container port ${port}: the containers of a service share one network, so change one, or give it a manifest of its own`,
+      `${names.join(" and ")} both listen on container port ${port}: the containers of a service share one network, so change one, or give it a manifest of its own (svc convert --split -o DIR)`,
     );
   if (containers.length > MAX_CONTAINERS)
     out.push(
-      `${containers.length} services: a pod holds at most ${MAX_CONTAINERS} containers, so split them into several manifests (several targets)`,
+      `${containers.length} services: a pod holds at most ${MAX_CONTAINERS} containers, so split them into several manifests (several targets): svc convert --split -o DIR`,
     );
   return out;
 }
@@ -508,6 +512,8 @@ function localhostFor(
   siblings: ReadonlySet<string>,
   at: string,
   notes: string[],
+  /** false with --split: the siblings are services of their own, not on localhost. */
+  rewrite = true,
 ): Record<string, string> {
   if (siblings.size === 0) return env;
   const names = [...siblings].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
@@ -515,8 +521,13 @@ function localhostFor(
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     const rewritten = v.replace(host, "$1localhost");
-    if (rewritten !== v) notes.push(`${at}.${k}: ${v} → ${rewritten} (the containers share localhost)`);
-    out[k] = rewritten;
+    if (rewritten !== v && rewrite)
+      notes.push(`${at}.${k}: ${v} → ${rewritten} (the containers share localhost)`);
+    else if (rewritten !== v)
+      notes.push(
+        `${at}.${k} (${v}) names a sibling service, which is a service of its own now: point it at that service's domain or host port`,
+      );
+    out[k] = rewrite ? rewritten : v;
   }
   return out;
 }
