@@ -44,6 +44,15 @@ const cases: [dir: string, file: string, dropped: string[], token?: string, env?
     ],
     // Runnable offline: also applied on the local platform (test/convert-apply.test.ts).
     ["compose-offline", "docker-compose.yml", ["services.front.depends_on"]],
+    // Sibling hosts in env values → localhost; in a mounted config file, listed; a database
+    // password becomes a secret reference.
+    [
+      "compose-proxy-db",
+      "docker-compose.yml",
+      ["services.proxy.depends_on"],
+      undefined,
+      { DB_PASSWORD: "x" },
+    ],
     // Services that build: build: kept, with its context relative to the written manifest.
     [
       "compose-build",
@@ -99,6 +108,12 @@ describe("svc convert", () => {
 
       // A value whose name looks secret is never copied: a { secret: } reference and a note instead.
       expect(text + r.stdout + r.stderr).not.toContain("hunter2-compose-pass");
+      if (dir === "compose-proxy-db") {
+        expect(result.notes).toContain(
+          "./nginx.conf line 4 names the service api (proxy_pass http://api:8080;): the containers share localhost: change it to localhost",
+        );
+        expect(text).toContain("DATABASE_URL: postgres://app:${DB_PASSWORD}@localhost:5432/app");
+      }
       if (dir === "compose-app") {
         expect(text).toContain("secret: compose-app-api-db_password".replace("_", "-"));
         expect(result.notes.join("\n")).toContain("svc secret set compose-app-api-db-password");

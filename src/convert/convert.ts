@@ -440,6 +440,14 @@ export function fromCompose(
       else dropped.push({ path: `${at}.configs[${i}]`, reason: "only configs with file: can be converted" });
     }
     if (files.length) out.files = files;
+    // A config file naming a sibling (proxy_pass http://api:8080) is the user's to change: listed.
+    for (const f of files) {
+      for (const m of siblingMentions(options.readText?.(f.source) ?? "", siblings)) {
+        notes.push(
+          `${f.source} line ${m.line} names the service ${m.name} (${m.text}): ${options.only ? "a service of its own now: point it at that service's domain or host port" : "the containers share localhost: change it to localhost"}`,
+        );
+      }
+    }
     return out;
   });
   notes.push(...onePodLimits(containers));
@@ -529,6 +537,22 @@ function localhostFor(
       );
     out[k] = rewrite ? rewritten : v;
   }
+  return out;
+}
+
+/** Lines of a config file that name a sibling service as a host (`//api`, `@db`, `cache:6379`). */
+function siblingMentions(
+  content: string,
+  siblings: ReadonlySet<string>,
+): { line: number; name: string; text: string }[] {
+  if (!content || siblings.size === 0) return [];
+  const names = [...siblings].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const host = new RegExp(`(?://|@)(${names})(?=$|[:/;"'\\s])|(?:^|[\\s"'=(])(${names}):\\d{2,5}\\b`);
+  const out: { line: number; name: string; text: string }[] = [];
+  content.split("\n").forEach((text, i) => {
+    const m = host.exec(text);
+    if (m) out.push({ line: i + 1, name: (m[1] ?? m[2]) as string, text: text.trim().slice(0, 120) });
+  });
   return out;
 }
 
