@@ -110,8 +110,14 @@ describe("svc convert", () => {
       expect(text + r.stdout + r.stderr).not.toContain("hunter2-compose-pass");
       if (dir === "compose-proxy-db") {
         expect(result.notes).toContain(
-          "./nginx.conf line 4 names the service api (proxy_pass http://api:8080;): the containers share localhost: change it to localhost",
+          "./nginx.conf line 4: proxy_pass http://api:8080; → proxy_pass http://localhost:8080; (the containers share localhost)",
         );
+        // The rewritten copy is mounted instead, beside the manifest; the original is untouched.
+        expect(text).toContain("source: ./nginx.localhost.conf");
+        expect(readFileSync(join(out, "..", "nginx.localhost.conf"), "utf8")).toContain(
+          "proxy_pass http://localhost:8080;",
+        );
+        expect(readFileSync(join(fixture, "nginx.conf"), "utf8")).toContain("proxy_pass http://api:8080;");
         expect(text).toContain("DATABASE_URL: postgres://app:${DB_PASSWORD}@localhost:5432/app");
       }
       if (dir === "compose-app") {

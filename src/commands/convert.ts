@@ -76,7 +76,10 @@ export default class Convert extends SvcCommand {
     const name = flags.name ?? toName(basename(sourceDir));
     const text = readFileSync(source, "utf8");
     const held = await new Credentials().heldSecrets();
-    const convert = (outDir: string, extra: { name: string; target?: string; only?: string }) => {
+    const convert = (
+      outDir: string,
+      extra: { name: string; target?: string; only?: string; writesFiles?: boolean },
+    ) => {
       const converted = convertSource(
         text,
         { file: args.file, absolute: source },
@@ -115,7 +118,13 @@ export default class Convert extends SvcCommand {
     if (!flags.split) {
       const out = flags.output ? resolve(flags.output) : undefined;
       this.refuseOverwrite(out, flags.force);
-      const converted = convert(out ? dirname(out) : process.cwd(), { name, ...target });
+      const converted = convert(out ? dirname(out) : process.cwd(), {
+        name,
+        ...target,
+        writesFiles: Boolean(out),
+      });
+      for (const w of converted.writes)
+        if (readText(w.path) !== w.content) this.refuseOverwrite(w.path, flags.force);
       const one = this.write(converted, out, source);
       return this.finish({
         format: converted.format,
@@ -176,6 +185,7 @@ export default class Convert extends SvcCommand {
     const { conversion, text } = converted;
     const outDir = out ? dirname(out) : process.cwd();
     if (out) mkdirSync(outDir, { recursive: true });
+    for (const w of converted.writes) writeFileSync(w.path, w.content);
     // Printed rather than written: checked where it would live (here), under a passing name.
     const checkFile = out ?? join(outDir, `.svc-convert-${process.pid}.service.yaml`);
     writeFileSync(checkFile, text);
@@ -235,5 +245,13 @@ export default class Convert extends SvcCommand {
       this.exit(ExitCode.invalidInput);
     }
     return result;
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
   }
 }

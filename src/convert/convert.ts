@@ -17,10 +17,20 @@ export interface Conversion {
   dropped: Dropped[];
   /** Things the user must do by hand (e.g. store a token with svc login). */
   notes: string[];
+  /** Config files rewritten (sibling hosts → localhost), to write beside the manifest. */
+  rewritten?: { container: string; target: string; from: string; content: string }[];
 }
 
 export type ConvertedSource =
-  | { ok: true; format: "vkube" | "compose"; conversion: Conversion; text: string; vkubeToken?: string }
+  | {
+      ok: true;
+      format: "vkube" | "compose";
+      conversion: Conversion;
+      text: string;
+      vkubeToken?: string;
+      /** Files the manifest mounts that the converter wrote (rewritten copies), to save beside it. */
+      writes: { path: string; content: string }[];
+    }
   | { ok: false; diagnostics: Diagnostic[] };
 
 /**
@@ -36,6 +46,8 @@ export function convertSource(
     target?: string;
     outDir: string;
     kindOf: (path: string) => "file" | "dir" | undefined;
+    /** The manifest is written (-o): rewritten config files can be saved beside it. */
+    writesFiles?: boolean;
   },
 ): ConvertedSource {
   const parsed = parseManifest(text, source.file, source.absolute, undefined);
@@ -71,6 +83,21 @@ export function convertSource(
     const rel = relative(options.outDir, isAbsolute(path) ? path : resolve(sourceDir, path));
     return rel.startsWith(".") ? rel : `./${rel}`;
   };
+  // A config file naming siblings is saved as a rewritten copy beside the manifest (never over
+  // the original); printed to standard output, the manifest keeps the original and a note says so.
+  const writes: { path: string; content: string }[] = [];
+  for (const r of options.writesFiles ? (conversion.rewritten ?? []) : []) {
+    const name = basename(r.from).replace(/(\.[^.]*)?$/, ".localhost$1");
+    const path = resolve(options.outDir, name);
+    writes.push({ path, content: r.content });
+    const file = conversion.manifest.spec.containers
+      .find((c) => c.name === r.container)
+      ?.files?.find((f) => f.target === r.target);
+    if (file) file.source = path;
+    conversion.notes.push(
+      `${r.from} is mounted as ${name}, written beside the manifest with those hosts as localhost`,
+    );
+  }
   for (const c of conversion.manifest.spec.containers) {
     for (const f of c.files ?? []) f.source = fromManifest(f.source);
     // So is a build context.
@@ -82,6 +109,7 @@ export function convertSource(
     ok: true,
     format,
     conversion,
+    writes,
     text: `# Converted by svc from ${basename(source.absolute)} (${origin}).\n${stringify(conversion.manifest, { lineWidth: 0 })}`,
     ...(format === "vkube" && map.vkubeToken !== undefined ? { vkubeToken: String(map.vkubeToken) } : {}),
   };
@@ -334,6 +362,7 @@ export function fromCompose(
     ]),
   );
   const converted = options.only ? services.filter(([n]) => toName(n) === options.only) : services;
+  const rewritten: NonNullable<Conversion["rewritten"]> = [];
   const containers = converted.map(([serviceName, raw]): RawContainer => {
     const s = isMap(raw) ? raw : {};
     const at = `services.${serviceName}`;
@@ -440,18 +469,30 @@ export function fromCompose(
       else dropped.push({ path: `${at}.configs[${i}]`, reason: "only configs with file: can be converted" });
     }
     if (files.length) out.files = files;
-    // A config file naming a sibling (proxy_pass http://api:8080) is the user's to change: listed.
+    // A config file naming a sibling (proxy_pass http://api:8080): each line listed; in one pod,
+    // a copy with localhost is mounted instead (convertSource writes it beside the manifest).
     for (const f of files) {
-      for (const m of siblingMentions(options.readText?.(f.source) ?? "", siblings)) {
+      const content = options.readText?.(f.source) ?? "";
+      const mentions = siblingMentions(content, siblings);
+      for (const m of mentions) {
         notes.push(
-          `${f.source} line ${m.line} names the service ${m.name} (${m.text}): ${options.only ? "a service of its own now: point it at that service's domain or host port" : "the containers share localhost: change it to localhost"}`,
+          options.only
+            ? `${f.source} line ${m.line} names the service ${m.name} (${m.text}): a service of its own now: point it at that service's domain or host port`
+            : `${f.source} line ${m.line}: ${m.text} → ${m.rewritten} (the containers share localhost)`,
         );
       }
+      if (mentions.length > 0 && !options.only)
+        rewritten.push({
+          container: out.name,
+          target: f.target,
+          from: f.source,
+          content: rewriteSiblings(content, siblings),
+        });
     }
     return out;
   });
   notes.push(...onePodLimits(containers));
-  return { manifest: manifest(options, containers), dropped, notes };
+  return { manifest: manifest(options, containers), dropped, notes, rewritten };
 }
 
 /** The platform runs one pod per service: at most 16 containers, each image and port once. */
@@ -540,18 +581,34 @@ function localhostFor(
   return out;
 }
 
-/** Lines of a config file that name a sibling service as a host (`//api`, `@db`, `cache:6379`). */
+/** Where a config file names a sibling service as a host: `//api`, `@db`, `cache:6379`. */
+function siblingHosts(siblings: ReadonlySet<string>): RegExp {
+  const names = [...siblings].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  return new RegExp(`(//|@)(${names})(?=$|[:/;"'\\s])|(^|[\\s"'=(])(${names})(?=:\\d{2,5}\\b)`, "g");
+}
+
+function rewriteSiblings(text: string, siblings: ReadonlySet<string>): string {
+  return text.replace(siblingHosts(siblings), (_m, a?: string, _b?: string, c?: string) =>
+    a !== undefined ? `${a}localhost` : `${c ?? ""}localhost`,
+  );
+}
+
+/** Lines of a config file that name a sibling service as a host, and the line with localhost. */
 function siblingMentions(
   content: string,
   siblings: ReadonlySet<string>,
-): { line: number; name: string; text: string }[] {
+): { line: number; name: string; text: string; rewritten: string }[] {
   if (!content || siblings.size === 0) return [];
-  const names = [...siblings].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
-  const host = new RegExp(`(?://|@)(${names})(?=$|[:/;"'\\s])|(?:^|[\\s"'=(])(${names}):\\d{2,5}\\b`);
-  const out: { line: number; name: string; text: string }[] = [];
+  const out: { line: number; name: string; text: string; rewritten: string }[] = [];
   content.split("\n").forEach((text, i) => {
-    const m = host.exec(text);
-    if (m) out.push({ line: i + 1, name: (m[1] ?? m[2]) as string, text: text.trim().slice(0, 120) });
+    const m = new RegExp(siblingHosts(siblings).source).exec(text);
+    if (m)
+      out.push({
+        line: i + 1,
+        name: (m[2] ?? m[4]) as string,
+        text: text.trim().slice(0, 120),
+        rewritten: rewriteSiblings(text, siblings).trim().slice(0, 120),
+      });
   });
   return out;
 }
