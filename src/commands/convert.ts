@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
@@ -186,9 +187,16 @@ export default class Convert extends SvcCommand {
     const outDir = out ? dirname(out) : process.cwd();
     if (out) mkdirSync(outDir, { recursive: true });
     for (const w of converted.writes) writeFileSync(w.path, w.content);
-    // Printed rather than written: checked where it would live (here), under a passing name.
-    const checkFile = out ?? join(outDir, `.svc-convert-${process.pid}.service.yaml`);
-    writeFileSync(checkFile, text);
+    // Printed rather than written: checked where it would live (here), under a passing name; in
+    // a directory svc may not write to, in a temporary one (file sources then may not resolve).
+    let checkFile = out ?? join(outDir, `.svc-convert-${process.pid}.service.yaml`);
+    try {
+      writeFileSync(checkFile, text);
+    } catch (error) {
+      if (out) throw error;
+      checkFile = join(mkdtempSync(join(tmpdir(), "svc-convert-")), ".check.service.yaml");
+      writeFileSync(checkFile, text);
+    }
     // Checks the result as svc will read it (with this environment's variables); where its file
     // sources live is the user's choice.
     const loaded = loadServices({
