@@ -8,6 +8,8 @@ import type { BuildSpec } from "../spec/model.js";
 
 /** The lines kept of a failing build or push, to say what failed. */
 const TAIL = 20;
+/** How a registry (through the engine) says a login was refused. */
+const LOGIN_REFUSED = /unauthorized|authentication required|denied|no basic auth/i;
 
 /**
  * The Docker engine svc builds and pushes with (DOCKER_HOST, or the default socket), loaded only
@@ -46,8 +48,7 @@ export async function remoteDigest(
     return answer.Descriptor?.digest;
   } catch (error) {
     const message = engineMessage(error);
-    if (/unauthorized|authentication required|denied|no basic auth/i.test(message))
-      throw loginRefused(ref, message);
+    if (LOGIN_REFUSED.test(message)) throw loginRefused(ref, message);
     return undefined; // manifest unknown, name unknown: not built yet
   }
 }
@@ -58,7 +59,7 @@ export interface BuildEvents {
 }
 
 /**
- * Builds the context into `tag`, pushes it (and `extraTags`) with the login, and returns the
+ * Builds the context into `tag`, pushes it with the login, and returns the
  * reference by digest (`repo@sha256:…`) of what was pushed. A failing step or push throws with
  * its last lines; nothing is pushed from a failed build.
  */
@@ -109,8 +110,7 @@ export async function buildAndPush(
   await follow(docker, pushed, (event) => {
     const failure = event.errorDetail?.message ?? event.error;
     if (failure) {
-      if (/unauthorized|authentication required|denied|no basic auth/i.test(failure))
-        throw loginRefused(tag, failure);
+      if (LOGIN_REFUSED.test(failure)) throw loginRefused(tag, failure);
       throw new UserError(`pushing ${tag} to ${registryOf(tag)} failed: ${failure}`, {
         hint: "check that the registry is up and the repository name is one you may push to",
       });

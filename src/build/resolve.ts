@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import type { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { PlannedBuild } from "../plan/model.js";
+import { splitImage } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
 import type { ServiceSpec } from "../spec/model.js";
 import { BuildCache } from "./cache.js";
@@ -46,7 +47,8 @@ export async function resolveBuilds(
       continue;
     }
     const { hash } = hashContext(c.build, engines.cache.files);
-    const repository = repositoryOf(c.image);
+    // Validation refuses a digest on a built image: the name is the repository.
+    const repository = splitImage(c.image).name;
     const tag = `${repository}:${contextTag(hash)}`;
     const known = engines.cache.digest(tag);
     let digest: string | undefined;
@@ -112,11 +114,4 @@ export async function runBuilds(
     images.set(b.container, pushed);
   }
   return images;
-}
-
-/** `registry/team/web:1.2` → `registry/team/web` (a port in the host is not a tag). */
-export function repositoryOf(image: string): string {
-  const slash = image.lastIndexOf("/");
-  const colon = image.indexOf(":", slash + 1);
-  return colon >= 0 ? image.slice(0, colon) : image;
 }

@@ -87,16 +87,7 @@ export default class Convert extends SvcCommand {
         {
           ...extra,
           ...(flags.profile ? { profiles: flags.profile } : {}),
-          readText: (p) => {
-            const abs = resolve(sourceDir, p);
-            try {
-              return statSync(abs).isFile() && statSync(abs).size <= 1024 * 1024
-                ? readFileSync(abs, "utf8")
-                : undefined;
-            } catch {
-              return undefined;
-            }
-          },
+          readText: (p) => readText(resolve(sourceDir, p), 1024 * 1024),
           held,
           outDir,
           kindOf: (p) => {
@@ -256,9 +247,11 @@ export default class Convert extends SvcCommand {
   }
 }
 
-function readText(path: string): string | undefined {
+/** A regular file's text (up to `maxBytes`), or undefined. */
+function readText(path: string, maxBytes = Number.POSITIVE_INFINITY): string | undefined {
   try {
-    return readFileSync(path, "utf8");
+    const stat = statSync(path);
+    return stat.isFile() && stat.size <= maxBytes ? readFileSync(path, "utf8") : undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { stringify } from "yaml";
-import { envVar, SECRET_NAME } from "../credentials/names.js";
+import { envVar, SECRET_NAME, variableName } from "../credentials/names.js";
 import { registryOf } from "../platform/image.js";
 import type { Diagnostic } from "../spec/diagnostics.js";
 import { type RawContainer, type RawManifest, toName } from "../spec/model.js";
@@ -259,7 +259,7 @@ function vkubeImage(c: Any, name: string, registry: string | undefined, at: stri
     );
     return c.localImagePath;
   }
-  const variable = `${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_IMAGE`;
+  const variable = imageVariable(name);
   const where = `${registry ?? "docker.io"}/<account>/${String(c.imageName ?? name)}${isMap(c.build) ? "" : `:${tag}`}`;
   notes.push(
     isMap(c.build)
@@ -384,7 +384,7 @@ export function fromCompose(
     if (build) out.build = build;
     if (!out.image) {
       // Asked for by name when the manifest is read: ${WEB_IMAGE} until it is set.
-      const variable = `${out.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_IMAGE`;
+      const variable = imageVariable(out.name);
       out.image = `\${${variable}}`;
       notes.push(
         build
@@ -565,8 +565,7 @@ function localhostFor(
   rewrite = true,
 ): Record<string, string> {
   if (siblings.size === 0) return env;
-  const names = [...siblings].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
-  const host = new RegExp(`(^|[/@=,\\s]|^[a-z]+://)(${names})(?=$|[:/,\\s?])`, "g");
+  const host = new RegExp(`(^|[/@=,\\s]|^[a-z]+://)(${alternation(siblings)})(?=$|[:/,\\s?])`, "g");
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     const rewritten = v.replace(host, "$1localhost");
@@ -581,9 +580,19 @@ function localhostFor(
   return out;
 }
 
+/** The sibling names as one regular-expression alternation, each taken literally. */
+function alternation(names: ReadonlySet<string>): string {
+  return [...names].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+}
+
+/** `${WEB_IMAGE}`'s name: the variable a converted manifest asks for when it knows no image. */
+function imageVariable(container: string): string {
+  return `${variableName(container)}_IMAGE`;
+}
+
 /** Where a config file names a sibling service as a host: `//api`, `@db`, `cache:6379`. */
 function siblingHosts(siblings: ReadonlySet<string>): RegExp {
-  const names = [...siblings].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const names = alternation(siblings);
   return new RegExp(`(//|@)(${names})(?=$|[:/;"'\\s])|(^|[\\s"'=(])(${names})(?=:\\d{2,5}\\b)`, "g");
 }
 

@@ -15,7 +15,12 @@ export function account(kind: CredentialKind, name: string): string {
 
 /** `shop-prod` → `SVC_TOKEN_SHOP_PROD`; `ghcr.io` → `SVC_REGISTRY_GHCR_IO`. */
 export function envVar(kind: CredentialKind, name: string): string {
-  return ENV_PREFIX[kind] + name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+  return ENV_PREFIX[kind] + variableName(name);
+}
+
+/** A name as an environment variable's: `shop-prod` → `SHOP_PROD`. */
+export function variableName(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
 }
 
 /** Every variable of a kind set in the environment, with the name part as written there. */

@@ -16,7 +16,7 @@ export async function observe(
   spec: ServiceSpec,
   credentials: Credentials,
   /** Images of built containers (build:): svc asks their registry itself (build/resolve.ts). */
-  toBuild: ReadonlySet<string> = new Set(),
+  built: ReadonlySet<string> = new Set(),
 ): Promise<LiveState> {
   const [caps, { state, pod }] = await Promise.all([client.capabilities(), client.observeWithPod()]);
   const { service, containers } = state;
@@ -24,7 +24,7 @@ export async function observe(
   const liveImages = new Map((containers ?? []).map((c) => [c.name, c.imageName]));
   const images: Record<string, boolean> = {};
   for (const c of spec.containers) {
-    if (liveImages.get(c.name) === c.image || c.image in images || toBuild.has(c.image)) continue;
+    if (liveImages.get(c.name) === c.image || c.image in images || built.has(c.image)) continue;
     const login = await credentials.registry(registryOf(c.image));
     images[c.image] = await client.imageAvailable(c.image, login?.value);
   }

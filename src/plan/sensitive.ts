@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { redactor } from "../credentials/redact.js";
 import type { Fingerprint } from "./fingerprint.js";
-import type { Plan, ServicePlan } from "./model.js";
+import type { NormalContainer, Plan, ServicePlan } from "./model.js";
 
 const HIDDEN = "(sensitive)";
 
@@ -12,31 +12,20 @@ const HIDDEN = "(sensitive)";
  */
 export function publicPlan(plan: Plan): Plan {
   if (!plan.services.some(hasSensitiveFiles)) return plan;
+  const hide = (c: NormalContainer): NormalContainer => {
+    const sensitive = c.sensitiveFiles ?? {};
+    const files = Object.entries(c.files).map(([path, content]) => [
+      path,
+      sensitive[path] ? HIDDEN : content,
+    ]);
+    return { ...c, files: Object.fromEntries(files) };
+  };
   return {
     ...plan,
-    services: plan.services.map((s) =>
-      hasSensitiveFiles(s)
-        ? {
-            ...s,
-            desired: {
-              ...s.desired,
-              containers: s.desired.containers.map((c) =>
-                c.sensitiveFiles
-                  ? {
-                      ...c,
-                      files: Object.fromEntries(
-                        Object.entries(c.files).map(([path, content]) => [
-                          path,
-                          c.sensitiveFiles?.[path] ? HIDDEN : content,
-                        ]),
-                      ),
-                    }
-                  : c,
-              ),
-            },
-          }
-        : s,
-    ),
+    services: plan.services.map((s) => ({
+      ...s,
+      desired: { ...s.desired, containers: s.desired.containers.map(hide) },
+    })),
   };
 }
 

@@ -22,13 +22,12 @@ export function actionText(s: ServicePlan): string {
 
 const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v));
 
-const SENSITIVE_FILE = /^containers\.[^.]+\.files\./;
-
 /** `~ containers.web.image: "a:1" → "a:2"`, plus the file diff lines for a config file. */
 export function changeLines(c: Change): { head: string; symbol: string; diff?: string[] } {
   const symbol = CHANGE_SYMBOL[c.kind];
   const value =
-    SENSITIVE_FILE.test(c.path) && c.sensitive
+    // A sensitive change records no value (a config file marked sensitive): only what happened.
+    c.sensitive && c.before === undefined && c.after === undefined
       ? `: (sensitive, ${c.kind === "add" ? "added" : c.kind === "remove" ? "removed" : "changed"})`
       : c.kind === "add"
         ? c.after !== undefined
