@@ -425,7 +425,7 @@ for (const name of selected) {
   if (name === "fuzz") {
     // Not a ratio: the fuzz suite at ten times CI's count (npm run bench -- fuzz).
     const runs = Number(process.env.FUZZ_RUNS ?? 20_000);
-    const { ok, ms } = suite("src/spec/fuzz.test.ts", { FUZZ_RUNS: String(runs) });
+    const { ok, ms } = suite("src/manifest/fuzz.test.ts", { FUZZ_RUNS: String(runs) });
     console.log(
       `fuzz: ${runs} mutated manifests in ${ms} ms: ${ok ? "no crash, hang or unlocated problem" : "FAILED (see above)"}`,
     );

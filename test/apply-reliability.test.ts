@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { envVar } from "../src/credentials/names.js";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import {

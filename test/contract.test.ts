@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { decodeToken } from "../src/platform/token.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import { createService, eventually, startTestPlatform, workerPortRange } from "./support/local-platform.js";

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { decodeToken, encodeToken } from "../src/platform/token.js";
 import { type CliResult, svc, svcAsync } from "./support/cli.js";
 import { engineAvailable } from "./support/engine.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envVar } from "../src/credentials/names.js";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { decodeToken, encodeToken } from "../src/platform/token.js";
 import { type CliResult, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";

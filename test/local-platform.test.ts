@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import https from "node:https";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UNIT } from "../src/local/runtime.js";
-import type { RunningPlatform } from "../src/local/server.js";
+import { UNIT } from "../src/local/server/runtime.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { docker, engineAvailable, ensureExampleImages } from "./support/engine.js";
 import {
   createService,

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { decodeToken, encodeToken } from "../src/platform/token.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";

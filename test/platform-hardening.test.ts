@@ -1,6 +1,6 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { svcAsync } from "./support/cli.js";
 import { docker, engineAvailable, ensureExampleImages } from "./support/engine.js";
 import { createService, manyServices, platformRecord, startTestPlatform } from "./support/local-platform.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningPlatform } from "../src/local/server.js";
+import type { RunningPlatform } from "../src/local/server/start.js";
 import { docker, engineAvailable, ensureExampleImages } from "./support/engine.js";
 import { createService, eventually, page, startTestPlatform } from "./support/local-platform.js";
 import { pushPrivate, registryAvailable, startRegistry, type TestRegistry } from "./support/registry.js";

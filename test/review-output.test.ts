@@ -2,13 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadServices } from "../src/manifest/load.js";
 import { assemble, failedService } from "../src/plan/build.js";
 import { fingerprintFor } from "../src/plan/fingerprint.js";
 import type { Plan, ServicePlan } from "../src/plan/model.js";
 import { publicPlan, restoreSensitiveFiles } from "../src/plan/sensitive.js";
 import { githubAnnotations, renderPlanGithub } from "../src/render/github.js";
 import { MARKDOWN_LIMIT, renderPlanMarkdown } from "../src/render/plan-markdown.js";
-import { loadServices } from "../src/spec/load.js";
 import { repoRoot } from "./support/cli.js";
 import { expectGolden, GOLDEN_NOW, GOLDEN_SECRETS, goldenPlan, goldenRoot } from "./support/golden-plan.js";
 

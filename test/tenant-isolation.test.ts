@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localPaths } from "../src/local/paths.js";
-import { type RunningPlatform, startLocalPlatform } from "../src/local/server.js";
+import { type RunningPlatform, startLocalPlatform } from "../src/local/server/start.js";
 import { docker, engineAvailable, ensureExampleImages } from "./support/engine.js";
 import {
   createService,

@@ -1,9 +1,9 @@
 import { OutcomeUnknown, PlatformHttpError, SvcError } from "../errors.js";
+import { baseDomain } from "../manifest/semantic.js";
 import type { Fingerprint } from "../plan/fingerprint.js";
 import type { NormalContainer, NormalService, Operation, ServicePlan } from "../plan/model.js";
 import type { HttpPlatformClient } from "../platform/client.js";
 import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
-import { baseDomain } from "../spec/semantic.js";
 import { Guard, type Mutation } from "./guard.js";
 import { deploymentBody, envBody, publicLogin } from "./payload.js";
 import { waitForRollout } from "./rollout.js";

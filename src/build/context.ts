@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { type Dirent, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import type { BuildSpec } from "../spec/model.js";
+import type { BuildSpec } from "../manifest/model.js";
+import { sha256Hex } from "../util/hash.js";
 
 /** What a build context is, as the engine will receive it. */
 export interface ContextDigest {
@@ -65,7 +66,7 @@ function fileLine(path: string, entry: Dirent, cache: FileHashCache): string | u
   const stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}:${stat.mode}`;
   let known = cache.get(path);
   if (known?.stamp !== stamp) {
-    known = { stamp, hash: createHash("sha256").update(readFileSync(path)).digest("hex") };
+    known = { stamp, hash: sha256Hex(readFileSync(path)) };
     cache.set(path, known);
   }
   return `${stat.mode & 0o111 ? "x" : "-"}\0${known.hash}`;

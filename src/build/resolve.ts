@@ -2,10 +2,9 @@ import { relative, resolve } from "node:path";
 import type Docker from "dockerode";
 import type { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
+import type { ServiceSpec } from "../manifest/model.js";
 import type { PlannedBuild } from "../plan/model.js";
-import { splitImage } from "../platform/client.js";
-import { registryOf } from "../platform/image.js";
-import type { ServiceSpec } from "../spec/model.js";
+import { parseImage, registryOf } from "../platform/image.js";
 import { BuildCache } from "./cache.js";
 import { contextTag, hashContext } from "./context.js";
 import { type BuildEvents, buildAndPush, engine, remoteDigest } from "./engine.js";
@@ -48,7 +47,7 @@ export async function resolveBuilds(
     }
     const { hash } = hashContext(c.build, engines.cache.files);
     // Validation refuses a digest on a built image: the name is the repository.
-    const repository = splitImage(c.image).name;
+    const repository = parseImage(c.image).repository;
     const tag = `${repository}:${contextTag(hash)}`;
     const known = engines.cache.digest(tag);
     let digest: string | undefined;

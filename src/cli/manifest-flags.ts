@@ -1,9 +1,9 @@
 import { relative, resolve, sep } from "node:path";
 import * as Flags from "@oclif/core/flags";
 import { ExitCode, UserError } from "../errors.js";
-import type { Variables } from "../spec/interpolate.js";
-import type { ServiceSpec } from "../spec/model.js";
-import { wholeRepositories } from "../spec/repository.js";
+import type { Variables } from "../manifest/interpolate.js";
+import type { ServiceSpec } from "../manifest/model.js";
+import { wholeRepositories } from "../manifest/repository.js";
 
 /** Flags shared by every command that reads manifests. */
 export const manifestFlags = {

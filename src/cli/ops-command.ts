@@ -1,7 +1,7 @@
 import { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
+import { loadServices } from "../manifest/load.js";
 import { type ClientOptions, HttpPlatformClient } from "../platform/client.js";
-import { loadServices } from "../spec/load.js";
 import { SvcCommand } from "./base.js";
 import { interpolationVariables } from "./manifest-flags.js";
 

@@ -13,6 +13,8 @@ import { interpolationVariables, manifestFlags, orphanScope } from "../cli/manif
 import { statusLine } from "../cli/status-line.js";
 import { Credentials, type RegistryLogin } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
+import { hasErrors } from "../manifest/diagnostics.js";
+import { loadServices } from "../manifest/load.js";
 import { fingerprintOf } from "../plan/build.js";
 import { DIGEST_PATTERN } from "../plan/digest.js";
 import { fingerprintFor } from "../plan/fingerprint.js";
@@ -24,8 +26,7 @@ import { HttpPlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
 import { location, renderDiagnostics } from "../render/diagnostics.js";
 import { renderPlanText } from "../render/plan-text.js";
-import { hasErrors } from "../spec/diagnostics.js";
-import { loadServices } from "../spec/load.js";
+import { countOf } from "../util/plural.js";
 
 export interface ApplyResult {
   services: ServiceOutcome[];
@@ -394,8 +395,7 @@ export default class Apply extends SvcCommand {
     if (result.interrupted) this.exit(ExitCode.interrupted);
     if (result.services.some((s) => s.status === "unknown")) this.exit(ExitCode.outcomeUnknown);
     if (failed.length > 0) this.exit(done.length > 0 ? ExitCode.partiallyApplied : ExitCode.error);
-    if (!json && done.length > 0)
-      this.log(pc.green(`Applied ${done.length} service${done.length === 1 ? "" : "s"}.`));
+    if (!json && done.length > 0) this.log(pc.green(`Applied ${countOf(done.length, "service")}.`));
     return undefined;
   }
 }

@@ -7,10 +7,10 @@ import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { Credentials } from "../credentials/credentials.js";
 import { ExitCode } from "../errors.js";
+import { hasErrors } from "../manifest/diagnostics.js";
+import { loadServices } from "../manifest/load.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
 import { table } from "../render/table.js";
-import { hasErrors } from "../spec/diagnostics.js";
-import { loadServices } from "../spec/load.js";
 
 /** `svc build --json`; schema: schemas/build-result.schema.json. */
 export interface BuildResult {

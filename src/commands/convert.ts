@@ -11,10 +11,10 @@ import { convertReport } from "../convert/report.js";
 import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
+import { hasErrors } from "../manifest/diagnostics.js";
+import { loadServices } from "../manifest/load.js";
+import { toName } from "../manifest/model.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
-import { hasErrors } from "../spec/diagnostics.js";
-import { loadServices } from "../spec/load.js";
-import { toName } from "../spec/model.js";
 
 export interface ConvertResult {
   format: "vkube" | "compose";

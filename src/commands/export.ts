@@ -7,9 +7,9 @@ import { stringify } from "yaml";
 import { OpsCommand } from "../cli/ops-command.js";
 import { envVar, nameProblem, SECRET_NAME } from "../credentials/names.js";
 import { ExitCode, UserError } from "../errors.js";
+import { MARK_PREFIX, markOf } from "../manifest/marks.js";
 import { specifiedPorts } from "../platform/adapt.js";
 import type { LiveContainer, LiveDomain, UserService } from "../platform/model.js";
-import { MARK_PREFIX, markOf } from "../spec/marks.js";
 
 export interface ExportResult {
   target: string;

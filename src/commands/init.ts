@@ -6,11 +6,11 @@ import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
 import { ExitCode, UserError } from "../errors.js";
-import { MANIFEST_NAME } from "../spec/load.js";
-import { toName } from "../spec/model.js";
-import { repositoryRoot } from "../spec/repository.js";
-import { serviceSchemaUrl } from "../spec/schema.js";
-import { STARTER_IMAGE, starterManifest } from "../spec/starter.js";
+import { MANIFEST_NAME } from "../manifest/load.js";
+import { toName } from "../manifest/model.js";
+import { repositoryRoot } from "../manifest/repository.js";
+import { serviceSchemaUrl } from "../manifest/schema.js";
+import { STARTER_IMAGE, starterManifest } from "../manifest/starter.js";
 
 export interface InitResult {
   file: string;

@@ -7,13 +7,13 @@ import { statusLine } from "../cli/status-line.js";
 import { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
+import { hasErrors } from "../manifest/diagnostics.js";
+import { loadServices } from "../manifest/load.js";
 import { assemble } from "../plan/build.js";
 import type { Plan } from "../plan/model.js";
 import { makePlan } from "../plan/plan.js";
 import { publicPlan } from "../plan/sensitive.js";
 import { PLAN_FORMATS, renderPlanAs } from "../render/plan-formats.js";
-import { hasErrors } from "../spec/diagnostics.js";
-import { loadServices } from "../spec/load.js";
 
 export default class PlanCommand extends SvcCommand {
   static override summary = "Show exactly what apply would change on the platform, and why.";

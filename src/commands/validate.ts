@@ -4,10 +4,11 @@ import pc from "picocolors";
 import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { ExitCode } from "../errors.js";
-import { countLabel, renderDiagnostics } from "../render/diagnostics.js";
+import type { Diagnostic } from "../manifest/diagnostics.js";
+import { loadServices } from "../manifest/load.js";
+import { renderDiagnostics } from "../render/diagnostics.js";
 import { githubAnnotations } from "../render/github.js";
-import type { Diagnostic } from "../spec/diagnostics.js";
-import { loadServices } from "../spec/load.js";
+import { countOf } from "../util/plural.js";
 
 /** `svc validate --json`; schema: schemas/validate-result.schema.json. */
 export interface ValidateResult {
@@ -75,15 +76,13 @@ export default class Validate extends SvcCommand {
           ? githubAnnotations(loaded.diagnostics)
           : renderDiagnostics(loaded.diagnostics),
       );
-    const warnings = result.summary.warnings ? `, ${countLabel(result.summary.warnings, "warning")}` : "";
+    const warnings = result.summary.warnings ? `, ${countOf(result.summary.warnings, "warning")}` : "";
     if (!result.valid) {
-      this.log(
-        pc.red(`✖ ${countLabel(errors, "error")}${warnings} in ${countLabel(loaded.files.length, "file")}`),
-      );
+      this.log(pc.red(`✖ ${countOf(errors, "error")}${warnings} in ${countOf(loaded.files.length, "file")}`));
       this.exit(ExitCode.invalidInput);
     }
     const names = result.services.map((s) => s.name).join(", ");
-    this.log(pc.green(`✔ ${countLabel(result.services.length, "service")} valid: ${names}${warnings}`));
+    this.log(pc.green(`✔ ${countOf(result.services.length, "service")} valid: ${names}${warnings}`));
     return result;
   }
 }

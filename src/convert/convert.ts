@@ -1,10 +1,10 @@
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { envVar, SECRET_NAME, variableName } from "../credentials/names.js";
+import type { Diagnostic } from "../manifest/diagnostics.js";
+import { type RawContainer, type RawManifest, toName } from "../manifest/model.js";
+import { parseManifest } from "../manifest/source.js";
 import { registryOf } from "../platform/image.js";
-import type { Diagnostic } from "../spec/diagnostics.js";
-import { type RawContainer, type RawManifest, toName } from "../spec/model.js";
-import { parseManifest } from "../spec/source.js";
 
 /** A key of the source that the manifest cannot carry, and why. */
 export interface Dropped {

@@ -1,4 +1,4 @@
-import type { Diagnostic } from "../spec/diagnostics.js";
+import type { Diagnostic } from "../manifest/diagnostics.js";
 import type { Dropped } from "./convert.js";
 
 /**

@@ -44,3 +44,19 @@ export function ensureDir(path: string): string {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   return path;
 }
+
+/** Which API the local platform speaks: real (what real providers offer) or extended (plus svc's capabilities). */
+export type ApiMode = "real" | "extended";
+
+/** What `svc local status` reads: written by the running server into its state directory. */
+export interface ServerInfo {
+  pid: number;
+  api: ApiMode;
+  apiUrl: string;
+  proxyHttp: string;
+  proxyHttps: string;
+  caCertificate: string;
+  database: string;
+  log: string;
+  startedAt: string;
+}

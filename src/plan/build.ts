@@ -1,13 +1,14 @@
+import type { Diagnostic } from "../manifest/diagnostics.js";
+import { markLabels } from "../manifest/marks.js";
+import type { ServiceSpec } from "../manifest/model.js";
 import type { ObservedState } from "../platform/model.js";
-import type { Diagnostic } from "../spec/diagnostics.js";
-import { markLabels } from "../spec/marks.js";
-import type { ServiceSpec } from "../spec/model.js";
+import { sortedRecord } from "../util/sorted.js";
 import { diffService } from "./diff.js";
 import { planDigest } from "./digest.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type { LiveState, Orphan, Plan, ServicePlan } from "./model.js";
 import { PLAN_FORMAT_VERSION } from "./model.js";
-import { canonical, normalizeDesired, normalizeLive, sortedKeys } from "./normalize.js";
+import { canonical, normalizeDesired, normalizeLive } from "./normalize.js";
 import { preflight } from "./preflight.js";
 
 export interface PlanInputs {
@@ -26,7 +27,7 @@ export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInpu
   const desired = normalizeDesired(spec, secrets, fingerprint);
   // Where the provider keeps labels, svc marks what it deploys (marks.ts).
   if (live.capabilities.includes("labels-map"))
-    desired.labels = sortedKeys({ ...desired.labels, ...markLabels(spec) });
+    desired.labels = sortedRecord({ ...desired.labels, ...markLabels(spec) });
   const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
   const held = new Set([...secrets.values(), ...otherSecrets]);
   const diff = diffService(desired, liveNormal, new Set(live.capabilities), { held, fingerprint });

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { SECRET_NAME } from "../credentials/names.js";
+import { baseDomain } from "../manifest/semantic.js";
 import type { Capabilities } from "../platform/model.js";
-import { baseDomain } from "../spec/semantic.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type {
   Action,

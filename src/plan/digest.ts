@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../util/hash.js";
 import type { ServicePlan } from "./model.js";
 import { canonical } from "./normalize.js";
 
@@ -39,9 +39,7 @@ export function planDigest(services: readonly ServicePlan[]): string {
         domains,
       })),
     }));
-  return `sha256:${createHash("sha256")
-    .update(canonical({ digest: 1, intent }))
-    .digest("hex")}`;
+  return `sha256:${sha256Hex(canonical({ digest: 1, intent }))}`;
 }
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;

@@ -1,6 +1,6 @@
+import type { Diagnostic } from "../manifest/diagnostics.js";
+import type { Readiness } from "../manifest/model.js";
 import type { Capability, ObservedState } from "../platform/model.js";
-import type { Diagnostic } from "../spec/diagnostics.js";
-import type { Readiness } from "../spec/model.js";
 
 /** Version of the JSON plan (`--json`, `--out`); schemas/plan.schema.json describes it. */
 export const PLAN_FORMAT_VERSION = 3;

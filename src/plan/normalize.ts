@@ -1,6 +1,7 @@
 import { relative } from "node:path";
+import type { FileSpec, ServiceSpec } from "../manifest/model.js";
 import type { LiveContainer, ObservedState } from "../platform/model.js";
-import type { FileSpec, ServiceSpec } from "../spec/model.js";
+import { sortedRecord } from "../util/sorted.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type {
   LiveNormalContainer,
@@ -12,8 +13,6 @@ import type {
 } from "./model.js";
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
-export const sortedKeys = <T>(map: Record<string, T>): Record<string, T> =>
-  Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
 
 /**
  * The manifest's side. `secrets` holds the resolved value of every `{ secret: name }`; only its
@@ -26,7 +25,7 @@ export function normalizeDesired(
 ): NormalService {
   return {
     description: spec.description ?? "",
-    labels: sortedKeys(spec.labels),
+    labels: sortedRecord(spec.labels),
     containers: spec.containers
       .map(
         (c): NormalContainer => ({
@@ -38,7 +37,7 @@ export function normalizeDesired(
             protocol: p.protocol,
             ...(p.host ? { host: p.host } : {}),
           })),
-          env: sortedKeys(
+          env: sortedRecord(
             Object.fromEntries(
               Object.entries(c.env).map(([k, v]): [string, NormalEnv] => [
                 k,
@@ -52,7 +51,7 @@ export function normalizeDesired(
           ...(c.ready !== undefined ? { ready: c.ready } : {}),
           command: c.command ?? [],
           args: c.args ?? [],
-          files: sortedKeys(Object.fromEntries(c.files.map((f) => [f.target, f.content]))),
+          files: sortedRecord(Object.fromEntries(c.files.map((f) => [f.target, f.content]))),
           ...sensitiveFiles(c.files, fingerprint),
         }),
       )
@@ -86,7 +85,7 @@ export function normalizeLive(
   return {
     ...(status === "ServiceStop" ? { paused: true } : {}),
     ...(description !== undefined ? { description } : {}),
-    ...(labels !== undefined ? { labels: sortedKeys(labels) } : {}),
+    ...(labels !== undefined ? { labels: sortedRecord(labels) } : {}),
     containers: containers
       .map((c): LiveNormalContainer => {
         const known = <K extends keyof LiveNormalContainer>(
@@ -96,7 +95,7 @@ export function normalizeLive(
         return {
           name: c.name,
           image: c.imageName,
-          env: sortedKeys(Object.fromEntries(c.envs.map((e) => [e.name, { value: e.value }]))),
+          env: sortedRecord(Object.fromEntries(c.envs.map((e) => [e.name, { value: e.value }]))),
           ...known("units", c.resourceUnit),
           ...known(
             "ports",
@@ -111,7 +110,7 @@ export function normalizeLive(
           ...known("storage", c.mountPath),
           ...known("command", c.command),
           ...known("args", c.args),
-          ...known("files", c.configMap && sortedKeys(c.configMap)),
+          ...known("files", c.configMap && sortedRecord(c.configMap)),
           ...known("fileContents", c.configMap ? undefined : c.configContents),
         };
       })

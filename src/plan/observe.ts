@@ -1,9 +1,9 @@
 import type { Credentials } from "../credentials/credentials.js";
+import type { ServiceSpec } from "../manifest/model.js";
 import { crashed, specifiedPorts } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
 import { registryOf } from "../platform/image.js";
 import type { PodView } from "../platform/model.js";
-import type { ServiceSpec } from "../spec/model.js";
 import type { LiveState } from "./model.js";
 
 /**

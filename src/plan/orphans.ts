@@ -1,8 +1,8 @@
 import type { Credentials } from "../credentials/credentials.js";
+import { markOf } from "../manifest/marks.js";
+import type { ServiceSpec } from "../manifest/model.js";
 import type { PlatformClient } from "../platform/client.js";
 import type { ServiceToken } from "../platform/token.js";
-import { markOf } from "../spec/marks.js";
-import type { ServiceSpec } from "../spec/model.js";
 import { fingerprintOf } from "./build.js";
 import { fingerprintFor } from "./fingerprint.js";
 import type { Orphan, ServicePlan } from "./model.js";

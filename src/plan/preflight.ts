@@ -1,7 +1,7 @@
+import type { Diagnostic } from "../manifest/diagnostics.js";
+import { markOf } from "../manifest/marks.js";
+import type { ServiceSpec } from "../manifest/model.js";
 import { specifiedPorts, unitsOf } from "../platform/adapt.js";
-import type { Diagnostic } from "../spec/diagnostics.js";
-import { markOf } from "../spec/marks.js";
-import type { ServiceSpec } from "../spec/model.js";
 import type { LiveState, NormalService } from "./model.js";
 
 const DAY_MS = 24 * 3600_000;

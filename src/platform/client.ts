@@ -8,6 +8,7 @@ import {
   adaptPod,
   adaptService,
 } from "./adapt.js";
+import { splitImage } from "./image.js";
 import type {
   Capabilities,
   Notice,
@@ -609,12 +610,4 @@ function networkReason(error: unknown): string {
   if ((error as Error).name === "TimeoutError") return "timed out";
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message;
-}
-
-/** `ghcr.io/acme/web:1.2` → name `ghcr.io/acme/web`, tag `1.2`; digests stay in the name. */
-export function splitImage(image: string): { name: string; tag?: string } {
-  if (image.includes("@")) return { name: image };
-  const slash = image.lastIndexOf("/");
-  const colon = image.indexOf(":", slash + 1);
-  return colon >= 0 ? { name: image.slice(0, colon), tag: image.slice(colon + 1) } : { name: image };
 }

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import type { Diagnostic } from "../spec/diagnostics.js";
+import type { Diagnostic } from "../manifest/diagnostics.js";
 
 export function location(d: Diagnostic): string {
   return d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
@@ -14,8 +14,4 @@ export function renderDiagnostics(list: readonly Diagnostic[]): string {
       return d.hint ? `${head}\n    ${pc.dim(`hint: ${d.hint}`)}` : head;
     })
     .join("\n");
-}
-
-export function countLabel(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

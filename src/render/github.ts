@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
+import type { Diagnostic } from "../manifest/diagnostics.js";
 import type { Plan } from "../plan/model.js";
-import type { Diagnostic } from "../spec/diagnostics.js";
 import { type MarkdownOptions, renderPlanMarkdown } from "./plan-markdown.js";
 import { renderPlanText } from "./plan-text.js";
 

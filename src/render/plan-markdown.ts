@@ -1,6 +1,7 @@
+import type { Diagnostic } from "../manifest/diagnostics.js";
 import type { Plan, ServicePlan } from "../plan/model.js";
-import type { Diagnostic } from "../spec/diagnostics.js";
-import { countLabel, location } from "./diagnostics.js";
+import { countOf } from "../util/plural.js";
+import { location } from "./diagnostics.js";
 import { actionText, buildLines, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
 
 /** GitHub refuses comments over 65,536 characters; this leaves room for what a workflow adds. */
@@ -169,7 +170,7 @@ function title(plan: Plan): string {
       : errors > 0
         ? "No plan could be made."
         : "No services.";
-  return `### svc plan: ${what}${errors > 0 ? ` ❌ ${countLabel(errors, "problem")} to fix before apply.` : ""}`;
+  return `### svc plan: ${what}${errors > 0 ? ` ❌ ${countOf(errors, "problem")} to fix before apply.` : ""}`;
 }
 
 function problemRow(d: Diagnostic): string {

@@ -1,5 +1,6 @@
 import pc from "picocolors";
 import type { Plan, ServicePlan } from "../plan/model.js";
+import { countOf } from "../util/plural.js";
 import { renderDiagnostics } from "./diagnostics.js";
 import { actionText, buildLines, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
 
@@ -39,7 +40,7 @@ export function renderPlanText(plan: Plan): string {
   } else if (quiet) {
     out.push(
       pc.green(
-        `No changes. The live state matches the manifests (${plan.services.length} service${plan.services.length === 1 ? "" : "s"}).`,
+        `No changes. The live state matches the manifests (${countOf(plan.services.length, "service")}).`,
       ),
     );
   } else if (plan.services.length > 0 || plan.summary.errors === 0) {
@@ -48,11 +49,7 @@ export function renderPlanText(plan: Plan): string {
       out.push(pc.dim(`Digest: ${plan.digest} (svc apply --expect-digest applies exactly this plan)`));
   }
   if (plan.summary.errors > 0) {
-    out.push(
-      pc.red(
-        `${plan.summary.errors} problem${plan.summary.errors === 1 ? "" : "s"} must be fixed before apply.`,
-      ),
-    );
+    out.push(pc.red(`${countOf(plan.summary.errors, "problem")} must be fixed before apply.`));
   }
   return out.join("\n");
 }

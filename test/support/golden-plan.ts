@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
+import { loadServices } from "../../src/manifest/load.js";
 import { assemble, planService } from "../../src/plan/build.js";
 import { fingerprintFor } from "../../src/plan/fingerprint.js";
 import type { LiveState, Plan } from "../../src/plan/model.js";
-import { loadServices } from "../../src/spec/load.js";
 import { repoRoot } from "./cli.js";
 
 /** The golden cases: desired.yaml + live.json (+ secrets.json) in each directory. */

@@ -3,9 +3,9 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envVar } from "../../src/credentials/names.js";
-import type { ApiMode } from "../../src/local/openapi.js";
+import type { ApiMode } from "../../src/local/paths.js";
 import { localPaths } from "../../src/local/paths.js";
-import { type RunningPlatform, type ServeOptions, startLocalPlatform } from "../../src/local/server.js";
+import { type RunningPlatform, type ServeOptions, startLocalPlatform } from "../../src/local/server/start.js";
 import { decodeToken } from "../../src/platform/token.js";
 
 /** Every integration suite that talks to the platform API runs in both modes. */

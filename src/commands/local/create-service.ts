@@ -1,7 +1,8 @@
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
-import { adminCall, describeStorage, storeToken, type TokenStorage } from "../../local/control.js";
+import { adminCall } from "../../local/control/running.js";
+import { describeStorage, storeToken, type TokenStorage } from "../../local/control/tokens.js";
 import { localPaths } from "../../local/paths.js";
 
 export default class LocalCreateService extends SvcCommand {

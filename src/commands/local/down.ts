@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
 import { UserError } from "../../errors.js";
-import { processAlive, readServerInfo, removeServerFiles } from "../../local/control.js";
+import { processAlive, readServerInfo, removeServerFiles } from "../../local/control/running.js";
 import { localPaths } from "../../local/paths.js";
 
 export default class LocalDown extends SvcCommand {

@@ -1,9 +1,9 @@
 import { SvcCommand } from "../../cli/base.js";
 import { serveFlags } from "../../cli/local-flags.js";
 import { ExitCode, UserError } from "../../errors.js";
-import type { ApiMode } from "../../local/openapi.js";
+import type { ApiMode } from "../../local/paths.js";
 import { localPaths } from "../../local/paths.js";
-import { startLocalPlatform } from "../../local/server.js";
+import { startLocalPlatform } from "../../local/server/start.js";
 
 export default class LocalServe extends SvcCommand {
   static override summary = "Run the local platform in the foreground (what `svc local up` starts detached).";

@@ -1,8 +1,8 @@
 import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
-import { adminCall, healthy, readServerInfo } from "../../local/control.js";
+import { adminCall, healthy, readServerInfo } from "../../local/control/running.js";
+import type { ServerInfo } from "../../local/paths.js";
 import { localPaths } from "../../local/paths.js";
-import type { ServerInfo } from "../../local/server.js";
 
 export interface LocalStatusResult {
   running: boolean;

@@ -6,17 +6,9 @@ import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
 import { serveArgs, serveFlags } from "../../cli/local-flags.js";
 import { UserError } from "../../errors.js";
-import {
-  adminCall,
-  describeStorage,
-  healthy,
-  readServerInfo,
-  removeServerFiles,
-  storeToken,
-  type TokenStorage,
-} from "../../local/control.js";
-import { ensureDir, localPaths } from "../../local/paths.js";
-import type { ServerInfo } from "../../local/server.js";
+import { adminCall, healthy, readServerInfo, removeServerFiles } from "../../local/control/running.js";
+import { describeStorage, storeToken, type TokenStorage } from "../../local/control/tokens.js";
+import { ensureDir, localPaths, type ServerInfo } from "../../local/paths.js";
 
 export interface LocalUpResult {
   server: ServerInfo;

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { type ApiMode, ensureDir, type LocalPaths, localPaths, type ServerInfo } from "../paths.js";
 import { buildApi, type FaultOptions } from "./api.js";
 import { LocalCa } from "./certs.js";
-import type { ApiMode } from "./openapi.js";
-import { ensureDir, type LocalPaths, localPaths } from "./paths.js";
 import { Platform } from "./platform.js";
 import { DomainProxy } from "./proxy.js";
 import { DockerRuntime } from "./runtime.js";
@@ -24,19 +23,6 @@ export interface ServeOptions {
   publishAddress?: string;
   paths?: LocalPaths;
   log?: (line: string) => void;
-}
-
-/** What `svc local status` reads: written by the running server into its state directory. */
-export interface ServerInfo {
-  pid: number;
-  api: ApiMode;
-  apiUrl: string;
-  proxyHttp: string;
-  proxyHttps: string;
-  caCertificate: string;
-  database: string;
-  log: string;
-  startedAt: string;
 }
 
 export interface RunningPlatform {

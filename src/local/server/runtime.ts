@@ -1,19 +1,18 @@
-import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
-import tar from "tar-stream";
-import { authConfig, engineMessage } from "../platform/engine.js";
+import { authConfig, engineMessage } from "../../platform/engine.js";
+import { sha256Hex } from "../../util/hash.js";
+import { localPauseImage } from "./pause-image.js";
 import type { ContainerStats } from "./platform.js";
 import type { ContainerRecord } from "./store.js";
 
 /** How resource units become engine limits: each unit is half a CPU and 512 MiB of memory. */
 export const UNIT = { nanoCpus: 0.5e9, memoryBytes: 512 * 1024 * 1024 } as const;
 
-const PAUSE_IMAGE = "svc-local/pause:1";
 const FALLBACK_PAUSE_IMAGE = "registry.k8s.io/pause:3.10";
 const LABEL = {
   instance: "dev.svc.instance",
@@ -192,7 +191,7 @@ export class DockerRuntime {
       const dir = join(this.configsDir, pod.serviceId, c.name);
       // Config files may hold secrets: directories only their owner can enter.
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const file = join(dir, createHash("sha256").update(path).digest("hex").slice(0, 16));
+      const file = join(dir, sha256Hex(path).slice(0, 16));
       writeFileSync(file, content);
       return `${file}:${path}:ro`;
     });
@@ -238,18 +237,10 @@ export class DockerRuntime {
     };
   }
 
-  /**
-   * The infra container's image: built once from the host's static busybox (offline), or, where
-   * there is none, the Kubernetes pause image pulled from its registry.
-   */
+  /** The infra container's image: the local pause image, or the Kubernetes one pulled from its registry. */
   private async pauseImage(): Promise<{ ref: string; cmd?: string[] }> {
-    const cmd = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
-    if (await this.hasImage(PAUSE_IMAGE)) return { ref: PAUSE_IMAGE, cmd };
-    const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((p) => existsSync(p) && isStaticElf(p));
-    if (busybox) {
-      await this.importBusybox(busybox);
-      return { ref: PAUSE_IMAGE, cmd };
-    }
+    const local = await localPauseImage(this.docker);
+    if (local) return local;
     try {
       await this.ensureImage(FALLBACK_PAUSE_IMAGE);
     } catch (error) {
@@ -258,20 +249,6 @@ export class DockerRuntime {
       );
     }
     return { ref: FALLBACK_PAUSE_IMAGE };
-  }
-
-  private async importBusybox(path: string): Promise<void> {
-    const pack = tar.pack();
-    pack.entry({ name: "bin/busybox", mode: 0o755 }, readFileSync(path));
-    for (const applet of ["sh", "sleep"]) {
-      pack.entry({ name: `bin/${applet}`, type: "symlink", linkname: "busybox" });
-    }
-    pack.finalize();
-    const [repo, tag] = PAUSE_IMAGE.split(":") as [string, string];
-    const stream = await this.docker.importImage(pack as unknown as string, { repo, tag });
-    await new Promise<void>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve())),
-    );
   }
 
   async stopPod(serviceId: string): Promise<void> {
@@ -485,23 +462,4 @@ function demuxBuffer(buffer: Buffer): Buffer {
     offset += 8 + size;
   }
   return Buffer.concat(parts);
-}
-
-/** A static ELF has no PT_INTERP program header (no dynamic loader), so it runs in an empty image. */
-function isStaticElf(path: string): boolean {
-  const fd = openSync(path, "r");
-  try {
-    const header = Buffer.alloc(64);
-    readSync(fd, header, 0, 64, 0);
-    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2) return false;
-    const phoff = Number(header.readBigUInt64LE(32));
-    const phentsize = header.readUInt16LE(54);
-    const phnum = header.readUInt16LE(56);
-    const table = Buffer.alloc(phentsize * phnum);
-    readSync(fd, table, 0, table.length, phoff);
-    for (let i = 0; i < phnum; i++) if (table.readUInt32LE(i * phentsize) === 3) return false;
-    return true;
-  } finally {
-    closeSync(fd);
-  }
 }

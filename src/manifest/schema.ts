@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { suggestion } from "../suggest.js";
+import { countOf } from "../util/plural.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath, parsePointer } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
@@ -103,7 +104,7 @@ function translate(errors: ErrorObject[], locate: Locator): Diagnostic[] {
         error(path, `must be one of ${(e.params.allowedValues as unknown[]).join(", ")}`);
         break;
       case "minItems":
-        error(path, `must have at least ${e.params.limit} item${e.params.limit === 1 ? "" : "s"}`);
+        error(path, `must have at least ${countOf(e.params.limit, "item")}`);
         break;
       case "maxItems":
         error(path, `must have at most ${e.params.limit} items`);

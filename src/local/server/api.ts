@@ -1,7 +1,8 @@
 import { Transform } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { encodeToken } from "../platform/token.js";
-import { type ApiMode, apiDocument, routeSchemas } from "./openapi.js";
+import { encodeToken } from "../../platform/token.js";
+import type { ApiMode } from "../paths.js";
+import { apiDocument, routeSchemas } from "./openapi.js";
 import { type ContainerInput, type Platform, PlatformError } from "./platform.js";
 import type { Login } from "./runtime.js";
 import type { ServiceRecord } from "./store.js";

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import forge from "node-forge";
-import { ensureDir } from "./paths.js";
+import { ensureDir } from "../paths.js";
 
 export interface KeyAndCert {
   key: string;

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Readable } from "node:stream";
+import { baseDomain } from "../../manifest/semantic.js";
 import type {
   WireConfigMaps,
   WireContainer,
@@ -9,9 +10,10 @@ import type {
   WireNoticePage,
   WirePodStatus,
   WireUserService,
-} from "../platform/wire.js";
-import { baseDomain } from "../spec/semantic.js";
-import type { ApiMode } from "./openapi.js";
+} from "../../platform/wire.js";
+import { sha256Hex } from "../../util/hash.js";
+import { sortedRecord } from "../../util/sorted.js";
+import type { ApiMode } from "../paths.js";
 import { type ContainerState, type DockerRuntime, ImagePullError, type Login } from "./runtime.js";
 import {
   type ContainerRecord,
@@ -55,8 +57,6 @@ export interface PlatformOptions {
 
 const SPECIFIED = "User Specified Service Port";
 const ASSIGNED = "Platform Assigned Service Port";
-
-export const secretHash = (secret: string) => createHash("sha256").update(secret).digest("hex");
 
 /**
  * The V Kube provider API's behaviour on the local engine: records first (SQLite), then the engine,
@@ -102,14 +102,14 @@ export class Platform {
         description: "",
         labels: {},
       },
-      secretHash(secret),
+      sha256Hex(secret),
     );
     this.store.addNotice(id, "Created", `user service with ${input.units} units`);
     return { service, secret };
   }
 
   authenticate(secret: string | undefined): ServiceRecord | undefined {
-    return secret ? this.store.serviceBySecretHash(secretHash(secret)) : undefined;
+    return secret ? this.store.serviceBySecretHash(sha256Hex(secret)) : undefined;
   }
 
   get extended(): boolean {
@@ -228,8 +228,9 @@ export class Platform {
       } else if (body.customizedLabel !== undefined)
         labels = { ...service.labels, label: body.customizedLabel };
       else throw new PlatformError(400, "send customizedLabel");
-      const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
-      const revision = this.mutate(service, ifRevision, () => this.store.setLabels(serviceId, sorted));
+      const revision = this.mutate(service, ifRevision, () =>
+        this.store.setLabels(serviceId, sortedRecord(labels)),
+      );
       return this.answer(revision);
     });
   }
@@ -354,7 +355,7 @@ export class Platform {
           const path = Object.keys(c.configMap)[0];
           if (path === undefined) throw new PlatformError(400, `container ${name} has no config file`);
           c.configMap = { ...c.configMap, [path]: config };
-        } else c.configMap = sortedMap(config);
+        } else c.configMap = sortedRecord(config);
       }
       for (const [name, env] of Object.entries(body.environment ?? {})) {
         byName(name).envs = Object.entries(env)
@@ -725,7 +726,7 @@ export class Platform {
           : {}),
         command: argv(c.command),
         args: argv(c.args),
-        configMap: sortedMap(configMap),
+        configMap: sortedRecord(configMap),
       });
     }
     return records;
@@ -914,10 +915,6 @@ function repository(ref: string): string {
   const slash = noDigest.lastIndexOf("/");
   const colon = noDigest.indexOf(":", slash + 1);
   return colon >= 0 ? noDigest.slice(0, colon) : noDigest;
-}
-
-function sortedMap(map: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function portFree(port: number): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
-import { registryOf } from "../platform/image.js";
+import { imageTag, registryOf } from "../platform/image.js";
+import { sortedRecord } from "../util/sorted.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { formatPath } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
@@ -15,7 +16,7 @@ import type {
   Readiness,
   ServiceSpec,
 } from "./model.js";
-import { imageTag, parsePort, sortedRecord } from "./model.js";
+import { parsePort } from "./model.js";
 import { repositoryIdentity, repositoryRoot } from "./repository.js";
 
 /**

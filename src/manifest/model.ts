@@ -128,21 +128,6 @@ export function parsePort(raw: RawPort): PortSpec {
   };
 }
 
-export function sortedRecord<T>(record: Record<string, T> | undefined): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const key of Object.keys(record ?? {}).sort()) out[key] = (record as Record<string, T>)[key] as T;
-  return out;
-}
-
-/** The tag of an image reference; undefined when it has none. A digest-pinned image has `digest`. */
-export function imageTag(image: string): { tag?: string; digest?: string } {
-  const at = image.indexOf("@");
-  if (at >= 0) return { digest: image.slice(at + 1) };
-  const lastSlash = image.lastIndexOf("/");
-  const colon = image.indexOf(":", lastSlash + 1);
-  return colon >= 0 ? { tag: image.slice(colon + 1) } : {};
-}
-
 /** Any text as a name svc accepts (service and container names): lower-case, dashes, ≤ 63. */
 export function toName(text: string, fallback = "app"): string {
   const cleaned = text
