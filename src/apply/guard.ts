@@ -4,6 +4,7 @@ import type { Fingerprint } from "../plan/fingerprint.js";
 import type { ServicePlan } from "../plan/model.js";
 import type { HttpPlatformClient, MutationResult } from "../platform/client.js";
 import type { ObservedState } from "../platform/model.js";
+import { backoffMs, sleep } from "../util/poll.js";
 
 /** One mutation as apply sends it, and how the live state shows that it took effect. */
 export interface Mutation {
@@ -139,7 +140,7 @@ export function transient(error: unknown): boolean {
   return error instanceof PlatformUnreachable || (error instanceof PlatformHttpError && error.transient);
 }
 
+/** A moment before reading again, longer each attempt: 0.1–0.3 s first, at most 3 s. */
 function backoff(attempt: number): Promise<void> {
-  const ms = Math.min(100 * 2 ** attempt, 2000) * (0.5 + Math.random());
-  return new Promise((r) => setTimeout(r, ms));
+  return sleep(backoffMs(attempt + 1));
 }

@@ -4,6 +4,7 @@ import type { NormalService } from "../plan/model.js";
 import { crashed } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
 import type { LiveContainer } from "../platform/model.js";
+import { sleep } from "../util/poll.js";
 
 export class RolloutFailed extends SvcError {
   constructor(message: string, hint: string) {
@@ -52,7 +53,7 @@ export async function waitForRollout(
       if (silent.length === 0) return;
     }
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
-    await new Promise((r) => setTimeout(r, pause));
+    await sleep(pause);
     pause = Math.min(pause * 1.5, 1000);
   }
   const seconds = Math.round(options.timeoutMs / 1000);

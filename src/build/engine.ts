@@ -1,10 +1,10 @@
 import type Docker from "dockerode";
-import type { RegistryLogin } from "../credentials/credentials.js";
 import { envVar } from "../credentials/names.js";
 import { UserError } from "../errors.js";
 import type { BuildSpec } from "../manifest/model.js";
 import { authConfig, engineMessage } from "../platform/engine.js";
 import { registryOf } from "../platform/image.js";
+import type { RegistryLogin } from "../platform/model.js";
 
 /** The lines kept of a failing build or push, to say what failed. */
 const TAIL = 20;

@@ -5,6 +5,7 @@ import { transient } from "../apply/guard.js";
 import { ExitCode, OutcomeUnknown, UserError } from "../errors.js";
 import type { HttpPlatformClient } from "../platform/client.js";
 import type { PodView } from "../platform/model.js";
+import { pollUntil } from "../util/poll.js";
 import { ask } from "./input.js";
 import { OpsCommand } from "./ops-command.js";
 
@@ -89,10 +90,5 @@ async function waitFor(
   timeoutMs: number,
   done: (p: PodView) => boolean,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (done(await client.pod())) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
+  return pollUntil(async () => done(await client.pod()), { timeoutMs, intervalMs: 250 });
 }

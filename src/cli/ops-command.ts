@@ -1,7 +1,8 @@
 import { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import { loadServices } from "../manifest/load.js";
-import { type ClientOptions, HttpPlatformClient } from "../platform/client.js";
+import { HttpPlatformClient } from "../platform/client.js";
+import type { ClientOptions } from "../platform/http.js";
 import { SvcCommand } from "./base.js";
 import { interpolationVariables } from "./manifest-flags.js";
 

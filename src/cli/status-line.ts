@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import type { RetryInfo } from "../platform/client.js";
+import type { RetryInfo } from "../platform/http.js";
 
 /**
  * One line on stderr, rewritten in place, for slow work at a terminal ("waiting on … retry 2/8");

@@ -3,6 +3,7 @@ import * as Flags from "@oclif/core/flags";
 import { OpsCommand } from "../cli/ops-command.js";
 import type { Usage } from "../platform/model.js";
 import { table } from "../render/table.js";
+import { sleep } from "../util/poll.js";
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)}M`;
 const rate = (bps: number) => `${(bps / 1024).toFixed(1)}K/s`;
@@ -35,7 +36,7 @@ export default class Top extends OpsCommand {
         return { target: args.target, ...usage };
       }
       process.stdout.write(`\x1b[2J\x1b[H${text}\n${new Date().toISOString()}  (Ctrl-C to stop)\n`);
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { envVar, SECRET_NAME, variableName } from "../credentials/names.js";
-import type { Diagnostic } from "../manifest/diagnostics.js";
+import { type Diagnostic, diagnostic } from "../manifest/diagnostics.js";
 import { type RawContainer, type RawManifest, toName } from "../manifest/model.js";
 import { parseManifest } from "../manifest/source.js";
 import { registryOf } from "../platform/image.js";
@@ -59,15 +59,11 @@ export function convertSource(
     return {
       ok: false,
       diagnostics: [
-        {
-          severity: "error",
-          file: source.file,
-          line: 1,
-          column: 1,
-          path: "",
-          message: "neither a VKubefile (Kind: vkube) nor a compose file (services:)",
-          hint: "svc convert reads those two formats; write other manifests by hand (svc init)",
-        },
+        diagnostic(
+          { file: source.file, line: 1, column: 1 },
+          "neither a VKubefile (Kind: vkube) nor a compose file (services:)",
+          "svc convert reads those two formats; write other manifests by hand (svc init)",
+        ),
       ],
     };
   }

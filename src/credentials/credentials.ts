@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode, UserError } from "../errors.js";
 import { localPaths } from "../local/paths.js";
+import type { RegistryLogin } from "../platform/model.js";
 import { decodeToken, type ServiceToken, TokenFormatError } from "../platform/token.js";
 import { type Keychain, KeychainUnavailable, OsKeychain } from "./keychain.js";
 import { account, type CredentialKind, envEntries, envVar } from "./names.js";
@@ -13,11 +14,6 @@ export type CredentialSource = "env" | "keychain" | "local-file";
 export interface Resolved<T> {
   value: T;
   source: CredentialSource;
-}
-
-export interface RegistryLogin {
-  username: string;
-  password: string;
 }
 
 export interface ListedCredential {

@@ -20,6 +20,17 @@ export interface Position {
 
 export type PathSegment = string | number;
 
+/** A problem at a place (the whole document when no path is given); `hint` says how to fix it. */
+export function diagnostic(
+  where: Position & { path?: string },
+  message: string,
+  hint?: string,
+  severity: Diagnostic["severity"] = "error",
+): Diagnostic {
+  const { file, line, column, path = "" } = where;
+  return { severity, file, line, column, path, message, ...(hint ? { hint } : {}) };
+}
+
 /** `["spec", "containers", 0, "image"]` → `spec.containers[0].image` */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = "";

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { redactor } from "../credentials/redact.js";
 import type { Diagnostic, Position } from "./diagnostics.js";
-import { hasErrors, sortDiagnostics } from "./diagnostics.js";
+import { diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import type { Variables } from "./interpolate.js";
 import { locator } from "./locate.js";
 import { mergeManifests } from "./merge.js";
@@ -119,13 +119,13 @@ export function loadServices(options: LoadOptions): LoadResult {
   for (const service of services) {
     const first = byName.get(service.name);
     if (first) {
-      diagnostics.push({
-        severity: "error",
-        ...(namePositions.get(service) as Position),
-        path: "metadata.name",
-        message: `service name "${service.name}" is also used by ${first.files.join(", ")}`,
-        hint: "service names must be unique in the repository",
-      });
+      diagnostics.push(
+        diagnostic(
+          { ...(namePositions.get(service) as Position), path: "metadata.name" },
+          `service name "${service.name}" is also used by ${first.files.join(", ")}`,
+          "service names must be unique in the repository",
+        ),
+      );
     } else byName.set(service.name, service);
   }
 
@@ -157,7 +157,7 @@ export function discover(dir: string): string[] {
 }
 
 function problem(file: string, message: string, hint?: string): Diagnostic {
-  return { severity: "error", file, line: 0, column: 0, path: "", message, ...(hint ? { hint } : {}) };
+  return diagnostic({ file, line: 0, column: 0 }, message, hint);
 }
 
 /**

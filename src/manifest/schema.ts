@@ -4,7 +4,7 @@ import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { suggestion } from "../suggest.js";
 import { countOf } from "../util/plural.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
-import { formatPath, parsePointer } from "./diagnostics.js";
+import { diagnostic, formatPath, parsePointer } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
 
 export const serviceSchemaUrl = new URL("../../schemas/service.schema.json", import.meta.url);
@@ -59,7 +59,7 @@ function translate(errors: ErrorObject[], locate: Locator): Diagnostic[] {
     const path = parsePointer(e.instancePath);
     const error = (at: PathSegment[], message: string, hint?: string, onKey = false): void => {
       const pos = onKey ? locate.key(at) : locate.value(at);
-      out.push({ severity: "error", ...pos, path: formatPath(at), message, ...(hint ? { hint } : {}) });
+      out.push(diagnostic({ ...pos, path: formatPath(at) }, message, hint));
     };
     switch (e.keyword) {
       case "if":

@@ -3,7 +3,7 @@ import { dirname, relative, resolve, sep } from "node:path";
 import { imageTag, registryOf } from "../platform/image.js";
 import { sortedRecord } from "../util/sorted.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
-import { formatPath } from "./diagnostics.js";
+import { diagnostic, formatPath } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
 import { MARK_PREFIX } from "./marks.js";
 import type {
@@ -31,13 +31,7 @@ export function checkAndNormalize(
 ): { service?: ServiceSpec; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const report = (severity: Diagnostic["severity"], path: PathSegment[], message: string, hint?: string) => {
-    diagnostics.push({
-      severity,
-      ...locate.value(path),
-      path: formatPath(path),
-      message,
-      ...(hint ? { hint } : {}),
-    });
+    diagnostics.push(diagnostic({ ...locate.value(path), path: formatPath(path) }, message, hint, severity));
   };
   const error = (path: PathSegment[], message: string, hint?: string) => report("error", path, message, hint);
 

@@ -1,6 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, Scalar } from "yaml";
 import type { Diagnostic, PathSegment, Position } from "./diagnostics.js";
-import { formatPath, pointer } from "./diagnostics.js";
+import { diagnostic, formatPath, pointer } from "./diagnostics.js";
 import { interpolate, type Variables } from "./interpolate.js";
 import { explainYamlError } from "./yaml-errors.js";
 
@@ -55,15 +55,11 @@ export function parseManifest(
       value: undefined,
       positions,
       diagnostics: [
-        {
-          severity: "error",
-          file,
-          line: 1,
-          column: 1,
-          path: "",
-          message: `the file is ${Buffer.byteLength(text)} bytes; a manifest may have at most ${LIMITS.fileBytes}`,
-          hint: "split it, or move large content into files: entries",
-        },
+        diagnostic(
+          { file, line: 1, column: 1 },
+          `the file is ${Buffer.byteLength(text)} bytes; a manifest may have at most ${LIMITS.fileBytes}`,
+          "split it, or move large content into files: entries",
+        ),
       ],
     };
   }
@@ -76,13 +72,13 @@ export function parseManifest(
   };
 
   if (doc.errors.length > LIMITS.syntaxErrors) {
-    diagnostics.push({
-      severity: "error",
-      ...at(doc.errors[LIMITS.syntaxErrors]?.pos[0]),
-      path: "",
-      message: `${doc.errors.length - LIMITS.syntaxErrors} more YAML errors after these`,
-      hint: "fix the first ones: later errors often follow from them",
-    });
+    diagnostics.push(
+      diagnostic(
+        at(doc.errors[LIMITS.syntaxErrors]?.pos[0]),
+        `${doc.errors.length - LIMITS.syntaxErrors} more YAML errors after these`,
+        "fix the first ones: later errors often follow from them",
+      ),
+    );
   }
   // One message per problem: the parser often reports one mistake twice, at the same line.
   const reported = new Set<number>();
@@ -90,7 +86,7 @@ export function parseManifest(
     const { line, column, message, hint } = explainYamlError(error, text, lineCounter);
     if (reported.has(line)) continue;
     reported.add(line);
-    diagnostics.push({ severity: "error", file, line, column, path: "", message, hint });
+    diagnostics.push(diagnostic({ file, line, column }, message, hint));
   }
   if (diagnostics.length > 0) {
     diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
@@ -104,13 +100,9 @@ export function parseManifest(
   const expanding = new Set<unknown>();
   const stop = (node: unknown, path: PathSegment[], message: string, hint: string) => {
     stopped = true;
-    diagnostics.push({
-      severity: "error",
-      ...at((node as Node | null)?.range?.[0]),
-      path: formatPath(path),
-      message,
-      hint,
-    });
+    diagnostics.push(
+      diagnostic({ ...at((node as Node | null)?.range?.[0]), path: formatPath(path) }, message, hint),
+    );
     return null;
   };
   const convert = (node: unknown, path: PathSegment[]): unknown => {
@@ -201,12 +193,13 @@ export function parseManifest(
       if (typeof node.value !== "string" || !vars) return node.value;
       const result = interpolate(node.value, vars);
       if (!result.ok) {
-        diagnostics.push({
-          severity: "error",
-          ...at(node.range?.[0]),
-          path: formatPath(path),
-          ...result.error,
-        });
+        diagnostics.push(
+          diagnostic(
+            { ...at(node.range?.[0]), path: formatPath(path) },
+            result.error.message,
+            result.error.hint,
+          ),
+        );
         return node.value;
       }
       // An unquoted `${UNITS:-2}` becomes the number 2, as compose does after interpolation.

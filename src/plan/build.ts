@@ -1,4 +1,4 @@
-import type { Diagnostic } from "../manifest/diagnostics.js";
+import { type Diagnostic, diagnostic } from "../manifest/diagnostics.js";
 import { markLabels } from "../manifest/marks.js";
 import type { ServiceSpec } from "../manifest/model.js";
 import type { ObservedState } from "../platform/model.js";
@@ -63,15 +63,7 @@ export function fingerprintOf(live: ObservedState, fingerprint: Fingerprint): Se
 
 /** A plan that could not be made for a service (unreachable target, missing credential, ...). */
 export function failedService(spec: ServiceSpec, message: string, hint?: string): Diagnostic {
-  return {
-    severity: "error",
-    file: spec.files[0] ?? "",
-    line: 0,
-    column: 0,
-    path: "spec.target",
-    message,
-    ...(hint ? { hint } : {}),
-  };
+  return diagnostic({ file: spec.files[0] ?? "", line: 0, column: 0, path: "spec.target" }, message, hint);
 }
 
 export function assemble(

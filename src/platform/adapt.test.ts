@@ -7,7 +7,7 @@ import {
   adaptPod,
   adaptService,
 } from "./adapt.js";
-import { sseLines } from "./client.js";
+import { sseLines } from "./log-stream.js";
 import type { UserService } from "./model.js";
 
 const none = adaptCapabilities(undefined);

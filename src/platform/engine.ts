@@ -1,11 +1,9 @@
 import type Docker from "dockerode";
 import { registryOf } from "./image.js";
+import type { RegistryLogin } from "./model.js";
 
 /** What the Docker engine needs to pull or push with a registry login; none for public images. */
-export function authConfig(
-  ref: string,
-  login?: { username: string; password: string },
-): Docker.AuthConfig | undefined {
+export function authConfig(ref: string, login?: RegistryLogin): Docker.AuthConfig | undefined {
   if (!login?.username) return undefined;
   return { username: login.username, password: login.password, serveraddress: registryOf(ref) };
 }

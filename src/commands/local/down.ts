@@ -4,6 +4,7 @@ import { SvcCommand } from "../../cli/base.js";
 import { UserError } from "../../errors.js";
 import { processAlive, readServerInfo, removeServerFiles } from "../../local/control/running.js";
 import { localPaths } from "../../local/paths.js";
+import { pollUntil } from "../../util/poll.js";
 
 export default class LocalDown extends SvcCommand {
   static override summary =
@@ -20,8 +21,7 @@ export default class LocalDown extends SvcCommand {
       return { stopped: false };
     }
     process.kill(pid, "SIGTERM");
-    const deadline = Date.now() + 60_000;
-    while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await pollUntil(() => !processAlive(pid), { timeoutMs: 60_000, intervalMs: 100 });
     if (processAlive(pid)) {
       throw new UserError(`the local platform (pid ${pid}) did not stop within 60 s`, {
         hint: `see ${paths.log}; force it with kill -9 ${pid} (svc local up reconciles containers next time)`,

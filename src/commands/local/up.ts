@@ -9,6 +9,7 @@ import { UserError } from "../../errors.js";
 import { adminCall, healthy, readServerInfo, removeServerFiles } from "../../local/control/running.js";
 import { describeStorage, storeToken, type TokenStorage } from "../../local/control/tokens.js";
 import { ensureDir, localPaths, type ServerInfo } from "../../local/paths.js";
+import { pollUntil } from "../../util/poll.js";
 
 export interface LocalUpResult {
   server: ServerInfo;
@@ -103,13 +104,16 @@ export default class LocalUp extends SvcCommand {
     child.once("exit", (code) => {
       exited = code ?? 1;
     });
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const info = readServerInfo(paths);
-      if (info && info.pid === child.pid && (await healthy(info))) return info;
-      if (exited !== null) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    let started: ServerInfo | undefined;
+    await pollUntil(
+      async () => {
+        const info = readServerInfo(paths);
+        if (info && info.pid === child.pid && (await healthy(info))) started = info;
+        return started !== undefined || exited !== null;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    if (started) return started;
     const tail = existsSync(paths.log)
       ? readFileSync(paths.log, "utf8").trim().split("\n").slice(-5).join("\n  ")
       : "";

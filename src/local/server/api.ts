@@ -1,10 +1,13 @@
 import { Transform } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { RegistryLogin } from "../../platform/model.js";
 import { encodeToken } from "../../platform/token.js";
+import { sleep } from "../../util/poll.js";
 import type { ApiMode } from "../paths.js";
+import type { ContainerInput } from "./deployment-rules.js";
 import { apiDocument, routeSchemas } from "./openapi.js";
-import { type ContainerInput, type Platform, PlatformError } from "./platform.js";
-import type { Login } from "./runtime.js";
+import type { Platform } from "./platform.js";
+import { PlatformError } from "./platform-error.js";
 import type { ServiceRecord } from "./store.js";
 
 /** Faults injected into /api/v1 calls, only when the server is started with them (for tests). */
@@ -158,7 +161,7 @@ export function buildApi(
       const { status } = query<{ status?: string }>(req);
       // The admin listing adds each service's domains (for `svc local status`'s curl lines).
       const all = platform.store.services().map((s) => ({
-        ...platform.view(s),
+        ...platform.views.view(s),
         domains: platform.store.domains(s.id).map((d) => ({ domain: d.domain, https: d.isHttps })),
       }));
       return { services: status ? all.filter((s) => s.status === status) : all };
@@ -167,16 +170,16 @@ export function buildApi(
   );
 
   route("GET", "/api/v1/svc/capabilities", async () => ({ capabilities }));
-  route("GET", "/api/v1/k8s/userService", async (req) => platform.view(req.service));
+  route("GET", "/api/v1/k8s/userService", async (req) => platform.views.view(req.service));
 
-  type DeployBody = { containers: ContainerInput[]; pvtLogin?: Login[] };
+  type DeployBody = { containers: ContainerInput[]; pvtLogin?: RegistryLogin[] };
   route("POST", "/api/v1/k8s/deployment", async (req) =>
     platform.deploy(req.service.id, body<DeployBody>(req), { first: true, ifRevision: ifRevision(req) }),
   );
   route("POST", "/api/v1/k8s/deployment/update", async (req) =>
     platform.deploy(req.service.id, body<DeployBody>(req), { first: false, ifRevision: ifRevision(req) }),
   );
-  route("GET", "/api/v1/k8s/deployment/info", async (req) => platform.deploymentInfo(req.service));
+  route("GET", "/api/v1/k8s/deployment/info", async (req) => platform.views.deploymentInfo(req.service));
   route("POST", "/api/v1/k8s/deployment/metadata/annotation", async (req) =>
     platform.setDescription(req.service.id, body<{ description: string }>(req).description, ifRevision(req)),
   );
@@ -188,7 +191,7 @@ export function buildApi(
     ),
   );
 
-  route("GET", "/api/v1/k8s/pod/status", async (req) => platform.podStatus(req.service));
+  route("GET", "/api/v1/k8s/pod/status", async (req) => platform.views.podStatus(req.service));
   for (const action of ["restart", "stop", "start"] as const) {
     route("POST", `/api/v1/k8s/pod/${action}`, async (req) =>
       platform.lifecycle(req.service.id, action, ifRevision(req)),
@@ -197,7 +200,7 @@ export function buildApi(
   route("PATCH", "/api/v1/k8s/pod/images", async (req) =>
     platform.updateImages(
       req.service.id,
-      body<{ image: string; login?: Login; container?: string }[]>(req),
+      body<{ image: string; login?: RegistryLogin; container?: string }[]>(req),
       ifRevision(req),
     ),
   );
@@ -212,7 +215,7 @@ export function buildApi(
     ),
   );
   route("GET", "/api/v1/k8s/pod/configmap", async (req) =>
-    platform.configMaps(req.service, query<{ format?: string }>(req).format === "paths"),
+    platform.views.configMaps(req.service, query<{ format?: string }>(req).format === "paths"),
   );
   route("GET", "/api/v1/k8s/pod/logs", async (req, reply) => {
     const q = query<{ container: string; tail?: number; follow?: boolean; since?: number }>(req);
@@ -239,7 +242,7 @@ export function buildApi(
   route("GET", "/api/v1/monitor", async (req) => {
     const { containers, allContainers } = query<{ containers?: string; allContainers?: string }>(req);
     const names = allContainers || !containers ? undefined : containers.split(",").filter(Boolean);
-    return platform.monitor(req.service, names);
+    return platform.views.monitor(req.service, names);
   });
   route(
     "GET",
@@ -247,7 +250,7 @@ export function buildApi(
     async (req) => {
       const q = query<{ current?: number; pageSize?: number; serviceID?: string }>(req);
       const serviceId = req.service?.id ?? q.serviceID ?? "";
-      return platform.notices(serviceId, q.current ?? 1, q.pageSize ?? 20);
+      return platform.views.notices(serviceId, q.current ?? 1, q.pageSize ?? 20);
     },
     "notice",
   );
@@ -304,7 +307,7 @@ function installFaults(app: FastifyInstance, faults: FaultOptions): void {
   app.addHook("onRequest", async (req, reply) => {
     if (!api(req)) return;
     const delay = (faults.latencyMs ?? 0) + Math.random() * (faults.jitterMs ?? 0);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) await sleep(delay);
     if (chance((faults.resetRate ?? 0) / 2)) {
       req.raw.socket.destroy();
       return reply;

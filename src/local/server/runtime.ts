@@ -5,9 +5,9 @@ import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { authConfig, engineMessage } from "../../platform/engine.js";
+import type { RegistryLogin } from "../../platform/model.js";
 import { sha256Hex } from "../../util/hash.js";
 import { localPauseImage } from "./pause-image.js";
-import type { ContainerStats } from "./platform.js";
 import type { ContainerRecord } from "./store.js";
 
 /** How resource units become engine limits: each unit is half a CPU and 512 MiB of memory. */
@@ -21,11 +21,6 @@ const LABEL = {
   container: "dev.svc.container",
   revision: "dev.svc.revision",
 } as const;
-
-export interface Login {
-  username: string;
-  password: string;
-}
 
 export interface PodDefinition {
   serviceId: string;
@@ -42,6 +37,16 @@ export interface ContainerState {
     | { running: { startedAt: string } }
     | { waiting: { reason: string } }
     | { terminated: { exitCode: number; reason: string } };
+}
+
+/** Per-container usage as the engine reports it; the API answers it metric first. */
+export interface ContainerStats {
+  /** Percent of one core. */
+  cpu: number;
+  memory: { value: number; limitValue: number };
+  networkDownload: number;
+  networkUpload: number;
+  storage: number;
 }
 
 /** An image could not be pulled: the user's problem (wrong name, tag or login), not ours. */
@@ -93,7 +98,7 @@ export class DockerRuntime {
   }
 
   /** Uses an image already in the engine as it is; pulls only when missing or tagged latest. */
-  async ensureImage(ref: string, login?: Login): Promise<void> {
+  async ensureImage(ref: string, login?: RegistryLogin): Promise<void> {
     const latest = !ref.includes("@") && (/:latest$/.test(ref) || !/:[^/]+$/.test(ref));
     if (!latest && (await this.hasImage(ref))) return;
     await this.pull(ref, login);
@@ -109,12 +114,12 @@ export class DockerRuntime {
   }
 
   /** True when the image is in the engine or its registry serves it to this login (no pull). */
-  async imageAvailable(ref: string, login?: Login): Promise<boolean> {
+  async imageAvailable(ref: string, login?: RegistryLogin): Promise<boolean> {
     return (await this.hasImage(ref)) || (await this.registryGrants(ref, login));
   }
 
   /** Whether the image's registry lets this login (or no login) pull it: asked of the registry, not the engine's cache. */
-  async registryGrants(ref: string, login?: Login): Promise<boolean> {
+  async registryGrants(ref: string, login?: RegistryLogin): Promise<boolean> {
     try {
       const image = this.docker.getImage(ref) as Docker.Image & {
         distribution(opts: object): Promise<unknown>;
@@ -126,7 +131,7 @@ export class DockerRuntime {
     }
   }
 
-  private async pull(ref: string, login?: Login): Promise<void> {
+  private async pull(ref: string, login?: RegistryLogin): Promise<void> {
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.pull(ref, login?.username ? { authconfig: authConfig(ref, login) } : {});
