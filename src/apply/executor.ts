@@ -2,7 +2,7 @@ import { OutcomeUnknown, PlatformHttpError, SvcError } from "../errors.js";
 import { baseDomain } from "../manifest/semantic.js";
 import type { Fingerprint } from "../plan/fingerprint.js";
 import type { NormalContainer, NormalService, Operation, ServicePlan } from "../plan/model.js";
-import type { HttpPlatformClient } from "../platform/client.js";
+import type { PlatformClient } from "../platform/client.js";
 import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
 import { Guard, type Mutation } from "./guard.js";
 import { deploymentBody, envBody, publicLogin } from "./payload.js";
@@ -30,7 +30,7 @@ export interface ServiceOutcome {
 
 export interface ServiceJob {
   plan: ServicePlan;
-  client: HttpPlatformClient;
+  client: PlatformClient;
   /** The target's keyed fingerprint, the one its plan was made with. */
   fingerprint: Fingerprint;
   capabilities: Capabilities;
@@ -233,7 +233,7 @@ async function call(
 /** `isLetsencrypt` only on a base domain's first bind: the first bind fixes https for the others. */
 function bind(
   run: (name: string, send: Mutation["send"], landed?: Mutation["landed"]) => Promise<void>,
-  client: HttpPlatformClient,
+  client: PlatformClient,
   d: LiveDomain,
 ): Promise<void> {
   return run(

@@ -2,7 +2,7 @@ import { ConcurrentChange, OutcomeUnknown, PlatformHttpError, PlatformUnreachabl
 import { fingerprintOf } from "../plan/build.js";
 import type { Fingerprint } from "../plan/fingerprint.js";
 import type { ServicePlan } from "../plan/model.js";
-import type { HttpPlatformClient, MutationResult } from "../platform/client.js";
+import type { MutationResult, PlatformClient } from "../platform/client.js";
 import type { ObservedState } from "../platform/model.js";
 import { backoffMs, sleep } from "../util/poll.js";
 
@@ -34,7 +34,7 @@ export class Guard {
   private expected: string;
 
   constructor(
-    private readonly client: Pick<HttpPlatformClient, "observe" | "userService">,
+    private readonly client: Pick<PlatformClient, "observe" | "userService">,
     private readonly withRevision: boolean,
     planned: ServicePlan["fingerprint"],
     /** The target's keyed fingerprint, the one the plan was made with. */

@@ -1,10 +1,10 @@
 import { relative, resolve } from "node:path";
 import type Docker from "dockerode";
-import type { Credentials } from "../credentials/credentials.js";
+import type { ServiceCredentials } from "../credentials/resolve.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { ServiceSpec } from "../manifest/model.js";
 import type { PlannedBuild } from "../plan/model.js";
-import { parseImage, registryOf } from "../platform/image.js";
+import { parseImage } from "../platform/image.js";
 import { BuildCache } from "./cache.js";
 import { contextTag, hashContext } from "./context.js";
 import { type BuildEvents, buildAndPush, engine, remoteDigest } from "./engine.js";
@@ -32,7 +32,7 @@ export class Engine {
  */
 export async function resolveBuilds(
   spec: ServiceSpec,
-  credentials: Credentials,
+  loginFor: ServiceCredentials["loginFor"],
   engines: Engine,
   /** Container name → the image it runs now. */
   running: ReadonlyMap<string, string> = new Map(),
@@ -53,8 +53,7 @@ export async function resolveBuilds(
     let digest: string | undefined;
     if (known && running.get(c.name) === `${repository}@${known}`) digest = known;
     else {
-      const login = (await credentials.registry(registryOf(tag)))?.value;
-      digest = await remoteDigest(await engines.get(), tag, login);
+      digest = await remoteDigest(await engines.get(), tag, loginFor(tag));
       if (digest) engines.cache.remember(tag, digest);
     }
     const image = digest ? `${repository}@${digest}` : tag;
@@ -80,7 +79,7 @@ export async function resolveBuilds(
  */
 export async function runBuilds(
   builds: readonly PlannedBuild[],
-  credentials: Credentials,
+  loginFor: ServiceCredentials["loginFor"],
   engines: Engine,
   events: BuildEvents & { start?: (build: PlannedBuild) => void } = {},
 ): Promise<Map<string, string>> {
@@ -100,12 +99,11 @@ export async function runBuilds(
       });
     }
     events.start?.(b);
-    const login = (await credentials.registry(registryOf(b.tag)))?.value;
     const pushed = await buildAndPush(
       await engines.get(),
       { ...spec, files: now.files },
       b.tag,
-      login,
+      loginFor(b.tag),
       events,
     );
     engines.cache.remember(b.tag, pushed.slice(pushed.lastIndexOf("@") + 1));

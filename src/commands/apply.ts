@@ -1,12 +1,11 @@
 import { existsSync } from "node:fs";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
-import { Listr } from "listr2";
-import pLimit from "p-limit";
 import pc from "picocolors";
-import { type ApplyEvent, applyService, type ServiceOutcome } from "../apply/executor.js";
+import { type ApplyOptions, type ApplyResult, applyOne } from "../apply/apply.js";
 import { decide } from "../apply/gate.js";
-import { Engine, runBuilds } from "../build/resolve.js";
+import { checkStale, readPlan } from "../apply/saved-plan.js";
+import { Engine } from "../build/resolve.js";
 import { SvcCommand } from "../cli/base.js";
 import { ask } from "../cli/input.js";
 import { interpolationVariables, manifestFlags, orphanScope } from "../cli/manifest-flags.js";
@@ -15,24 +14,12 @@ import { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import { hasErrors } from "../manifest/diagnostics.js";
 import { loadServices } from "../manifest/load.js";
-import { fingerprintOf } from "../plan/build.js";
 import { DIGEST_PATTERN } from "../plan/digest.js";
-import { fingerprintFor } from "../plan/fingerprint.js";
-import type { Plan, ServicePlan } from "../plan/model.js";
+import type { Plan } from "../plan/model.js";
 import { makePlan } from "../plan/plan.js";
-import { readPlan } from "../plan/saved.js";
-import { restoreSensitiveFiles } from "../plan/sensitive.js";
-import { HttpPlatformClient } from "../platform/client.js";
-import { registryOf } from "../platform/image.js";
-import type { RegistryLogin } from "../platform/model.js";
+import { type ApplyView, applyView } from "../render/apply-view.js";
 import { location, renderDiagnostics } from "../render/diagnostics.js";
 import { renderPlanText } from "../render/plan-text.js";
-import { countOf } from "../util/plural.js";
-
-export interface ApplyResult {
-  services: ServiceOutcome[];
-  interrupted: boolean;
-}
 
 export default class Apply extends SvcCommand {
   static override summary =
@@ -90,22 +77,13 @@ export default class Apply extends SvcCommand {
 
     const expected = flags["expect-digest"];
     if (expected !== undefined) checkDigestFlag(expected, savedPlan);
-    const plan = savedPlan
-      ? await this.staleCheck(readPlan(savedPlan), credentials)
-      : await this.freshPlan(flags, paths, credentials);
+    let plan: Plan;
+    if (savedPlan) {
+      plan = readPlan(savedPlan);
+      await checkStale(plan, credentials);
+    } else plan = await this.freshPlan(flags, paths, credentials);
     if (!json) this.log(renderPlanText(plan));
-    if (plan.summary.errors > 0) {
-      // Shown with the plan above; with --json, the error itself says what they are.
-      const problems = [...plan.diagnostics, ...plan.services.flatMap((s) => s.diagnostics)]
-        .filter((d) => d.severity === "error")
-        .map((d) => `\n  ${location(d)}  ${d.message}`);
-      throw new UserError(
-        `nothing was applied: the plan has problems to fix first${json ? `:${problems.join("")}` : ""}`,
-        {
-          exitCode: ExitCode.error,
-        },
-      );
-    }
+    refuseProblems(plan, json);
     if (expected !== undefined && plan.digest !== expected) {
       throw new UserError(
         `nothing was applied: this is not the plan that was reviewed (its digest is ${plan.digest}, the reviewed one ${expected})${json ? "" : "; what apply would do now is shown above"}`,
@@ -117,6 +95,7 @@ export default class Apply extends SvcCommand {
     }
 
     const changing = plan.services.filter((s) => s.action !== "noop");
+    const view = applyView(json ? "json" : process.stdout.isTTY ? "live" : "plain", (line) => this.log(line));
     const gate = decide({
       changes: changing.length > 0,
       destructive: changing.some((s) => s.destructive),
@@ -126,101 +105,36 @@ export default class Apply extends SvcCommand {
       autoApprove: flags["auto-approve"] || savedPlan !== undefined || expected !== undefined,
       allowDestructive: flags["allow-destructive"],
     });
-    if (gate.kind === "nothing-to-do") return this.finish({ services: [], interrupted: false });
+    if (gate.kind === "nothing-to-do") return this.finish(view, { services: [], interrupted: false });
     if (gate.kind === "refuse") {
       throw new UserError(`nothing was applied: ${gate.message}`, {
         hint: `add ${gate.flag}`,
         exitCode: ExitCode.error,
       });
     }
-    if (gate.kind === "prompt" && !(await this.confirm(gate.destructive))) {
+    if (gate.kind === "prompt" && !(await confirm(gate.destructive))) {
       this.log("Nothing applied.");
-      return this.finish({ services: [], interrupted: false });
+      return this.finish(view, { services: [], interrupted: false });
     }
 
-    let stopping = false;
-    const onSignal = () => {
-      if (stopping) process.exit(ExitCode.interrupted);
-      stopping = true;
-      process.stderr.write(
-        "\nStopping: finishing the call in flight, starting no new one (Ctrl-C again to quit now).\n",
-      );
+    const interrupt = onInterrupt();
+    const debug = this.argv.includes("--debug");
+    const options: ApplyOptions = {
+      credentials,
+      engines: this.engines,
+      wait: flags.wait,
+      timeoutMs: flags.timeout * 1000,
+      stopping: interrupt.stopping,
+      ...(debug ? { buildLine: (service, line) => process.stderr.write(`  ${service}: ${line}\n`) } : {}),
     };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    const run = (service: ServicePlan, emit: (event: ApplyEvent) => void) =>
-      this.applyOne(service, credentials, {
-        wait: flags.wait,
-        timeoutMs: flags.timeout * 1000,
-        stopping: () => stopping,
-        emit,
-      });
-    const live = Boolean(process.stdout.isTTY) && !json;
-    const limit = pLimit(flags.parallelism);
-    const outcomes = live
-      ? await this.taskList(changing, flags.parallelism, run)
-      : await Promise.all(
-          changing.map((service) => limit(() => run(service, (e) => this.progress(e, json)))),
-        );
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    return this.finish({ services: outcomes, interrupted: stopping });
-  }
-
-  /** One service, end to end; a failure before its first call is reported like any other. */
-  private async applyOne(
-    service: ServicePlan,
-    credentials: Credentials,
-    options: Omit<Parameters<typeof applyService>[1], "emit"> & { emit: (event: ApplyEvent) => void },
-  ): Promise<ServiceOutcome> {
-    try {
-      await this.build(service, credentials, options.emit);
-      return await applyService(await this.job(service, credentials), options);
-    } catch (error) {
-      const e = error as Error & { options?: { hint?: string } };
-      const outcome: ServiceOutcome = {
-        service: service.name,
-        target: service.target,
-        status: options.stopping() ? "interrupted" : "failed",
-        applied: [],
-        remaining: service.operations.map((o) => o.kind),
-        message: e.message,
-        ...(e.options?.hint ? { hint: e.options.hint } : {}),
-      };
-      options.emit({ type: "done", service: service.name, outcome: outcome.status, message: e.message });
-      return outcome;
-    }
-  }
-
-  /** On a terminal: a live task list, one line per service showing its current call. */
-  private async taskList(
-    services: ServicePlan[],
-    parallelism: number,
-    run: (service: ServicePlan, emit: (event: ApplyEvent) => void) => Promise<ServiceOutcome>,
-  ): Promise<ServiceOutcome[]> {
-    const outcomes = new Map<string, ServiceOutcome>();
-    const list = new Listr(
-      services.map((service) => ({
-        title: `${service.name} (target ${service.target})`,
-        task: async (_: unknown, task: { output: string; title: string }) => {
-          const outcome = await run(service, (event) => {
-            if (event.type === "call") task.output = `${event.operation}: ${event.cause}`;
-            if (event.type === "waiting") task.output = "waiting for containers to run and ports to answer";
-            if (event.type === "note") task.output = event.message;
-          });
-          outcomes.set(service.name, outcome);
-          if (outcome.status !== "applied")
-            throw new Error(
-              `${service.name}: ${outcome.status}${outcome.message ? `: ${outcome.message}` : ""}`,
-            );
-          task.title = `${service.name} (target ${service.target}): ${outcome.applied.join(", ")}`;
-        },
-      })),
-      { concurrent: parallelism, exitOnError: false, rendererOptions: { collapseErrors: false } },
+    const outcomes = await view.progress(changing, flags.parallelism, (service, emit) =>
+      applyOne(service, options, emit),
     );
-    await list.run().catch(() => undefined);
-    return services.map((s) => outcomes.get(s.name) as ServiceOutcome);
+    interrupt.off();
+    return this.finish(view, { services: outcomes, interrupted: interrupt.stopping() });
   }
+
+  private readonly engines = new Engine();
 
   private async freshPlan(
     flags: {
@@ -260,145 +174,56 @@ export default class Apply extends SvcCommand {
     }).finally(status.clear);
   }
 
-  /** A saved plan applies only if every service's live state and secrets are as when it was made. */
-  private async staleCheck(plan: Plan, credentials: Credentials): Promise<Plan> {
-    const stale: string[] = [];
-    await Promise.all(
-      plan.services.map(async (s) => {
-        const { value: token } = await credentials.token(s.target);
-        const fingerprint = fingerprintFor(token.secret);
-        const now = fingerprintOf(await new HttpPlatformClient(token).observe(), fingerprint);
-        if (now.revision !== s.fingerprint.revision || now.hmac !== s.fingerprint.hmac) {
-          const moved =
-            now.revision !== undefined ? ` (revision ${s.fingerprint.revision} → ${now.revision})` : "";
-          stale.push(`${s.name}: target ${s.target} changed since the plan${moved}`);
-        }
-        stale.push(...restoreSensitiveFiles(s, fingerprint));
-        for (const c of s.desired.containers) {
-          for (const v of Object.values(c.env)) {
-            if ("secret" in v && fingerprint((await credentials.secret(v.secret)).value) !== v.hmac) {
-              stale.push(`${s.name}: secret ${v.secret} changed since the plan`);
-            }
-          }
-        }
-      }),
-    );
-    if (stale.length > 0) {
-      throw new UserError(`the saved plan is stale; nothing was applied:\n  ${stale.sort().join("\n  ")}`, {
-        hint: "make a new plan with svc plan --out FILE and review it",
-        exitCode: ExitCode.stalePlan,
-      });
-    }
-    return plan;
-  }
-
-  /**
-   * Builds and pushes the service's images the plan says to build, before any platform call, and
-   * deploys what was pushed by digest. Build output is shown with --debug, and on failure.
-   */
-  private async build(service: ServicePlan, credentials: Credentials, emit: (event: ApplyEvent) => void) {
-    if (!service.builds?.some((b) => b.build)) return;
-    const debug = this.argv.includes("--debug");
-    const images = await runBuilds(service.builds, credentials, this.engines, {
-      start: (b) =>
-        emit({
-          type: "note",
-          service: service.name,
-          message: `building ${b.container} (context ${b.hash.slice(0, 19)})`,
-        }),
-      ...(debug ? { line: (line: string) => process.stderr.write(`  ${service.name}: ${line}\n`) } : {}),
-    });
-    for (const c of service.desired.containers) {
-      const image = images.get(c.name);
-      if (image) c.image = image;
-    }
-    emit({ type: "note", service: service.name, message: `pushed ${[...images.values()].join(", ")}` });
-  }
-
-  private readonly engines = new Engine();
-
-  private async job(service: ServicePlan, credentials: Credentials) {
-    const { value: token } = await credentials.token(service.target);
-    const secrets = new Map<string, string>();
-    const logins = new Map<string, RegistryLogin | undefined>();
-    for (const c of service.desired.containers) {
-      for (const v of Object.values(c.env))
-        if ("secret" in v) secrets.set(v.secret, (await credentials.secret(v.secret)).value);
-      const host = registryOf(c.image);
-      if (!logins.has(host)) logins.set(host, (await credentials.registry(host))?.value);
-    }
-    const client = new HttpPlatformClient(token);
-    return {
-      plan: service,
-      client,
-      fingerprint: fingerprintFor(token.secret),
-      capabilities: await client.capabilities(),
-      secrets,
-      loginFor: (image: string) => logins.get(registryOf(image)),
-    };
-  }
-
-  private async confirm(destructive: boolean): Promise<boolean> {
-    const warning = destructive
-      ? pc.red("This plan is DESTRUCTIVE: data in storage is left behind, or a service stops. ")
-      : "";
-    return (await ask(`${warning}Apply these changes? Only "yes" is accepted: `)) === "yes";
-  }
-
-  private progress(event: ApplyEvent, json: boolean): void {
-    if (json) {
-      process.stdout.write(`${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
-      return;
-    }
-    switch (event.type) {
-      case "call":
-        this.log(`${pc.dim("→")} ${event.service}: ${event.operation} (${event.cause})`);
-        break;
-      case "called":
-        this.log(
-          `${pc.green("✔")} ${event.service}: ${event.operation} done${event.revision !== undefined ? ` (revision ${event.revision})` : ""}`,
-        );
-        break;
-      case "note":
-        this.log(`${pc.yellow("!")} ${event.service}: ${event.message}`);
-        break;
-      case "waiting":
-        this.log(`${pc.dim("…")} ${event.service}: waiting for containers to run and ports to answer`);
-        break;
-      case "done":
-        if (event.outcome !== "applied")
-          this.log(
-            `${pc.red("✖")} ${event.service}: ${event.outcome}${event.message ? `: ${event.message}` : ""}`,
-          );
-        break;
-    }
-  }
-
-  private finish(result: ApplyResult): ApplyResult | undefined {
+  /** Shows the outcome, then exits with the code it calls for (see the description). */
+  private finish(view: ApplyView, result: ApplyResult): undefined {
+    view.summary(result);
     const failed = result.services.filter((s) => s.status === "failed");
     const done = result.services.filter((s) => s.status === "applied");
-    const json = this.jsonEnabled();
-    if (json) process.stdout.write(`${JSON.stringify({ type: "summary", ...result })}\n`);
-    else if (result.services.length > 0) {
-      this.log("");
-      for (const s of result.services) {
-        const mark =
-          s.status === "applied" ? pc.green("✔") : s.status === "unchanged" ? pc.dim("=") : pc.red("✖");
-        this.log(
-          `${mark} ${s.service} (target ${s.target}): ${s.status}${s.applied.length ? ` — ${s.applied.join(", ")}` : ""}`,
-        );
-        if (s.remaining.length && s.status !== "applied")
-          this.log(`    not applied: ${s.remaining.join(", ")}`);
-        if (s.message && s.status !== "applied") this.log(`    ${s.message}`);
-        if (s.hint) this.log(`    ${pc.dim(`hint: ${s.hint}`)}`);
-      }
-    }
     if (result.interrupted) this.exit(ExitCode.interrupted);
     if (result.services.some((s) => s.status === "unknown")) this.exit(ExitCode.outcomeUnknown);
     if (failed.length > 0) this.exit(done.length > 0 ? ExitCode.partiallyApplied : ExitCode.error);
-    if (!json && done.length > 0) this.log(pc.green(`Applied ${countOf(done.length, "service")}.`));
     return undefined;
   }
+}
+
+/** A plan with problems is not applied; with --json, the error itself says what they are. */
+function refuseProblems(plan: Plan, json: boolean): void {
+  if (plan.summary.errors === 0) return;
+  const problems = [...plan.diagnostics, ...plan.services.flatMap((s) => s.diagnostics)]
+    .filter((d) => d.severity === "error")
+    .map((d) => `\n  ${location(d)}  ${d.message}`);
+  throw new UserError(
+    `nothing was applied: the plan has problems to fix first${json ? `:${problems.join("")}` : ""}`,
+    { exitCode: ExitCode.error },
+  );
+}
+
+async function confirm(destructive: boolean): Promise<boolean> {
+  const warning = destructive
+    ? pc.red("This plan is DESTRUCTIVE: data in storage is left behind, or a service stops. ")
+    : "";
+  return (await ask(`${warning}Apply these changes? Only "yes" is accepted: `)) === "yes";
+}
+
+/** Ctrl-C (or SIGTERM) once: finish the call in flight and start no new one; twice: quit now. */
+function onInterrupt(): { stopping: () => boolean; off: () => void } {
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(ExitCode.interrupted);
+    stopping = true;
+    process.stderr.write(
+      "\nStopping: finishing the call in flight, starting no new one (Ctrl-C again to quit now).\n",
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    stopping: () => stopping,
+    off: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
 
 function checkDigestFlag(expected: string, savedPlan: string | undefined): void {

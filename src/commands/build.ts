@@ -6,6 +6,7 @@ import { Engine, resolveBuilds, runBuilds } from "../build/resolve.js";
 import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { Credentials } from "../credentials/credentials.js";
+import { resolveLogins } from "../credentials/resolve.js";
 import { ExitCode } from "../errors.js";
 import { hasErrors } from "../manifest/diagnostics.js";
 import { loadServices } from "../manifest/load.js";
@@ -74,8 +75,12 @@ export default class Build extends SvcCommand {
     const done = await Promise.all(
       specs.map((spec) =>
         limit(async () => {
-          const { spec: resolved, builds } = await resolveBuilds(spec, credentials, engines);
-          const pushed = await runBuilds(builds, credentials, engines, {
+          const loginFor = await resolveLogins(
+            credentials,
+            spec.containers.map((c) => c.image),
+          );
+          const { spec: resolved, builds } = await resolveBuilds(spec, loginFor, engines);
+          const pushed = await runBuilds(builds, loginFor, engines, {
             start: (b) => {
               if (!this.jsonEnabled())
                 this.log(pc.dim(`… ${spec.name}: building ${b.container} (context ${b.hash.slice(0, 19)})`));

@@ -1,8 +1,8 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
+import { readPlan } from "../apply/saved-plan.js";
 import { SvcCommand } from "../cli/base.js";
 import type { Plan } from "../plan/model.js";
-import { readPlan } from "../plan/saved.js";
 import { PLAN_FORMATS, renderPlanAs } from "../render/plan-formats.js";
 
 export default class Show extends SvcCommand {

@@ -4,35 +4,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeToken } from "../platform/token.js";
+import { FakeKeychain } from "../test-support/fake-keychain.js";
 import { Credentials, MissingCredential } from "./credentials.js";
-import { type Keychain, KeychainUnavailable } from "./keychain.js";
 import { envVar } from "./names.js";
 import { Redactor, redactor } from "./redact.js";
-
-/** An in-memory keychain; `broken` behaves like a machine without a usable one. */
-class FakeKeychain implements Keychain {
-  readonly items = new Map<string, string>();
-  constructor(private readonly broken = false) {}
-  private check() {
-    if (this.broken) throw new KeychainUnavailable("no Secret Service on the session bus");
-  }
-  async get(account: string) {
-    this.check();
-    return this.items.get(account);
-  }
-  async set(account: string, value: string) {
-    this.check();
-    this.items.set(account, value);
-  }
-  async delete(account: string) {
-    this.check();
-    return this.items.delete(account);
-  }
-  async accounts() {
-    this.check();
-    return [...this.items.keys()].sort();
-  }
-}
 
 const token = encodeToken({ host: "https://node.example.net:8443", secret: "s3cr3t-value" });
 

@@ -1,34 +1,15 @@
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject } from "ajv/dist/2020.js";
 import { suggestion } from "../suggest.js";
 import { countOf } from "../util/plural.js";
+import { schemaValidator } from "../util/validator.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { diagnostic, formatPath, parsePointer } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
 
 export const serviceSchemaUrl = new URL("../../schemas/service.schema.json", import.meta.url);
 
-let compiled: ValidateFunction | undefined;
-
 /** Precompiled by scripts/compile-schemas.mjs at build time; absent when running the sources. */
-const precompiledUrl = new URL("./service-validator.cjs", import.meta.url);
-
-function validator(): ValidateFunction {
-  if (compiled) return compiled;
-  // ajv itself is loaded only when there is no precompiled validator: it is the slow part of startup.
-  const require = createRequire(import.meta.url);
-  if (existsSync(precompiledUrl)) {
-    compiled = require(precompiledUrl.pathname) as ValidateFunction;
-  } else {
-    const { Ajv2020 } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
-    const ajvErrors = require("ajv-errors") as typeof import("ajv-errors").default;
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
-    ajvErrors(ajv);
-    compiled = ajv.compile(JSON.parse(readFileSync(serviceSchemaUrl, "utf8")));
-  }
-  return compiled;
-}
+const validator = schemaValidator(serviceSchemaUrl, new URL("./service-validator.cjs", import.meta.url));
 
 /** Validates a merged manifest against schemas/service.schema.json; every problem, each located. */
 export function checkSchema(value: unknown, locate: Locator): Diagnostic[] {

@@ -9,6 +9,7 @@ import type { Fingerprint } from "./fingerprint.js";
 import type { LiveState, Orphan, Plan, ServicePlan } from "./model.js";
 import { PLAN_FORMAT_VERSION } from "./model.js";
 import { canonical, normalizeDesired, normalizeLive } from "./normalize.js";
+import { planCalls } from "./operations.js";
 import { preflight } from "./preflight.js";
 
 export interface PlanInputs {
@@ -30,19 +31,21 @@ export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInpu
     desired.labels = sortedRecord({ ...desired.labels, ...markLabels(spec) });
   const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
   const held = new Set([...secrets.values(), ...otherSecrets]);
-  const diff = diffService(desired, liveNormal, new Set(live.capabilities), { held, fingerprint });
+  const caps = new Set(live.capabilities);
+  const delta = diffService(desired, liveNormal, caps, { held, fingerprint });
+  const calls = planCalls(delta, caps);
   return {
     name: spec.name,
     target: spec.target,
     files: spec.files,
-    action: diff.action,
-    restarts: diff.restarts,
-    destructive: diff.destructive,
-    ...(diff.losses.length > 0 ? { losses: diff.losses } : {}),
+    action: calls.action,
+    restarts: calls.restarts,
+    destructive: calls.destructive,
+    ...(delta.losses.length > 0 ? { losses: delta.losses } : {}),
     ...(live.failing?.length ? { failing: live.failing.map((f) => f.name).sort() } : {}),
-    redeployCauses: diff.redeployCauses,
-    changes: diff.changes,
-    operations: diff.operations,
+    redeployCauses: calls.redeployCauses,
+    changes: delta.changes,
+    operations: calls.operations,
     diagnostics: preflight(spec, desired, live, now),
     desired,
     fingerprint: fingerprintOf(live, fingerprint),

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { EXTENDED, FakePlatform } from "../test-support/fake-platform.js";
+import { applyTo, planAgainst } from "../test-support/fake-workflow.js";
 import { diffService } from "./diff.js";
 import { fingerprintFor } from "./fingerprint.js";
 import type { LiveNormalService, NormalService } from "./model.js";
@@ -47,5 +49,35 @@ describe("env changes", () => {
   it("never shows the old value of a variable whose name looks secret", () => {
     const d = diffService(desired({ API_KEY: "x" }), live({ API_KEY: "old-key" }), new Set(), none);
     expect(JSON.stringify(d)).not.toContain("old-key");
+  });
+});
+
+describe("diff against a provider (the fake behind the client interface)", () => {
+  it("compares only what the provider shows: units are unmanaged without deployment-info", async () => {
+    const publicProvider = new FakePlatform([]);
+    await applyTo(publicProvider, await planAgainst(publicProvider));
+    const units = await planAgainst(publicProvider, "      units: 2\n");
+    expect(units.action).toBe("noop");
+
+    const extended = new FakePlatform(EXTENDED);
+    await applyTo(extended, await planAgainst(extended));
+    const shown = await planAgainst(extended, "      units: 2\n");
+    expect(shown.action).toBe("redeploy");
+    expect(shown.changes).toEqual([
+      { path: "containers.web.units", kind: "change", before: 1, after: 2, forcesRedeploy: true },
+    ]);
+  });
+
+  it("shows every field of a new service as an addition", async () => {
+    const fake = new FakePlatform(EXTENDED);
+    const service = await planAgainst(fake, "      env:\n        MODE: fast\n");
+    expect(service.changes.map((c) => [c.path, c.kind, c.after])).toEqual([
+      ["containers.web", "add", "registry.example.com/app:1.0"],
+      ["containers.web.env.MODE", "add", "fast"],
+      ["containers.web.units", "add", 1],
+      ...service.changes
+        .filter((c) => c.path.startsWith("metadata.labels"))
+        .map((c) => [c.path, "add", c.after]),
+    ]);
   });
 });

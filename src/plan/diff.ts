@@ -1,10 +1,8 @@
-import { createRequire } from "node:module";
 import { SECRET_NAME } from "../credentials/names.js";
 import { baseDomain } from "../manifest/semantic.js";
 import type { Capabilities } from "../platform/model.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type {
-  Action,
   Change,
   LiveNormalContainer,
   LiveNormalService,
@@ -12,21 +10,8 @@ import type {
   NormalDomain,
   NormalEnv,
   NormalService,
-  Operation,
 } from "./model.js";
-
-export interface ServiceDiff {
-  action: Action;
-  changes: Change[];
-  operations: Operation[];
-  restarts: boolean;
-  destructive: boolean;
-  /** What a destructive diff leaves behind in storage, one sentence each. */
-  losses: string[];
-  redeployCauses: string[];
-}
-
-const SENSITIVE = "(sensitive)";
+import { domainText, fileDiff, HIDDEN, portList } from "./values.js";
 
 /** What the diff knows of secrets without their values leaving it. */
 export interface SecretContext {
@@ -37,23 +22,63 @@ export interface SecretContext {
 }
 
 /**
- * Compares desired with live (both normalized) and decides the minimal API calls, each with its
- * cause, in a fixed order: unbind domains, deploy or redeploy, images, config, description,
- * labels, bind domains. Fields the provider does not show are not compared; calls the provider
- * cannot make in place (by its capabilities) become a redeploy. Pure: no I/O.
+ * What differs between desired and live, as changes to show and as the facts the calls are chosen
+ * from (operations.ts): which containers changed how, which domains move, what storage is left.
+ */
+export interface ServiceDelta {
+  /** Never deployed. */
+  created: boolean;
+  /** Sorted by path. */
+  changes: Change[];
+  /** What a destructive change leaves behind in storage, one sentence each. */
+  losses: string[];
+  /** The desired containers' names: what a deploy or redeploy sends. */
+  deployed: string[];
+  /** Each desired container that changed, in the manifest's order. */
+  containers: ContainerDelta[];
+  /** Live containers the manifest no longer has. */
+  removed: string[];
+  domains: DomainDelta;
+  paused: boolean;
+  description: boolean;
+  labels: boolean;
+}
+
+export interface ContainerDelta {
+  name: string;
+  /** New: the service is deployed again with it. */
+  added: boolean;
+  /** Fields no call changes in place: ports, units, storage, command, args. */
+  fields: string[];
+  image: boolean;
+  /** Its env or config files changed. */
+  config?: { files: boolean; publicConfig: boolean };
+}
+
+export interface DomainDelta {
+  /** Unbound together, first; sorted. */
+  unbind: string[];
+  /** Bound one by one, last, each with why. */
+  bind: { name: string; cause: string }[];
+  /** Base domains whose https changed: every domain under them is rebound. */
+  rebound: string[];
+}
+
+/**
+ * Compares desired with live (both normalized). Fields the provider does not show are not
+ * compared; description and labels are compared only where the provider shows them back. Pure.
  */
 export function diffService(
   desired: NormalService,
   live: LiveNormalService | undefined,
   caps: Capabilities,
   secrets: SecretContext,
-): ServiceDiff {
-  if (!live) return create(desired, caps, secrets);
+): ServiceDelta {
+  if (!live) return created(desired, caps, secrets);
 
   const changes: Change[] = [];
-  const redeployCauses: string[] = [];
-  const imageChanged: string[] = [];
-  const configChanged: string[] = [];
+  const containers: ContainerDelta[] = [];
+  const removed: string[] = [];
   const losses: string[] = [];
 
   const liveByName = new Map(live.containers.map((c) => [c.name, c]));
@@ -63,10 +88,11 @@ export function diffService(
     const at = `containers.${d.name}`;
     if (!l) {
       changes.push(...containerAdded(d, secrets, true));
-      redeployCauses.push(`${at} added`);
+      containers.push({ name: d.name, added: true, fields: [], image: false });
       continue;
     }
-    const redeployField = (field: string, before: unknown, after: unknown, isDestructive = false) => {
+    const delta: ContainerDelta = { name: d.name, added: false, fields: [], image: false };
+    const recreateField = (field: string, before: unknown, after: unknown, isDestructive = false) => {
       changes.push({
         path: `${at}.${field}`,
         kind: "change",
@@ -75,36 +101,31 @@ export function diffService(
         forcesRedeploy: true,
         ...(isDestructive ? { destructive: true } : {}),
       });
-      redeployCauses.push(`${at}.${field}`);
+      delta.fields.push(field);
     };
     if (l.ports && !samePorts(d, l.ports))
-      redeployField("ports", portList(l.ports, d.ports), portList(d.ports));
-    if (l.units !== undefined && d.units !== l.units) redeployField("units", l.units, d.units);
+      recreateField("ports", portList(l.ports, d.ports), portList(d.ports));
+    if (l.units !== undefined && d.units !== l.units) recreateField("units", l.units, d.units);
     if (l.storage !== undefined && d.storage !== l.storage) {
-      redeployField("storage", l.storage || "(none)", d.storage || "(none)", l.storage !== "");
+      recreateField("storage", l.storage || "(none)", d.storage || "(none)", l.storage !== "");
       if (l.storage && d.storage)
         losses.push(
           `storage of container ${d.name} moves from ${l.storage} to ${d.storage}: what it wrote at ${l.storage} is no longer there`,
         );
       else if (l.storage) losses.push(`storage of container ${d.name} (${l.storage}) is no longer mounted`);
     }
-    if (l.command && !sameList(d.command, l.command)) redeployField("command", l.command, d.command);
-    if (l.args && !sameList(d.args, l.args)) redeployField("args", l.args, d.args);
+    if (l.command && !sameList(d.command, l.command)) recreateField("command", l.command, d.command);
+    if (l.args && !sameList(d.args, l.args)) recreateField("args", l.args, d.args);
     if (d.image !== l.image) {
       changes.push({ path: `${at}.image`, kind: "change", before: l.image, after: d.image });
-      // Without image-container the image call names no container: in place only when there is one.
-      if (caps.has("image-container") || desired.containers.length === 1) imageChanged.push(d.name);
-      else
-        redeployCauses.push(
-          `${at}.image (this provider updates images in place only in one-container services)`,
-        );
+      delta.image = true;
     }
     const envChanges = diffEnv(at, d.env, l.env, secrets);
     const fileChanges = l.files ? diffFiles(at, d, l.files) : diffContents(at, d, l.fileContents);
     changes.push(...envChanges, ...fileChanges);
-    if (fileChanges.length > 0 && !caps.has("config-path-map") && !configInPlace(d, l)) {
-      redeployCauses.push(`${at}.files (this provider changes a config file in place only where one exists)`);
-    } else if (envChanges.length + fileChanges.length > 0) configChanged.push(d.name);
+    if (envChanges.length + fileChanges.length > 0)
+      delta.config = { files: fileChanges.length > 0, publicConfig: configInPlace(d, l) };
+    if (delta.fields.length > 0 || delta.image || delta.config) containers.push(delta);
   }
   // A removed container is a redeploy (product.md §2). One that mounted storage leaves its data
   // behind: a rename is a removal and an addition, and the new name starts with empty storage.
@@ -119,7 +140,7 @@ export function diffService(
       forcesRedeploy: true,
       ...(leavesData ? { destructive: true } : {}),
     });
-    redeployCauses.push(`containers.${l.name} removed`);
+    removed.push(l.name);
     if (leavesData) {
       const renamed =
         added.length > 0 ? `; ${added.map((a) => a.name).join(", ")} starts with empty storage` : "";
@@ -128,113 +149,58 @@ export function diffService(
       );
     }
   }
-  const destructive = losses.length > 0;
-
-  // An image call and a config call each restart the pod, and between them the new image would run
-  // with the old config: together they are one redeploy, one restart.
-  if (imageChanged.length > 0 && configChanged.length > 0 && redeployCauses.length === 0) {
-    redeployCauses.push(
-      `images (${imageChanged.join(", ")}) and env or files (${configChanged.join(", ")}) changed together (one restart instead of two)`,
-    );
-  }
-  const operations: Operation[] = [];
-  const domainOps = diffDomains(desired.domains, live.domains, changes);
-  operations.push(...domainOps.unbind);
-  if (redeployCauses.length > 0) {
-    operations.push({
-      kind: "redeploy",
-      cause: `${redeployCauses.join(", ")} ${redeployCauses.length === 1 ? "forces" : "force"} a redeploy`,
-      restarts: true,
-      ...(destructive ? { destructive: true } : {}),
-      containers: desired.containers.map((c) => c.name),
-    });
-  } else {
-    if (imageChanged.length > 0) {
-      operations.push({
-        kind: "update-images",
-        cause: `image changed: ${imageChanged.join(", ")}`,
-        restarts: true,
-        containers: imageChanged,
-      });
-    }
-    if (configChanged.length > 0) {
-      operations.push({
-        kind: "update-config",
-        cause: `env or files changed: ${configChanged.join(", ")}`,
-        restarts: true,
-        containers: configChanged,
-      });
-    }
-  }
-  // A manifest describes a running service: applying it to a paused one runs it again, after the
-  // calls that change it (a redeploy or config update keeps a paused service paused).
-  if (live.paused) {
-    changes.push({ path: "state", kind: "change", before: "paused", after: "running" });
-    operations.push({
-      kind: "resume",
-      cause: "the service is paused: applying the manifest runs it",
-      restarts: true,
-    });
-  }
-  if (live.description !== undefined && desired.description !== live.description) {
+  const domains = diffDomains(desired.domains, live.domains, changes);
+  // A manifest describes a running service: applying it to a paused one runs it again.
+  if (live.paused) changes.push({ path: "state", kind: "change", before: "paused", after: "running" });
+  const description = live.description !== undefined && desired.description !== live.description;
+  if (description) {
     changes.push({
       path: "metadata.description",
       kind: "change",
       before: live.description,
       after: desired.description,
     });
-    operations.push({ kind: "set-description", cause: "description changed", restarts: false });
   }
   const labelChanges = live.labels ? diffMap("metadata.labels", desired.labels, live.labels) : [];
-  if (labelChanges.length > 0) {
-    changes.push(...labelChanges);
-    operations.push({ kind: "set-labels", cause: "labels changed", restarts: false });
-  }
-  operations.push(...domainOps.bind);
-
-  const restarts = operations.some((o) => o.restarts);
-  const action: Action =
-    operations.length === 0 ? "noop" : operations.some((o) => o.kind === "redeploy") ? "redeploy" : "update";
-  return { action, changes: sortChanges(changes), operations, restarts, destructive, losses, redeployCauses };
+  changes.push(...labelChanges);
+  return {
+    created: false,
+    changes: sortChanges(changes),
+    losses,
+    deployed: desired.containers.map((c) => c.name),
+    containers,
+    removed,
+    domains,
+    paused: Boolean(live.paused),
+    description,
+    labels: labelChanges.length > 0,
+  };
 }
 
 /** Description and labels are written only where the provider shows them back (metadata, labels-map). */
-function create(desired: NormalService, caps: Capabilities, secrets: SecretContext): ServiceDiff {
+function created(desired: NormalService, caps: Capabilities, secrets: SecretContext): ServiceDelta {
   const changes: Change[] = desired.containers.flatMap((c) => containerAdded(c, secrets, false));
-  const operations: Operation[] = [
-    {
-      kind: "deploy",
-      cause: "never deployed",
-      restarts: false,
-      containers: desired.containers.map((c) => c.name),
-    },
-  ];
-  if (desired.description && caps.has("metadata")) {
-    changes.push({ path: "metadata.description", kind: "add", after: desired.description });
-    operations.push({ kind: "set-description", cause: "description set", restarts: false });
-  }
+  const description = Boolean(desired.description) && caps.has("metadata");
+  if (description) changes.push({ path: "metadata.description", kind: "add", after: desired.description });
   const labels = caps.has("labels-map") ? diffMap("metadata.labels", desired.labels, {}) : [];
-  if (labels.length > 0) {
-    changes.push(...labels);
-    operations.push({ kind: "set-labels", cause: "labels set", restarts: false });
-  }
-  for (const d of desired.domains) {
+  changes.push(...labels);
+  for (const d of desired.domains)
     changes.push({ path: `domains.${d.name}`, kind: "add", after: domainText(d) });
-    operations.push({
-      kind: "bind-domain",
-      cause: `domain ${d.name} added`,
-      restarts: false,
-      domains: [d.name],
-    });
-  }
   return {
-    action: "create",
+    created: true,
     changes: sortChanges(changes),
-    operations,
-    restarts: false,
-    destructive: false,
     losses: [],
-    redeployCauses: [],
+    deployed: desired.containers.map((c) => c.name),
+    containers: [],
+    removed: [],
+    domains: {
+      unbind: [],
+      bind: desired.domains.map((d) => ({ name: d.name, cause: `domain ${d.name} added` })),
+      rebound: [],
+    },
+    paused: false,
+    description,
+    labels: labels.length > 0,
   };
 }
 
@@ -242,11 +208,7 @@ function create(desired: NormalService, caps: Capabilities, secrets: SecretConte
  * Domains are bound one by one and unbound in groups. https is fixed per base domain at its first
  * bind, so a changed https rebinds every domain of that base domain.
  */
-function diffDomains(
-  desired: NormalDomain[],
-  live: NormalDomain[],
-  changes: Change[],
-): { unbind: Operation[]; bind: Operation[] } {
+function diffDomains(desired: NormalDomain[], live: NormalDomain[], changes: Change[]): DomainDelta {
   const liveByName = new Map(live.map((d) => [d.name, d]));
   const desiredByName = new Map(desired.map((d) => [d.name, d]));
   const rebindGroups = new Set<string>();
@@ -294,29 +256,13 @@ function diffDomains(
         : { path: `domains.${d.name}`, kind: "add", after: domainText(d) },
     );
   }
-  const unbindOps: Operation[] =
-    unbind.length > 0
-      ? [
-          {
-            kind: "unbind-domains",
-            cause:
-              rebindGroups.size > 0
-                ? `rebind of ${[...rebindGroups].sort().join(", ")}`
-                : "domains removed or moved",
-            restarts: false,
-            domains: unbind.sort(),
-          },
-        ]
-      : [];
-  const bindOps: Operation[] = bind
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((d) => ({
-      kind: "bind-domain",
-      cause: causes.get(d.name) ?? "",
-      restarts: false,
-      domains: [d.name],
-    }));
-  return { unbind: unbindOps, bind: bindOps };
+  return {
+    unbind: unbind.sort(),
+    bind: bind
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((d) => ({ name: d.name, cause: causes.get(d.name) ?? "" })),
+    rebound: [...rebindGroups].sort(),
+  };
 }
 
 /**
@@ -351,20 +297,20 @@ function diffEnv(
     const path = `${at}.env.${k}`;
     const lv = liveValue(k);
     if ("secret" in d) {
-      if (lv === undefined) out.push({ path, kind: "add", after: SENSITIVE, sensitive: true });
+      if (lv === undefined) out.push({ path, kind: "add", after: HIDDEN, sensitive: true });
       else if (secrets.fingerprint(lv) !== d.hmac)
-        out.push({ path, kind: "change", before: SENSITIVE, after: SENSITIVE, sensitive: true });
+        out.push({ path, kind: "change", before: HIDDEN, after: HIDDEN, sensitive: true });
     } else if (lv === undefined) out.push({ path, kind: "add", after: d.value });
     else if (lv !== d.value) {
       // A secret becoming a plain value: the old secret is never shown.
       const hidden = SECRET_NAME.test(k) || secrets.held.has(lv);
-      out.push({ path, kind: "change", before: hidden ? SENSITIVE : lv, after: d.value });
+      out.push({ path, kind: "change", before: hidden ? HIDDEN : lv, after: d.value });
     }
   }
   // A variable that leaves the manifest may have held a secret: its value is never shown.
   for (const k of Object.keys(live)) {
     if (!(k in desired))
-      out.push({ path: `${at}.env.${k}`, kind: "remove", before: SENSITIVE, sensitive: true });
+      out.push({ path: `${at}.env.${k}`, kind: "remove", before: HIDDEN, sensitive: true });
   }
   return out;
 }
@@ -435,34 +381,10 @@ function samePorts(desired: NormalContainer, live: NormalContainer["ports"]): bo
   });
 }
 
-function portList(ports: NormalContainer["ports"], hostsFrom?: NormalContainer["ports"]): string[] {
-  return ports.map((p) => {
-    // Show an assigned host port only where the other side names one.
-    const showHost =
-      p.host !== undefined &&
-      (!hostsFrom || hostsFrom.some((x) => x.container === p.container && x.host !== undefined));
-    return `${showHost ? `${p.host}:` : ""}${p.container}/${p.protocol}`;
-  });
-}
-
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function domainText(d: NormalDomain): string {
-  return `port ${d.port}${d.https ? ", https" : ""}`;
-}
-
 function sortChanges(changes: Change[]): Change[] {
   return [...changes].sort((a, b) => a.path.localeCompare(b.path));
-}
-
-/** The hunks of a unified diff, live → desired (the path is already on the change). */
-function fileDiff(before: string, after: string): string {
-  // Loaded only when a config file changed: most plans never need it.
-  const { structuredPatch } = createRequire(import.meta.url)("diff") as typeof import("diff");
-  const patch = structuredPatch("live", "desired", before, after, "", "", { context: 3 });
-  return patch.hunks
-    .flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines])
-    .join("\n");
 }

@@ -1,8 +1,7 @@
-import type { Credentials } from "../credentials/credentials.js";
+import type { ServiceCredentials } from "../credentials/resolve.js";
 import type { ServiceSpec } from "../manifest/model.js";
 import { crashed, specifiedPorts } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
-import { registryOf } from "../platform/image.js";
 import type { PodView } from "../platform/model.js";
 import type { LiveState } from "./model.js";
 
@@ -14,7 +13,7 @@ import type { LiveState } from "./model.js";
 export async function observe(
   client: PlatformClient,
   spec: ServiceSpec,
-  credentials: Credentials,
+  loginFor: ServiceCredentials["loginFor"],
   /** Images of built containers (build:): svc asks their registry itself (build/resolve.ts). */
   built: ReadonlySet<string> = new Set(),
 ): Promise<LiveState> {
@@ -25,8 +24,7 @@ export async function observe(
   const images: Record<string, boolean> = {};
   for (const c of spec.containers) {
     if (liveImages.get(c.name) === c.image || c.image in images || built.has(c.image)) continue;
-    const login = await credentials.registry(registryOf(c.image));
-    images[c.image] = await client.imageAvailable(c.image, login?.value);
+    images[c.image] = await client.imageAvailable(c.image, loginFor(c.image));
   }
 
   const held = new Set((containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.hostPort)));

@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import { Engine, resolveBuilds } from "../build/resolve.js";
 import type { Credentials } from "../credentials/credentials.js";
+import { resolveCredentials } from "../credentials/resolve.js";
 import { SvcError } from "../errors.js";
 import type { Diagnostic } from "../manifest/diagnostics.js";
 import type { ServiceSpec } from "../manifest/model.js";
@@ -67,21 +68,13 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
     planned.map((spec) =>
       limit(async (): Promise<ServicePlan | Diagnostic> => {
         try {
-          const secrets = new Map<string, string>();
-          for (const c of spec.containers) {
-            for (const v of Object.values(c.env)) {
-              if ("secret" in v && !secrets.has(v.secret)) {
-                secrets.set(v.secret, (await options.credentials.secret(v.secret)).value);
-              }
-            }
-          }
-          const { value: token } = await options.credentials.token(spec.target);
+          const { token, secrets, loginFor } = await resolveCredentials(options.credentials, spec);
           // Built containers' images are decided once the live state is known: by digest when
           // the registry has the build (or the service runs the one svc remembers), else built.
           const built = new Set(spec.containers.filter((c) => c.build).map((c) => c.image));
-          const live = await observe(client(token), spec, options.credentials, built);
+          const live = await observe(client(token), spec, loginFor, built);
           const running = new Map((live.containers ?? []).map((c) => [c.name, c.imageName]));
-          const { spec: resolved, builds } = await resolveBuilds(spec, options.credentials, engines, running);
+          const { spec: resolved, builds } = await resolveBuilds(spec, loginFor, engines, running);
           const plan = planService(resolved, live, {
             secrets,
             fingerprint: fingerprintFor(token.secret),

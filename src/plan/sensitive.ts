@@ -3,8 +3,7 @@ import { resolve } from "node:path";
 import { redactor } from "../credentials/redact.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type { NormalContainer, Plan, ServicePlan } from "./model.js";
-
-const HIDDEN = "(sensitive)";
+import { HIDDEN } from "./values.js";
 
 /**
  * The plan as it may be written anywhere (`--json`, `--out`): config files marked sensitive keep

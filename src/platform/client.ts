@@ -31,7 +31,11 @@ import type {
 
 export type { RegistryLogin };
 
-/** What svc reads from a platform: the HTTP implementation below; fakes in unit tests. */
+/**
+ * What svc reads from a platform and the calls apply makes: the HTTP implementation below; an
+ * in-memory fake in unit tests (src/test-support/fake-platform.ts). Mutations are sent once:
+ * apply/guard.ts decides what a lost answer means.
+ */
 export interface PlatformClient {
   readonly host: string;
   capabilities(): Promise<Capabilities>;
@@ -46,10 +50,30 @@ export interface PlatformClient {
   portTaken(port: number, region: string | undefined, serviceId: string): Promise<boolean>;
   /** The last lines a container wrote; "" when they cannot be read. Never throws. */
   logTail(container: string, lines: number): Promise<string>;
+
+  deploy(first: boolean, body: WireDeploymentRequest, ifRevision?: number): Promise<MutationResult>;
+  updateImages(
+    items: { image: string; login: RegistryLogin; container?: string }[],
+    ifRevision?: number,
+  ): Promise<MutationResult>;
+  updatePod(body: PodUpdate, ifRevision?: number): Promise<MutationResult>;
+  setDescription(description: string, ifRevision?: number): Promise<MutationResult>;
+  setLabels(labels: Record<string, string>, ifRevision?: number): Promise<MutationResult>;
+  bindDomain(bind: DomainBind, ifRevision?: number): Promise<MutationResult>;
+  unbindDomains(domains: string[], ifRevision?: number): Promise<MutationResult>;
+  unbindAll(ifRevision?: number): Promise<MutationResult>;
+  /** restart, stop (pause) or start (resume) the pod. */
+  lifecycle(action: "restart" | "stop" | "start", ifRevision?: number): Promise<MutationResult>;
 }
 
 /** A mutation's answer: the new revision when the provider has the `revision` capability. */
 export type MutationResult = { revision?: number };
+
+/** Env per container, and config: one file's content (public) or path → content (config-path-map). */
+export interface PodUpdate {
+  config: Record<string, string | Record<string, string>>;
+  environment: Record<string, Record<string, string>>;
+}
 
 export interface DomainBind {
   domain: string;
@@ -223,13 +247,7 @@ export class HttpPlatformClient implements PlatformClient {
     return this.mutate("PATCH", "/api/v1/k8s/pod/images", items, ifRevision);
   }
 
-  updatePod(
-    body: {
-      config: Record<string, string | Record<string, string>>;
-      environment: Record<string, Record<string, string>>;
-    },
-    ifRevision?: number,
-  ): Promise<MutationResult> {
+  updatePod(body: PodUpdate, ifRevision?: number): Promise<MutationResult> {
     return this.mutate("PUT", "/api/v1/k8s/pod/update", body, ifRevision);
   }
 

@@ -1,4 +1,5 @@
 import type { Action, Change, ServicePlan } from "../plan/model.js";
+import { HIDDEN } from "../plan/values.js";
 
 /** Shared wording of plans, for the terminal and for Markdown. */
 
@@ -20,7 +21,8 @@ export function actionText(s: ServicePlan): string {
   }
 }
 
-const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v));
+/** A value as JSON; the stand-in for a value never shown, as it is. */
+const show = (v: unknown) => (v === HIDDEN ? HIDDEN : JSON.stringify(v));
 
 /** `~ containers.web.image: "a:1" → "a:2"`, plus the file diff lines for a config file. */
 export function changeLines(c: Change): { head: string; symbol: string; diff?: string[] } {
@@ -43,7 +45,7 @@ export function changeLines(c: Change): { head: string; symbol: string; diff?: s
   const notes = [c.forcesRedeploy ? "forces redeploy" : "", c.destructive ? "DESTRUCTIVE" : ""].filter(
     Boolean,
   );
-  const head = `${symbol} ${c.path}${value.replaceAll('"(sensitive)"', "(sensitive)")}${notes.length ? `  (${notes.join(", ")})` : ""}`;
+  const head = `${symbol} ${c.path}${value}${notes.length ? `  (${notes.join(", ")})` : ""}`;
   return { head, symbol, ...(c.diff ? { diff: c.diff.split("\n") } : {}) };
 }
 

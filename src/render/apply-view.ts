@@ -1,0 +1,112 @@
+import { Listr } from "listr2";
+import pLimit from "p-limit";
+import pc from "picocolors";
+import type { ApplyResult } from "../apply/apply.js";
+import type { ApplyEvent, ServiceOutcome } from "../apply/executor.js";
+import type { ServicePlan } from "../plan/model.js";
+import { countOf } from "../util/plural.js";
+
+export type RunService = (service: ServicePlan, emit: (event: ApplyEvent) => void) => Promise<ServiceOutcome>;
+
+/** How apply shows its progress and outcome: live at a terminal, plain lines in a log, JSON lines. */
+export interface ApplyView {
+  /** Runs the services, at most `parallelism` at once, showing each one's progress. */
+  progress(services: ServicePlan[], parallelism: number, run: RunService): Promise<ServiceOutcome[]>;
+  /** Every service's outcome, what was not applied and why. */
+  summary(result: ApplyResult): void;
+}
+
+export function applyView(kind: "live" | "plain" | "json", log: (line: string) => void): ApplyView {
+  if (kind === "json") return jsonView();
+  const summary = (result: ApplyResult) => humanSummary(result, log);
+  if (kind === "live") return { progress: taskList, summary };
+  return {
+    progress: (services, parallelism, run) => {
+      const limit = pLimit(parallelism);
+      return Promise.all(services.map((s) => limit(() => run(s, (event) => plainEvent(event, log)))));
+    },
+    summary,
+  };
+}
+
+/** Newline-delimited JSON: each event with its time, then the summary (schemas/apply-event.schema.json). */
+function jsonView(): ApplyView {
+  const write = (value: object) => process.stdout.write(`${JSON.stringify(value)}\n`);
+  return {
+    progress: (services, parallelism, run) => {
+      const limit = pLimit(parallelism);
+      const emit = (event: ApplyEvent) => write({ ...event, time: new Date().toISOString() });
+      return Promise.all(services.map((s) => limit(() => run(s, emit))));
+    },
+    summary: (result) => write({ type: "summary", ...result }),
+  };
+}
+
+/** On a terminal: a live task list, one line per service showing its current call. */
+async function taskList(services: ServicePlan[], parallelism: number, run: RunService) {
+  const outcomes = new Map<string, ServiceOutcome>();
+  const list = new Listr(
+    services.map((service) => ({
+      title: `${service.name} (target ${service.target})`,
+      task: async (_: unknown, task: { output: string; title: string }) => {
+        const outcome = await run(service, (event) => {
+          if (event.type === "call") task.output = `${event.operation}: ${event.cause}`;
+          if (event.type === "waiting") task.output = "waiting for containers to run and ports to answer";
+          if (event.type === "note") task.output = event.message;
+        });
+        outcomes.set(service.name, outcome);
+        if (outcome.status !== "applied")
+          throw new Error(
+            `${service.name}: ${outcome.status}${outcome.message ? `: ${outcome.message}` : ""}`,
+          );
+        task.title = `${service.name} (target ${service.target}): ${outcome.applied.join(", ")}`;
+      },
+    })),
+    { concurrent: parallelism, exitOnError: false, rendererOptions: { collapseErrors: false } },
+  );
+  await list.run().catch(() => undefined);
+  return services.map((s) => outcomes.get(s.name) as ServiceOutcome);
+}
+
+function plainEvent(event: ApplyEvent, log: (line: string) => void): void {
+  switch (event.type) {
+    case "call":
+      log(`${pc.dim("→")} ${event.service}: ${event.operation} (${event.cause})`);
+      break;
+    case "called":
+      log(
+        `${pc.green("✔")} ${event.service}: ${event.operation} done${event.revision !== undefined ? ` (revision ${event.revision})` : ""}`,
+      );
+      break;
+    case "note":
+      log(`${pc.yellow("!")} ${event.service}: ${event.message}`);
+      break;
+    case "waiting":
+      log(`${pc.dim("…")} ${event.service}: waiting for containers to run and ports to answer`);
+      break;
+    case "done":
+      if (event.outcome !== "applied")
+        log(`${pc.red("✖")} ${event.service}: ${event.outcome}${event.message ? `: ${event.message}` : ""}`);
+      break;
+  }
+}
+
+function humanSummary(result: ApplyResult, log: (line: string) => void): void {
+  if (result.services.length > 0) {
+    log("");
+    for (const s of result.services) {
+      const mark =
+        s.status === "applied" ? pc.green("✔") : s.status === "unchanged" ? pc.dim("=") : pc.red("✖");
+      log(
+        `${mark} ${s.service} (target ${s.target}): ${s.status}${s.applied.length ? ` — ${s.applied.join(", ")}` : ""}`,
+      );
+      if (s.remaining.length && s.status !== "applied") log(`    not applied: ${s.remaining.join(", ")}`);
+      if (s.message && s.status !== "applied") log(`    ${s.message}`);
+      if (s.hint) log(`    ${pc.dim(`hint: ${s.hint}`)}`);
+    }
+  }
+  const done = result.services.filter((s) => s.status === "applied");
+  const failed = result.services.some((s) => s.status !== "applied" && s.status !== "unchanged");
+  if (!failed && !result.interrupted && done.length > 0)
+    log(pc.green(`Applied ${countOf(done.length, "service")}.`));
+}
