@@ -1,6 +1,6 @@
 /**
  * svc's one error model, beneath every layer: what went wrong, who must act (a hint), and the
- * exit code (product.md §3; mirrored in package.json `oclif.exitCodes`). The base command maps
+ * exit code (README "Exit codes"; mirrored in package.json `oclif.exitCodes`). The base command maps
  * every SvcError to a message, a "Try this:" hint and its exit code; anything else is a bug.
  */
 export const ExitCode = {

@@ -2,7 +2,8 @@ import type { NormalContainer, NormalService } from "../plan/model.js";
 import type { RegistryLogin } from "../platform/model.js";
 import type { WireContainer, WireDeploymentRequest } from "../platform/wire.js";
 
-const PUBLIC: RegistryLogin = { username: "", password: "" };
+/** The login sent for a public image: the API wants one per container. */
+export const publicLogin: RegistryLogin = { username: "", password: "" };
 
 /**
  * The API body for a desired state, in vkube's shape (lists, configMap, protocol; hostPort only
@@ -16,11 +17,11 @@ export function deploymentBody(
 ): WireDeploymentRequest & { pvtLogin: RegistryLogin[] } {
   return {
     containers: desired.containers.map((c) => containerBody(c, secrets)),
-    pvtLogin: desired.containers.map((c) => loginFor(c.image) ?? PUBLIC),
+    pvtLogin: desired.containers.map((c) => loginFor(c.image) ?? publicLogin),
   };
 }
 
-export function containerBody(c: NormalContainer, secrets: ReadonlyMap<string, string>): WireContainer {
+function containerBody(c: NormalContainer, secrets: ReadonlyMap<string, string>): WireContainer {
   return {
     name: c.name,
     imageName: c.image,
@@ -49,5 +50,3 @@ export function envBody(
     return { name, value };
   });
 }
-
-export { PUBLIC as publicLogin };

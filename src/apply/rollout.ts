@@ -6,7 +6,7 @@ import type { PlatformClient } from "../platform/client.js";
 import type { LiveContainer } from "../platform/model.js";
 import { sleep } from "../util/poll.js";
 
-export class RolloutFailed extends SvcError {
+class RolloutFailed extends SvcError {
   constructor(message: string, hint: string) {
     super(message, { hint });
   }

@@ -127,7 +127,7 @@ export interface ConvertOptions {
 type Any = Record<string, unknown>;
 const isMap = (v: unknown): v is Any => typeof v === "object" && v !== null && !Array.isArray(v);
 
-export function detectFormat(doc: unknown): "vkube" | "compose" | undefined {
+function detectFormat(doc: unknown): "vkube" | "compose" | undefined {
   if (!isMap(doc)) return undefined;
   const kind = doc.Kind ?? doc.kind;
   if (typeof kind === "string" && kind.toLowerCase() === "vkube") return "vkube";
@@ -174,7 +174,7 @@ const VKUBE_DEPLOY = new Set([
 ]);
 
 /** A VKubefile (the vkube deploy tool's format) as a svc manifest. */
-export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
+function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
   const dropped: Dropped[] = [];
   const notes: string[] = [];
   for (const key of Object.keys(doc))
@@ -322,7 +322,7 @@ const COMPOSE_REASONS: Record<string, string> = {
 };
 
 /** A docker-compose file: its services become the containers of one svc service. */
-export function fromCompose(
+function fromCompose(
   doc: Any,
   options: ConvertOptions,
   sourceExists: (path: string) => "file" | "dir" | undefined,

@@ -167,10 +167,6 @@ export class Credentials {
     };
   }
 
-  envVariable(kind: CredentialKind, name: string): string {
-    return envVar(kind, name);
-  }
-
   /** One lookup per credential per process: a plan over many services asks for the same ones often. */
   private lookup(kind: CredentialKind, name: string): Promise<Resolved<string>> {
     const key = `${kind}:${name}`;

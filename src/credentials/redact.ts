@@ -94,7 +94,7 @@ const jsonAscii = (text: string) =>
  * echoed body) at each of the three byte alignments, where only the characters that depend on
  * the value's bytes alone are known.
  */
-export function secretForms(value: string): string[] {
+function secretForms(value: string): string[] {
   const escaped = new Set([value]);
   for (const once of [json(value), jsonAscii(value)]) {
     escaped.add(once);

@@ -164,7 +164,7 @@ function problem(file: string, message: string, hint?: string): Diagnostic {
  * A config file marked sensitive is a secret: whatever echoes it back (a platform's error, a
  * container's log) is masked, the whole content and each line of it long enough to mean something.
  */
-export function hideSensitiveFiles(service: ServiceSpec): void {
+function hideSensitiveFiles(service: ServiceSpec): void {
   for (const c of service.containers)
     for (const f of c.files)
       if (f.sensitive)

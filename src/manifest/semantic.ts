@@ -210,7 +210,7 @@ export function checkAndNormalize(
 
 /** The last two labels of a domain: the group the platform's https-at-first-bind rule applies to. */
 /** A config file's content is sent in API bodies: bounded, and text. */
-export const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_FILE_BYTES = 1024 * 1024;
 
 /**
  * A `files[].source`, read only if it is a regular text file inside the repository (symlinks

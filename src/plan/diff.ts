@@ -127,7 +127,7 @@ export function diffService(
       delta.config = { files: fileChanges.length > 0, publicConfig: configInPlace(d, l) };
     if (delta.fields.length > 0 || delta.image || delta.config) containers.push(delta);
   }
-  // A removed container is a redeploy (product.md §2). One that mounted storage leaves its data
+  // A removed container is a redeploy. One that mounted storage leaves its data
   // behind: a rename is a removal and an addition, and the new name starts with empty storage.
   const added = desired.containers.filter((d) => !liveByName.has(d.name) && d.storage);
   for (const l of live.containers) {

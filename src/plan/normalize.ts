@@ -7,7 +7,6 @@ import type {
   LiveNormalContainer,
   LiveNormalService,
   NormalContainer,
-  NormalDomain,
   NormalEnv,
   NormalService,
 } from "./model.js";
@@ -133,5 +132,3 @@ export function canonical(value: unknown): string {
   }
   return JSON.stringify(value);
 }
-
-export type { NormalDomain };

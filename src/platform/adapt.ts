@@ -3,7 +3,6 @@ import type {
   Capability,
   ContainerStatus,
   LiveContainer,
-  LiveDomain,
   LivePort,
   Notice,
   PodView,
@@ -228,5 +227,3 @@ export function adaptNotices(raw: WireNoticePage): { total: number; notices: Not
 function num(v: unknown): number {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
-
-export type { LiveDomain };

@@ -29,8 +29,6 @@ import type {
   WirePodStatus,
 } from "./wire.js";
 
-export type { RegistryLogin };
-
 /**
  * What svc reads from a platform and the calls apply makes: the HTTP implementation below; an
  * in-memory fake in unit tests (src/test-support/fake-platform.ts). Mutations are sent once:

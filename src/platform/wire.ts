@@ -7,8 +7,6 @@ import type { components } from "./wire.gen.js";
 type Schemas = components["schemas"];
 export type WireUserService = Schemas["UserService"];
 export type WireContainer = Schemas["Container"];
-export type WirePort = Schemas["Port"];
-export type WireLogin = Schemas["Login"];
 export type WireDeploymentRequest = Schemas["DeploymentRequest"];
 export type WireDeploymentInfo = Schemas["DeploymentInfo"];
 export type WirePodStatus = Schemas["PodStatus"];

@@ -34,7 +34,7 @@ export function renderPlanGithub(plan: Plan, options: MarkdownOptions, env = pro
 }
 
 /** The job summary: GitHub shows what a step appends to the file $GITHUB_STEP_SUMMARY names. */
-export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = process.env): boolean {
+function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return false;
   appendFileSync(file, `${markdown}\n`);

@@ -98,7 +98,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
  * The hidden first line a workflow finds its own comment by: `<!-- svc-plan:KEY digest=… -->`,
  * `digest=none` when the plan has problems.
  */
-export function planMarker(key: string, digest: string): string {
+function planMarker(key: string, digest: string): string {
   return `<!-- svc-plan:${key.replaceAll("--", "-\u2010").replaceAll(">", "%3E")} digest=${digest} -->`;
 }
 

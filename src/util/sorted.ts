@@ -7,8 +7,3 @@ export function sortedRecord<T>(record: Record<string, T> | undefined): Record<s
   for (const key of Object.keys(record ?? {}).sort()) out[key] = (record as Record<string, T>)[key] as T;
   return out;
 }
-
-/** Entries of a record in code-unit order of their keys. */
-export function sortedEntries<T>(record: Record<string, T>): [string, T][] {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}

@@ -33,7 +33,7 @@ export async function healthy(info: ServerInfo | undefined): Promise<boolean> {
 }
 
 /** The running platform, or a user error saying how to start it. */
-export async function runningPlatform(paths: LocalPaths): Promise<ServerInfo> {
+async function runningPlatform(paths: LocalPaths): Promise<ServerInfo> {
   const info = readServerInfo(paths);
   if (!(await healthy(info))) {
     throw new UserError("the local platform is not running", { hint: "start it with `svc local up`" });

@@ -212,7 +212,7 @@ async function assignPort(
  * vkube sends lists; the market CLI a string, "" for unset. How a real provider splits a string
  * is unknown: here like a POSIX shell without expansions (quotes and backslashes group words).
  */
-export function argv(value: string[] | string | undefined): string[] {
+function argv(value: string[] | string | undefined): string[] {
   if (value === undefined) return [];
   if (Array.isArray(value)) return value;
   const words: string[] = [];

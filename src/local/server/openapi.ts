@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { ApiMode } from "../paths.js";
 
-export const openApiUrl = new URL("../../../schemas/platform-api.openapi.yaml", import.meta.url);
+const openApiUrl = new URL("../../../schemas/platform-api.openapi.yaml", import.meta.url);
 
 /** `real`: only the evidenced API; `extended`: plus svc's capabilities, advertised. */
 
