@@ -98,3 +98,8 @@ export class ProviderLacks extends SvcError {
     });
   }
 }
+
+/** Failures after which a call may or may not have taken effect. */
+export function transient(error: unknown): boolean {
+  return error instanceof PlatformUnreachable || (error instanceof PlatformHttpError && error.transient);
+}

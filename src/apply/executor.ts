@@ -1,8 +1,8 @@
 import { OutcomeUnknown, PlatformHttpError, SvcError } from "../errors.js";
-import { baseDomain } from "../manifest/semantic.js";
 import type { Fingerprint } from "../plan/fingerprint.js";
 import type { NormalContainer, NormalService, Operation, ServicePlan } from "../plan/model.js";
 import type { PlatformClient } from "../platform/client.js";
+import { baseDomain } from "../platform/domain.js";
 import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
 import { Guard, type Mutation } from "./guard.js";
 import { deploymentBody, envBody, publicLogin } from "./payload.js";

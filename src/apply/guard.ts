@@ -1,4 +1,4 @@
-import { ConcurrentChange, OutcomeUnknown, PlatformHttpError, PlatformUnreachable } from "../errors.js";
+import { ConcurrentChange, OutcomeUnknown, PlatformHttpError, transient } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
 import type { Fingerprint } from "../plan/fingerprint.js";
 import type { ServicePlan } from "../plan/model.js";
@@ -133,11 +133,6 @@ export class Guard {
       );
     }
   }
-}
-
-/** Failures after which a call may or may not have taken effect. */
-export function transient(error: unknown): boolean {
-  return error instanceof PlatformUnreachable || (error instanceof PlatformHttpError && error.transient);
 }
 
 /** A moment before reading again, longer each attempt: 0.1–0.3 s first, at most 3 s. */

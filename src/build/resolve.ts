@@ -3,11 +3,11 @@ import type Docker from "dockerode";
 import type { ServiceCredentials } from "../credentials/resolve.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { ServiceSpec } from "../manifest/model.js";
-import type { PlannedBuild } from "../plan/model.js";
 import { parseImage } from "../platform/image.js";
 import { BuildCache } from "./cache.js";
 import { contextTag, hashContext } from "./context.js";
 import { type BuildEvents, buildAndPush, engine, remoteDigest } from "./engine.js";
+import type { PlannedBuild } from "./model.js";
 
 /** One Docker engine per run, opened by the first service that needs it, and the build cache. */
 export class Engine {

@@ -1,8 +1,7 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
-import { transient } from "../apply/guard.js";
-import { ExitCode, OutcomeUnknown, UserError } from "../errors.js";
+import { ExitCode, OutcomeUnknown, transient, UserError } from "../errors.js";
 import type { HttpPlatformClient } from "../platform/client.js";
 import type { PodView } from "../platform/model.js";
 import { pollUntil } from "../util/poll.js";

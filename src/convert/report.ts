@@ -1,5 +1,5 @@
 import type { Diagnostic } from "../manifest/diagnostics.js";
-import type { Dropped } from "./convert.js";
+import type { Dropped } from "./fields.js";
 
 /**
  * The conversion report saved beside the manifest (`service.convert.md`): what was not carried

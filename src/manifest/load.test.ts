@@ -3,6 +3,10 @@ import { describe, expect, it } from "vitest";
 import { manifest, tempTree } from "../test-support/tmp.js";
 import { discover, loadServices } from "./load.js";
 
+/** A manifest of service `name` targeting local, up to its `containers:` key. */
+const containersOf = (name: string) =>
+  `apiVersion: svc/v1\nkind: Service\nmetadata: { name: ${name} }\nspec:\n  target: local\n  containers:\n`;
+
 const repo = new URL("../..", import.meta.url).pathname;
 const load = (
   root: string,
@@ -150,13 +154,7 @@ spec:
 
   it("merges containers and domains by name: one env var overridden without restating the container", () => {
     const root = tempTree({
-      "service.yaml": `apiVersion: svc/v1
-kind: Service
-metadata: { name: shop }
-spec:
-  target: local
-  containers:
-    - name: web
+      "service.yaml": `${containersOf("shop")}    - name: web
       image: web:1.0
       ports: [80]
       env: { LOG_LEVEL: info, MODE: a }
@@ -278,13 +276,7 @@ describe("discovery", () => {
 describe("YAML merge keys", () => {
   it("applies <<: *anchor as compose does: written keys win, the first merged map gives the rest", () => {
     const root = tempTree({
-      "service.yaml": `apiVersion: svc/v1
-kind: Service
-metadata: { name: merged }
-spec:
-  target: local
-  containers:
-    - &base
+      "service.yaml": `${containersOf("merged")}    - &base
       name: web
       image: app:1.0
       env: &env { A: "1", B: "2" }
@@ -305,8 +297,7 @@ spec:
 
   it("refuses to merge something that is not a map, at its line", () => {
     const root = tempTree({
-      "service.yaml":
-        "apiVersion: svc/v1\nkind: Service\nmetadata: { name: m }\nspec:\n  target: local\n  containers:\n    - name: web\n      <<: just-a-string\n      image: app:1.0\n",
+      "service.yaml": `${containersOf("m")}    - name: web\n      <<: just-a-string\n      image: app:1.0\n`,
     });
     const [problem] = errors(load(root));
     expect(problem).toMatchObject({ line: 7, message: "<< merges a map (or a list of maps) into this one" });

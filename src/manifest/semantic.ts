@@ -1,13 +1,14 @@
-import { readFileSync, realpathSync, statSync } from "node:fs";
-import { dirname, relative, resolve, sep } from "node:path";
-import { imageTag, registryOf } from "../platform/image.js";
+import { dirname, resolve } from "node:path";
+import { baseDomain } from "../platform/domain.js";
+import { imageTag } from "../platform/image.js";
 import { sortedRecord } from "../util/sorted.js";
+import { buildSpec } from "./build-rules.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { diagnostic, formatPath } from "./diagnostics.js";
+import { readSource } from "./file-source.js";
 import type { Locator } from "./locate.js";
 import { MARK_PREFIX } from "./marks.js";
 import type {
-  BuildSpec,
   ContainerSpec,
   FileSpec,
   PortSpec,
@@ -206,156 +207,6 @@ export function checkAndNormalize(
       files,
     },
   };
-}
-
-/** The last two labels of a domain: the group the platform's https-at-first-bind rule applies to. */
-/** A config file's content is sent in API bodies: bounded, and text. */
-const MAX_FILE_BYTES = 1024 * 1024;
-
-/**
- * A `files[].source`, read only if it is a regular text file inside the repository (symlinks
- * resolved): a manifest in a pull request must not make svc read /proc/self/environ, a device,
- * or a file elsewhere on the machine into a plan.
- */
-function readSource(
-  written: string,
-  source: string,
-  root: string,
-  allowOutside: boolean,
-): { content: string } | { message: string; hint: string } {
-  let real: string;
-  try {
-    real = realpathSync(source);
-  } catch {
-    return {
-      message: `file "${written}" does not exist (looked for ${source})`,
-      hint: "paths are relative to the manifest that names them",
-    };
-  }
-  if (/^\/(proc|sys|dev)(\/|$)/.test(real)) {
-    return {
-      message: `"${written}" resolves to ${real}, a system file`,
-      hint: "point source at a file in the repository",
-    };
-  }
-  const inside = !relative(root, real).startsWith("..") && (real === root || real.startsWith(root + sep));
-  if (!allowOutside && !inside) {
-    return {
-      message: `"${written}" resolves to ${real}, outside the repository (${root})`,
-      hint: "keep config files in the repository, or pass --allow-outside",
-    };
-  }
-  const stat = statSync(real);
-  if (!stat.isFile()) {
-    return {
-      message: `"${written}" is not a regular file`,
-      hint: "point source at a file, not a directory or device",
-    };
-  }
-  if (stat.size > MAX_FILE_BYTES) {
-    return {
-      message: `"${written}" is ${stat.size} bytes; a config file may have at most ${MAX_FILE_BYTES}`,
-      hint: "the platform sends config files in its API calls: keep large data in the image or storage",
-    };
-  }
-  try {
-    return { content: new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(real)) };
-  } catch {
-    return {
-      message: `"${written}" is not UTF-8 text`,
-      hint: "the platform API carries config files as text: keep binary data in the image, or encode it (base64) yourself",
-    };
-  }
-}
-
-/**
- * A container's `build`: a context directory inside the repository holding its Dockerfile, and an
- * image naming a registry to push to (with no digest: svc decides it).
- */
-function buildSpec(
-  c: RawContainer,
-  manifest: string,
-  allowOutside: boolean,
-  error: (path: PathSegment[], message: string, hint?: string) => void,
-): BuildSpec | undefined {
-  const raw =
-    typeof c.build === "string"
-      ? { context: c.build }
-      : (c.build as Exclude<RawContainer["build"], string | undefined>);
-  const at = typeof c.build === "string" ? ["build"] : ["build", "context"];
-  const context = resolve(dirname(manifest), raw.context);
-  const dockerfile = (raw.dockerfile ?? "Dockerfile").replaceAll("\\", "/");
-  let problems = false;
-  const fail = (path: PathSegment[], message: string, hint?: string) => {
-    problems = true;
-    error(path, message, hint);
-  };
-  let real: string | undefined;
-  try {
-    real = realpathSync(context);
-  } catch {
-    fail(
-      at,
-      `build context "${raw.context}" does not exist (looked for ${context})`,
-      "paths are relative to the manifest that names them",
-    );
-  }
-  if (real !== undefined) {
-    const root = repositoryRoot(manifest);
-    const inside = real === root || real.startsWith(root + sep);
-    if (!statSync(real).isDirectory())
-      fail(
-        at,
-        `build context "${raw.context}" is not a directory`,
-        "build: names the directory holding the Dockerfile",
-      );
-    else if (!allowOutside && !inside)
-      fail(
-        at,
-        `build context "${raw.context}" resolves to ${real}, outside the repository (${root})`,
-        "keep the context in the repository, or pass --allow-outside",
-      );
-    else if (dockerfile.split("/").includes("..") || !isFile(resolve(real, dockerfile)))
-      fail(
-        typeof c.build === "string" ? ["build"] : raw.dockerfile ? ["build", "dockerfile"] : ["build"],
-        `no ${dockerfile} in the build context ${raw.context}`,
-        raw.dockerfile
-          ? "dockerfile is relative to the context"
-          : "add a Dockerfile, or name it with build: { context, dockerfile }",
-      );
-  }
-  const { digest } = imageTag(c.image);
-  if (digest)
-    fail(
-      ["image"],
-      `image "${c.image}" has a digest, but svc builds it`,
-      "name the repository only (registry.example.com/team/web): svc pushes and deploys by digest",
-    );
-  else if (registryOf(c.image) === "docker.io" && !c.image.startsWith("docker.io/"))
-    fail(
-      ["image"],
-      `image "${c.image}" names no registry to push the build to`,
-      "name it with its registry: registry.example.com/team/web, ghcr.io/acme/web, or docker.io/you/web",
-    );
-  if (problems || real === undefined) return undefined;
-  return {
-    context: real,
-    dockerfile,
-    args: sortedRecord(raw.args ?? {}),
-    ...(raw.target ? { target: raw.target } : {}),
-  };
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-export function baseDomain(name: string): string {
-  return name.split(".").slice(-2).join(".");
 }
 
 /**

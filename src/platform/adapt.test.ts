@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  adaptCapabilities,
-  adaptContainers,
-  adaptMonitor,
-  adaptNotices,
-  adaptPod,
-  adaptService,
-} from "./adapt.js";
+import * as adapt from "./adapt.js";
 import { sseLines } from "./log-stream.js";
 import type { UserService } from "./model.js";
 
-const none = adaptCapabilities(undefined);
+const none = adapt.adaptCapabilities(undefined);
 const real: UserService = {
   id: "s1",
   status: "ServiceRunning",
@@ -23,9 +16,9 @@ const real: UserService = {
 
 describe("capabilities", () => {
   it("anything but a capabilities array is none; unknown names are ignored", () => {
-    expect([...adaptCapabilities({ error: { code: 404 } })]).toEqual([]);
-    expect([...adaptCapabilities({ capabilities: "revision" })]).toEqual([]);
-    expect([...adaptCapabilities({ capabilities: ["revision", "teleport"] })]).toEqual(["revision"]);
+    expect([...adapt.adaptCapabilities({ error: { code: 404 } })]).toEqual([]);
+    expect([...adapt.adaptCapabilities({ capabilities: "revision" })]).toEqual([]);
+    expect([...adapt.adaptCapabilities({ capabilities: ["revision", "teleport"] })]).toEqual(["revision"]);
   });
 });
 
@@ -38,8 +31,10 @@ describe("answers into the model", () => {
       revision: 3,
       expiresAt: "2030-01-01T00:00:00Z",
     };
-    expect(adaptService(raw, none)).toEqual(real);
-    expect(adaptService(raw, adaptCapabilities({ capabilities: ["labels-map", "revision"] }))).toEqual({
+    expect(adapt.adaptService(raw, none)).toEqual(real);
+    expect(
+      adapt.adaptService(raw, adapt.adaptCapabilities({ capabilities: ["labels-map", "revision"] })),
+    ).toEqual({
       ...real,
       labels: { a: "b" },
       revision: 3,
@@ -47,9 +42,12 @@ describe("answers into the model", () => {
   });
 
   it("null and absent lists become [], phase is derived, readiness is 'running'", () => {
-    const pod = adaptPod({ podSpec: { containers: [] }, podStatus: {}, domains: null }, "ServicePending");
+    const pod = adapt.adaptPod(
+      { podSpec: { containers: [] }, podStatus: {}, domains: null },
+      "ServicePending",
+    );
     expect(pod).toEqual({ containers: [], domains: [], phase: "NotDeployed" });
-    const running = adaptPod(
+    const running = adapt.adaptPod(
       {
         podSpec: { containers: [{ name: "web", resources: { limits: { memory: "512Mi" } } }] },
         podStatus: {
@@ -66,7 +64,7 @@ describe("answers into the model", () => {
   });
 
   it("without deployment-info: names, images, env from the pod; the rest from the echo where its shape is known", () => {
-    const containers = adaptContainers({
+    const containers = adapt.adaptContainers({
       caps: none,
       service: real,
       info: {
@@ -112,11 +110,12 @@ describe("answers into the model", () => {
       podSpec: { containers: [{ name: "web", image: "x:1", resources: { limits: { memory: "1Gi" } } }] },
       podStatus: {},
     };
-    const [web] = adaptContainers({ caps: none, service: real, info: undefined, pod, configMaps: {} }) ?? [];
+    const [web] =
+      adapt.adaptContainers({ caps: none, service: real, info: undefined, pod, configMaps: {} }) ?? [];
     expect(web).toEqual({ name: "web", imageName: "x:1", envs: [], configContents: [] });
     const pending = { ...real, status: "ServicePending" as const };
     expect(
-      adaptContainers({
+      adapt.adaptContainers({
         caps: none,
         service: pending,
         info: undefined,
@@ -128,7 +127,7 @@ describe("answers into the model", () => {
 
   it("monitor: metric first to per container, CPU as percent", () => {
     expect(
-      adaptMonitor({
+      adapt.adaptMonitor({
         cpu: { web: { value: 0.25 } },
         memory: { web: { value: 10, limitValue: 100 } },
         networkDownload: { value: 5 },
@@ -143,7 +142,7 @@ describe("answers into the model", () => {
 
   it("notices: unix seconds to ISO time", () => {
     expect(
-      adaptNotices({
+      adapt.adaptNotices({
         list: [{ timestamp: 1_700_000_000, serviceID: "s1", noticeType: "Deployed" }],
         pagination: { total: 1 },
       }),

@@ -1,3 +1,6 @@
+// Longer than 300 lines: one short method per provider API call (reads through the adapters,
+// mutations sent once), so the whole API svc uses reads in one place; HTTP and retries are in
+// http.ts, log streams in log-stream.ts.
 import { PlatformHttpError, ProviderLacks } from "../errors.js";
 import {
   adaptCapabilities,

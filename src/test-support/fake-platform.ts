@@ -1,6 +1,6 @@
 import { PlatformHttpError, PlatformUnreachable } from "../errors.js";
-import { baseDomain } from "../manifest/semantic.js";
 import type { DomainBind, MutationResult, PlatformClient, PodUpdate } from "../platform/client.js";
+import { baseDomain } from "../platform/domain.js";
 import type {
   Capabilities,
   Capability,

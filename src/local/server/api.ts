@@ -1,3 +1,6 @@
+// Longer than 300 lines: the route table of the provider API as the local platform serves it, one
+// short handler per route, plus fault injection for tests; the behaviour behind the routes is in
+// platform.ts and views.ts.
 import { Transform } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { RegistryLogin } from "../../platform/model.js";

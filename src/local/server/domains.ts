@@ -1,4 +1,4 @@
-import { baseDomain } from "../../manifest/semantic.js";
+import { baseDomain } from "../../platform/domain.js";
 import { PlatformError } from "./platform-error.js";
 import type { DomainRecord, Store } from "./store.js";
 

@@ -1,3 +1,7 @@
+// Longer than 300 lines: every mutation of the API, each under the same protocol (serialize per
+// service, check, record, engine, undo on failure); one class keeps that protocol in one place.
+// The rules it checks are in deployment-rules.ts and domains.ts, the reads in views.ts, start-up
+// in reconcile.ts.
 import { randomBytes } from "node:crypto";
 import type { RegistryLogin } from "../../platform/model.js";
 import { sha256Hex } from "../../util/hash.js";

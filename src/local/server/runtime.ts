@@ -1,3 +1,6 @@
+// Longer than 300 lines: the one adapter between the local platform and the Docker engine (pods as
+// an infra container plus apps, images, logs, stats, crash events); nothing else talks to
+// dockerode. The pause image is built in pause-image.ts.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";

@@ -1,3 +1,5 @@
+// Longer than 300 lines: the local platform's SQLite schema and every query on it, each a few
+// lines; keeping them together keeps the schema and its uses in one view (migrations included).
 import Database from "better-sqlite3";
 
 export type ServiceStatus =

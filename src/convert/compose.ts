@@ -1,0 +1,268 @@
+import { type RawContainer, toName } from "../manifest/model.js";
+import { registryOf } from "../platform/image.js";
+import { buildFrom, envFiles } from "./compose-fields.js";
+import {
+  type Any,
+  type Conversion,
+  type ConvertOptions,
+  type Dropped,
+  envFrom,
+  imageVariable,
+  isMap,
+  manifest,
+  portsFrom,
+  secretsOut,
+  words,
+} from "./fields.js";
+import { localhostFor, rewriteSiblings, siblingMentions } from "./siblings.js";
+
+const COMPOSE_SERVICE = new Set([
+  "image",
+  "ports",
+  "environment",
+  "volumes",
+  "command",
+  "entrypoint",
+  "configs",
+  "container_name",
+  "build",
+  "env_file",
+  "secrets",
+  "profiles",
+]);
+const COMPOSE_REASONS: Record<string, string> = {
+  depends_on: "the containers of a service start together and share one network",
+  restart: "the platform restarts containers itself",
+  networks: "the containers of a service share one network",
+  healthcheck: "apply waits for running containers and answering ports instead",
+  deploy: "resources are set as units",
+  expose: "containers share one network: every port is reachable from the others",
+  labels: "container labels have no svc equivalent (service labels are in metadata.labels)",
+};
+
+/** A docker-compose file: its services become the containers of one svc service. */
+export function fromCompose(
+  doc: Any,
+  options: ConvertOptions,
+  sourceExists: (path: string) => "file" | "dir" | undefined,
+): Conversion {
+  const dropped: Dropped[] = [];
+  const notes: string[] = [];
+  for (const key of Object.keys(doc)) {
+    // x- keys are compose's extension fields: anchors for merge keys, ignored by compose itself.
+    if (
+      !["services", "volumes", "configs", "secrets", "version", "name"].includes(key) &&
+      !key.startsWith("x-")
+    )
+      dropped.push({ path: key, reason: "no svc equivalent" });
+  }
+  const topConfigs = isMap(doc.configs) ? doc.configs : {};
+  const topSecrets = isMap(doc.secrets) ? doc.secrets : {};
+  // Services compose starts only with --profile: left out unless a --profile names them.
+  const chosen = new Set(options.profiles ?? []);
+  const services = Object.entries(doc.services as Any).filter(([serviceName, raw]) => {
+    const profiles = isMap(raw) && Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
+    if (profiles.length === 0 || profiles.some((p) => chosen.has(p))) return true;
+    dropped.push({
+      path: `services.${serviceName}`,
+      reason: `compose starts it only with --profile ${profiles.join(" or ")}: pass the same --profile to convert it`,
+    });
+    return false;
+  });
+  const siblings = new Set(
+    services.flatMap(([serviceName, raw]) => [
+      serviceName,
+      ...(isMap(raw) && typeof raw.container_name === "string" ? [raw.container_name] : []),
+      ...(isMap(raw) && typeof raw.hostname === "string" ? [raw.hostname] : []),
+    ]),
+  );
+  const converted = options.only ? services.filter(([n]) => toName(n) === options.only) : services;
+  const rewritten: NonNullable<Conversion["rewritten"]> = [];
+  const containers = converted.map(([serviceName, raw]): RawContainer => {
+    const s = isMap(raw) ? raw : {};
+    const at = `services.${serviceName}`;
+    for (const key of Object.keys(s)) {
+      if (!COMPOSE_SERVICE.has(key) && !key.startsWith("x-"))
+        dropped.push({ path: `${at}.${key}`, reason: COMPOSE_REASONS[key] ?? "no svc equivalent" });
+    }
+    const out: RawContainer = {
+      name: toName(serviceName),
+      image: typeof s.image === "string" ? s.image : "",
+    };
+    const build = buildable(
+      buildFrom(s.build, `${at}.build`, dropped),
+      out.image,
+      `${at}.build`,
+      dropped,
+      sourceExists,
+    );
+    if (build) out.build = build;
+    if (!out.image) {
+      // Asked for by name when the manifest is read: ${WEB_IMAGE} until it is set.
+      const variable = imageVariable(out.name);
+      out.image = `\${${variable}}`;
+      notes.push(
+        build
+          ? `${at} only builds: set ${variable} to the repository svc pushes the build to (registry.example.com/team/${out.name}), or write it under image`
+          : `${at} has no image: set ${variable} to the image to run, or write it under image`,
+      );
+    }
+    const ports = portsFrom(s.ports, `${at}.ports`, dropped);
+    if (ports.length) out.ports = ports;
+    const passed: string[] = [];
+    const env = secretsOut(
+      localhostFor(
+        {
+          ...envFiles(s.env_file, `${at}.env_file`, dropped, notes, options.readText),
+          ...envFrom(s.environment, `${at}.environment`, dropped, passed),
+        },
+        siblings,
+        `${at}.environment`,
+        notes,
+        !options.only,
+      ),
+      options,
+      out.name,
+      notes,
+    );
+    if (passed.length)
+      notes.push(
+        `${at} passes ${passed.join(", ")} through from the environment, as compose does: set ${passed.length === 1 ? "it" : "them"} where svc runs (svc interpolates \${${passed[0]}})`,
+      );
+    if (Object.keys(env).length) out.env = env;
+    const entrypoint = words(s.entrypoint);
+    const command = words(s.command);
+    if (entrypoint.length) {
+      out.command = entrypoint;
+      if (command.length) out.args = command;
+    } else if (command.length) out.args = command;
+    const files: { source: string; target: string; sensitive?: boolean }[] = [];
+    for (const [i, v] of (Array.isArray(s.volumes) ? s.volumes : []).entries()) {
+      const spec = typeof v === "string" ? v : isMap(v) ? `${v.source ?? ""}:${v.target ?? ""}` : "";
+      const [source = "", target = ""] = spec.split(":");
+      const path = `${at}.volumes[${i}]`;
+      if (!target.startsWith("/")) dropped.push({ path, reason: "anonymous volumes have no svc equivalent" });
+      else if (source.startsWith("~"))
+        dropped.push({
+          path,
+          reason: `${source} is in the home directory of the machine compose runs on: copy the file into the repository and mount it from there`,
+        });
+      else if (source.startsWith(".") || source.startsWith("/")) {
+        if (sourceExists(source) === "file") files.push({ source, target });
+        else
+          dropped.push({
+            path,
+            reason: "only single files can be mounted (as config files); directories cannot",
+          });
+      } else if (out.storage === undefined) out.storage = target;
+      else dropped.push({ path, reason: "a container has one persistent storage mount" });
+    }
+    // compose secrets are files under /run/secrets: a sensitive config file keeps them out of plans.
+    for (const [i, c] of (Array.isArray(s.secrets) ? s.secrets : []).entries()) {
+      const name = typeof c === "string" ? c : isMap(c) ? String(c.source ?? "") : "";
+      const target =
+        isMap(c) && typeof c.target === "string"
+          ? c.target.startsWith("/")
+            ? c.target
+            : `/run/secrets/${c.target}`
+          : `/run/secrets/${name}`;
+      const def = topSecrets[name];
+      if (isMap(def) && typeof def.file === "string")
+        files.push({ source: def.file, target, sensitive: true });
+      else
+        dropped.push({
+          path: `${at}.secrets[${i}]`,
+          reason:
+            "only secrets with file: can be converted (as a sensitive config file); an environment: secret can be a { secret: } env value",
+        });
+    }
+    for (const [i, c] of (Array.isArray(s.configs) ? s.configs : []).entries()) {
+      const name = typeof c === "string" ? c : isMap(c) ? String(c.source ?? "") : "";
+      const target = isMap(c) && typeof c.target === "string" ? c.target : `/${name}`;
+      const def = topConfigs[name];
+      if (isMap(def) && typeof def.file === "string") files.push({ source: def.file, target });
+      else dropped.push({ path: `${at}.configs[${i}]`, reason: "only configs with file: can be converted" });
+    }
+    if (files.length) out.files = files;
+    // A config file naming a sibling (proxy_pass http://api:8080): each line listed; in one pod,
+    // a copy with localhost is mounted instead (convertSource writes it beside the manifest).
+    for (const f of files) {
+      const content = options.readText?.(f.source) ?? "";
+      const mentions = siblingMentions(content, siblings);
+      for (const m of mentions) {
+        notes.push(
+          options.only
+            ? `${f.source} line ${m.line} names the service ${m.name} (${m.text}): a service of its own now: point it at that service's domain or host port`
+            : `${f.source} line ${m.line}: ${m.text} → ${m.rewritten} (the containers share localhost)`,
+        );
+      }
+      if (mentions.length > 0 && !options.only)
+        rewritten.push({
+          container: out.name,
+          target: f.target,
+          from: f.source,
+          content: rewriteSiblings(content, siblings),
+        });
+    }
+    return out;
+  });
+  notes.push(...onePodLimits(containers));
+  return { manifest: manifest(options, containers), dropped, notes, rewritten };
+}
+
+/** The platform runs one pod per service: at most 16 containers, each image and port once. */
+const MAX_CONTAINERS = 16;
+
+/**
+ * What keeps a compose project from being one svc service, said before validation fails on it:
+ * the same image or container port in two services, more containers than a pod holds.
+ */
+function onePodLimits(containers: RawContainer[]): string[] {
+  const out: string[] = [];
+  const shared = (keys: (c: RawContainer) => string[]) => {
+    const by = new Map<string, string[]>();
+    for (const c of containers) for (const k of new Set(keys(c))) by.set(k, [...(by.get(k) ?? []), c.name]);
+    return [...by].filter(([, names]) => names.length > 1);
+  };
+  for (const [image, names] of shared((c) => [c.image]))
+    out.push(
+      `${names.join(" and ")} run the same image ${image}: a service runs each image once, so put all but one in manifests of their own (their own targets): svc convert --split -o DIR writes one per compose service`,
+    );
+  const portOf = (p: string | number | object) =>
+    String(p)
+      .replace(/^.*:/, "")
+      .replace(/^(\d+)$/, "$1/tcp");
+  for (const [port, names] of shared((c) => (c.ports ?? []).map(portOf)))
+    out.push(
+      `${names.join(" and ")} both listen on container port ${port}: the containers of a service share one network, so change one, or give it a manifest of its own (svc convert --split -o DIR)`,
+    );
+  if (containers.length > MAX_CONTAINERS)
+    out.push(
+      `${containers.length} services: a pod holds at most ${MAX_CONTAINERS} containers, so split them into several manifests (several targets): svc convert --split -o DIR`,
+    );
+  return out;
+}
+
+/** A build svc can run: its Dockerfile is there, and the image (if named) has a registry to push to. */
+function buildable(
+  build: RawContainer["build"],
+  image: string,
+  at: string,
+  dropped: Dropped[],
+  sourceExists: (path: string) => "file" | "dir" | undefined,
+): RawContainer["build"] {
+  if (build === undefined) return undefined;
+  const { context, dockerfile = "Dockerfile" } = typeof build === "string" ? { context: build } : build;
+  if (sourceExists(`${context.replace(/\/+$/, "")}/${dockerfile}`) !== "file") {
+    dropped.push({ path: at, reason: `no ${dockerfile} in the context ${context}` });
+    return undefined;
+  }
+  if (image && registryOf(image) === "docker.io" && !image.startsWith("docker.io/")) {
+    dropped.push({
+      path: at,
+      reason: `image ${image} names no registry to push the build to: svc deploys it as named`,
+    });
+    return undefined;
+  }
+  return build;
+}

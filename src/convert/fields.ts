@@ -1,0 +1,163 @@
+import { envVar, SECRET_NAME, variableName } from "../credentials/names.js";
+import type { RawContainer, RawManifest } from "../manifest/model.js";
+
+/** What both converters share: the result's shape, options, and the fields both formats have. */
+
+/** A key of the source that the manifest cannot carry, and why. */
+export interface Dropped {
+  path: string;
+  reason: string;
+}
+
+export interface Conversion {
+  manifest: RawManifest;
+  dropped: Dropped[];
+  /** Things the user must do by hand (e.g. store a token with svc login). */
+  notes: string[];
+  /** Config files rewritten (sibling hosts → localhost), to write beside the manifest. */
+  rewritten?: { container: string; target: string; from: string; content: string }[];
+}
+
+export interface ConvertOptions {
+  name: string;
+  target: string;
+  /** compose profiles to include (services with other profiles are left out). */
+  profiles?: string[];
+  /** `--split`: convert only this compose service (by container name), as a service of its own. */
+  only?: string;
+  /** A text file beside the source (env_file:), or undefined when it cannot be read. */
+  readText?: (path: string) => string | undefined;
+  /** Secrets svc holds, by value: an env value equal to one becomes a reference to it. */
+  held?: ReadonlyMap<string, string>;
+}
+
+export type Any = Record<string, unknown>;
+export const isMap = (v: unknown): v is Any => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function manifest(options: ConvertOptions, containers: RawContainer[]): RawManifest {
+  return {
+    apiVersion: "svc/v1",
+    kind: "Service",
+    metadata: { name: options.name },
+    spec: { target: options.target, containers },
+  };
+}
+
+export function portsFrom(value: unknown, at: string, dropped: Dropped[]): (string | number)[] {
+  if (value === undefined) return [];
+  const out: (string | number)[] = [];
+  for (const [i, p] of (Array.isArray(value) ? value : []).entries()) {
+    if (typeof p === "number") out.push(p);
+    else if (typeof p === "string") {
+      // [ip:][host:]container[/protocol]; an ip has dots, so "8080:80" keeps its host port. A
+      // number may be a variable (${WEB_PORT:-8080}): svc interpolates manifests as compose does.
+      const num = String.raw`(\d+|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-[0-9]*)?\})`;
+      const m = new RegExp(`^(?:(\\d+\\.\\d+\\.\\d+\\.\\d+):)?(?:${num}:)?${num}(?:/(tcp|udp))?$`, "i").exec(
+        p,
+      );
+      if (m?.[1]?.startsWith("127."))
+        dropped.push({
+          path: `${at}[${i}]`,
+          reason: `port ${p} is bound to ${m[1]} (this machine only); the platform publishes ports to everyone, so it is left out: add it to ports if it should be public`,
+        });
+      else if (m) out.push(`${m[2] ? `${m[2]}:` : ""}${m[3]}${m[4] ? `/${m[4].toLowerCase()}` : ""}`);
+      else
+        dropped.push({ path: `${at}[${i}]`, reason: `port ${p}: ranges and other forms are not supported` });
+    } else if (isMap(p)) {
+      const container = Number(p.containerPort ?? p.target ?? p.container);
+      const host = Number(p.hostPort ?? p.published ?? p.host ?? 0);
+      const proto = String(p.protocol ?? "tcp").toLowerCase();
+      if (container) out.push(`${host ? `${host}:` : ""}${container}/${proto}`);
+      else dropped.push({ path: `${at}[${i}]`, reason: "no container port" });
+      if (p.path !== undefined || p.rewrite !== undefined)
+        dropped.push({
+          path: `${at}[${i}].path`,
+          reason: `the route ${String(p.path ?? "")} → ${String(p.rewrite ?? "")} has no svc equivalent: svc binds whole domains to a port (spec.domains)`,
+        });
+    }
+  }
+  return out;
+}
+
+/**
+ * Secrets are never copied into the manifest: a value svc holds as a secret becomes a reference
+ * to it, whatever the variable's name; a variable whose name looks secret becomes a
+ * `{ secret: NAME }` reference, and a note says how to store the value.
+ */
+export function secretsOut(
+  env: Record<string, string>,
+  { name: service, held }: ConvertOptions,
+  container: string,
+  notes: string[],
+): Record<string, string | { secret: string }> {
+  const out: Record<string, string | { secret: string }> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const existing = held?.get(v);
+    if (existing) {
+      out[k] = { secret: existing };
+      notes.push(
+        `${container}.${k} holds the value of secret ${existing}: it refers to it, the value was not copied`,
+      );
+      continue;
+    }
+    // `*_PASSWORD_FILE=/run/secrets/x` names where the secret is, not the secret.
+    if (!SECRET_NAME.test(k) || (/_FILE$/i.test(k) && v.startsWith("/"))) {
+      out[k] = v;
+      continue;
+    }
+    const secret = `${service}-${container}-${k}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .slice(0, 128);
+    out[k] = { secret };
+    notes.push(
+      `${container}.${k} looks secret: its value was not copied; store it with \`svc secret set ${secret}\` (or ${envVar("secret", secret)} in CI)`,
+    );
+  }
+  return out;
+}
+
+export function envFrom(
+  value: unknown,
+  at: string,
+  dropped: Dropped[],
+  /** compose: a name without a value passes the variable through from where compose runs. */
+  passThrough?: string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (k: string, v: unknown, path: string) => {
+    if ((v === null || v === undefined) && passThrough && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      out[k] = `\${${k}}`;
+      passThrough.push(k);
+    } else if (v === null || v === undefined || v === "")
+      dropped.push({ path, reason: "no value (svc needs non-empty values)" });
+    else if (typeof v === "string" && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?-\}$/.test(v))
+      dropped.push({
+        path,
+        reason:
+          "its default is empty, and svc env values are never empty: add it with a value if the container needs it",
+      });
+    else out[k] = String(v);
+  };
+  if (Array.isArray(value)) {
+    value.forEach((e, i) => {
+      if (typeof e === "string") {
+        const eq = e.indexOf("=");
+        put(eq > 0 ? e.slice(0, eq) : e, eq > 0 ? e.slice(eq + 1) : undefined, `${at}[${i}]`);
+      } else if (isMap(e)) put(String(e.name), e.value, `${at}[${i}]`);
+    });
+  } else if (isMap(value)) for (const [k, v] of Object.entries(value)) put(k, v, `${at}.${k}`);
+  return out;
+}
+
+/** compose command strings are split like a shell would, without running one. */
+export function words(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value !== "string") return [];
+  return [...value.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+}
+
+/** `${WEB_IMAGE}`'s name: the variable a converted manifest asks for when it knows no image. */
+export function imageVariable(container: string): string {
+  return `${variableName(container)}_IMAGE`;
+}

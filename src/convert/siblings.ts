@@ -1,0 +1,69 @@
+/**
+ * Compose services reach each other by service name; in one svc service the containers share
+ * localhost. These find and rewrite the sibling names used as hosts, in env values and config files.
+ */
+
+/**
+ * Sibling services' hostnames in env values (`DB_HOST: db`, `postgres://u@db:5432`): the
+ * containers of one svc service share localhost, so each becomes `localhost`, and is listed.
+ */
+export function localhostFor(
+  env: Record<string, string>,
+  siblings: ReadonlySet<string>,
+  at: string,
+  notes: string[],
+  /** false with --split: the siblings are services of their own, not on localhost. */
+  rewrite = true,
+): Record<string, string> {
+  if (siblings.size === 0) return env;
+  const host = new RegExp(`(^|[/@=,\\s]|^[a-z]+://)(${alternation(siblings)})(?=$|[:/,\\s?])`, "g");
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const rewritten = v.replace(host, "$1localhost");
+    if (rewritten !== v && rewrite)
+      notes.push(`${at}.${k}: ${v} → ${rewritten} (the containers share localhost)`);
+    else if (rewritten !== v)
+      notes.push(
+        `${at}.${k} (${v}) names a sibling service, which is a service of its own now: point it at that service's domain or host port`,
+      );
+    out[k] = rewrite ? rewritten : v;
+  }
+  return out;
+}
+
+/** The sibling names as one regular-expression alternation, each taken literally. */
+function alternation(names: ReadonlySet<string>): string {
+  return [...names].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+}
+
+/** Where a config file names a sibling service as a host: `//api`, `@db`, `cache:6379`. */
+function siblingHosts(siblings: ReadonlySet<string>): RegExp {
+  const names = alternation(siblings);
+  return new RegExp(`(//|@)(${names})(?=$|[:/;"'\\s])|(^|[\\s"'=(])(${names})(?=:\\d{2,5}\\b)`, "g");
+}
+
+export function rewriteSiblings(text: string, siblings: ReadonlySet<string>): string {
+  return text.replace(siblingHosts(siblings), (_m, a?: string, _b?: string, c?: string) =>
+    a !== undefined ? `${a}localhost` : `${c ?? ""}localhost`,
+  );
+}
+
+/** Lines of a config file that name a sibling service as a host, and the line with localhost. */
+export function siblingMentions(
+  content: string,
+  siblings: ReadonlySet<string>,
+): { line: number; name: string; text: string; rewritten: string }[] {
+  if (!content || siblings.size === 0) return [];
+  const out: { line: number; name: string; text: string; rewritten: string }[] = [];
+  content.split("\n").forEach((text, i) => {
+    const m = new RegExp(siblingHosts(siblings).source).exec(text);
+    if (m)
+      out.push({
+        line: i + 1,
+        name: (m[2] ?? m[4]) as string,
+        text: text.trim().slice(0, 120),
+        rewritten: rewriteSiblings(text, siblings).trim().slice(0, 120),
+      });
+  });
+  return out;
+}
