@@ -1,32 +1,16 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
-import pLimit from "p-limit";
 import pc from "picocolors";
-import { Engine, resolveBuilds, runBuilds } from "../build/resolve.js";
+import { Engine } from "../build/resolve.js";
+import { type BuildResult, buildServices } from "../build/run.js";
 import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { Credentials } from "../credentials/credentials.js";
-import { resolveLogins } from "../credentials/resolve.js";
 import { ExitCode } from "../errors.js";
 import { hasErrors } from "../manifest/diagnostics.js";
 import { loadServices } from "../manifest/load.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
 import { table } from "../render/table.js";
-
-/** `svc build --json`; schema: schemas/build-result.schema.json. */
-export interface BuildResult {
-  version: 1;
-  images: {
-    service: string;
-    container: string;
-    context: string;
-    hash: string;
-    /** The image by digest, as svc deploys it. */
-    image: string;
-    /** Built and pushed now (false: the registry already held this context's build). */
-    built: boolean;
-  }[];
-}
 
 export default class Build extends SvcCommand {
   static override summary = "Build and push the images of containers with build:, without deploying.";
@@ -63,45 +47,21 @@ export default class Build extends SvcCommand {
     const specs = loaded.services.filter(
       (s) => s.containers.some((c) => c.build) && (!flags.target || flags.target.includes(s.target)),
     );
-    const result: BuildResult = { version: 1, images: [] };
     if (specs.length === 0) {
       if (!this.jsonEnabled())
         this.log("No container in these manifests has build:, so there is nothing to build.");
-      return result;
+      return { version: 1, images: [] };
     }
-    const credentials = new Credentials();
-    const engines = new Engine();
-    const limit = pLimit(flags.parallelism);
-    const done = await Promise.all(
-      specs.map((spec) =>
-        limit(async () => {
-          const loginFor = await resolveLogins(
-            credentials,
-            spec.containers.map((c) => c.image),
-          );
-          const { spec: resolved, builds } = await resolveBuilds(spec, loginFor, engines);
-          const pushed = await runBuilds(builds, loginFor, engines, {
-            start: (b) => {
-              if (!this.jsonEnabled())
-                this.log(pc.dim(`… ${spec.name}: building ${b.container} (context ${b.hash.slice(0, 19)})`));
-            },
-          });
-          return builds.map((b) => ({
-            service: spec.name,
-            container: b.container,
-            context: b.context,
-            hash: b.hash,
-            image:
-              pushed.get(b.container) ??
-              (resolved.containers.find((c) => c.name === b.container)?.image as string),
-            built: b.build,
-          }));
-        }),
-      ),
-    );
-    result.images = done
-      .flat()
-      .sort((a, b) => a.service.localeCompare(b.service) || a.container.localeCompare(b.container));
+    const images = await buildServices(specs, {
+      credentials: new Credentials(),
+      engines: new Engine(),
+      parallelism: flags.parallelism,
+      start: (service, b) => {
+        if (!this.jsonEnabled())
+          this.log(pc.dim(`… ${service}: building ${b.container} (context ${b.hash.slice(0, 19)})`));
+      },
+    });
+    const result: BuildResult = { version: 1, images };
     if (!this.jsonEnabled()) {
       this.log(
         table(
