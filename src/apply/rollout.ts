@@ -49,8 +49,16 @@ export async function waitForRollout(
     const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
     if (ready) {
       published ??= (await client.observe()).containers ?? [];
+      const started = startTimes(statuses);
+      const checked = Date.now();
       silent = await unreadyPorts(published, desired, pod.hostIP ?? "127.0.0.1");
-      if (silent.length === 0) return;
+      // Running once is not running: a container that exits at once is seen running for a
+      // moment. Done only when, a moment later, every container still runs the same start.
+      if (silent.length === 0) {
+        await sleep(Math.max(0, SETTLE_MS - (Date.now() - checked)));
+        const again = await client.pod();
+        if (again.containers.every((s) => s.ready) && startTimes(again.containers) === started) return;
+      }
     }
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
     await sleep(pause);
@@ -144,8 +152,18 @@ async function httpProblem(host: string, port: number, path: string): Promise<st
   }
 }
 
-/** How long an open connection must stay open, silent, to count as a listener. */
+/**
+ * How long an open connection must stay open, silent, to count as a listener; and how long the
+ * containers must keep running once seen running.
+ */
 const SETTLE_MS = 300;
+
+/** Each container's start, as one string: a restart changes it. */
+function startTimes(statuses: { name: string; restartCount: number; state: object }[]): string {
+  return JSON.stringify(
+    statuses.map((s) => [s.name, s.restartCount, "running" in s.state ? s.state.running : null]),
+  );
+}
 
 function listens(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
