@@ -1,6 +1,9 @@
 // `npm run bench`: each benchmark runs its subject and its baseline alternately in the same run
-// (so machine load affects both alike) and reports medians and their ratio against a goal.
+// (so machine load affects both alike) and reports min/median/max of both, the ratio of the
+// medians and whether it meets its goal (issue #18); then one table of every goal, PASS or MISS.
 // Usage: node bench/run.mjs [name...]   (needs `npm run build` first)
+// Names: version validate plan scale apply plan-one build fuzz exactness (default: all but build,
+// fuzz and exactness). BENCH_JSON=1 also prints the results as JSON.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,28 +31,40 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 };
+const spread = (xs) => ({
+  min: Number(Math.min(...xs).toFixed(1)),
+  median: Number(median(xs).toFixed(1)),
+  max: Number(Math.max(...xs).toFixed(1)),
+});
 
-/** One bench's report: medians of subject and baseline, their ratio, and whether it meets the goal. */
+/** One bench's report: min/median/max of subject and baseline, the ratio of medians, and the goal. */
 function ratioResult(name, description, subject, baseline, goal) {
   const ratio = median(subject) / median(baseline);
   return {
     name,
     description,
     runs: subject.length,
-    subjectMedianMs: Number(median(subject).toFixed(1)),
-    baselineMedianMs: Number(median(baseline).toFixed(1)),
+    subject: spread(subject),
+    baseline: spread(baseline),
     ratio: Number(ratio.toFixed(2)),
     goal,
     met: ratio <= goal,
   };
 }
 
+/** Start-up benches: the CLI against bare Node, alternately, after one warm-up run each. */
 const benches = {
+  version: {
+    description: "svc --version vs node -e 0",
+    subject: [process.execPath, bin, "--version"],
+    baseline: [process.execPath, "-e", "0"],
+    goal: 1.5,
+  },
   validate: {
     description: "svc validate examples/shop vs node -e 0",
     subject: [process.execPath, bin, "validate", "examples/shop"],
     baseline: [process.execPath, "-e", "0"],
-    goal: 3,
+    goal: 2,
   },
 };
 
@@ -82,6 +97,61 @@ async function startBenchPlatform(prefix, extraArgs = []) {
   return { home, info, admin: readFileSync(join(home, "local/admin-token"), "utf8"), stop };
 }
 
+/** Creates `count` user services s0… on a bench platform: their tokens as SVC_TOKEN_S<i>. */
+async function createServices(info, admin, count, env) {
+  for (let i = 0; i < count; i++) {
+    const r = await fetch(`${info.apiUrl}/admin/v1/services`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ units: 1, name: `s${i}` }),
+    });
+    env[`SVC_TOKEN_S${i}`] = (await r.json()).token;
+  }
+}
+
+/** A directory of `count` manifests, one never-deployed service each (targets s0…). */
+function manifests(dir, count) {
+  for (let i = 0; i < count; i++) {
+    mkdirSync(join(dir, `s${i}`), { recursive: true });
+    writeFileSync(
+      join(dir, `s${i}`, "service.yaml"),
+      `apiVersion: svc/v1\nkind: Service\nmetadata: { name: s${i} }\nspec:\n  target: s${i}\n  containers:\n    - { name: web, image: "svc-examples/hello:1.0", ports: [8080] }\n`,
+    );
+  }
+  return dir;
+}
+
+const PARALLELISM = 8;
+const CALLS_PER_SERVICE = 3; // userService, deployment/info, images (never deployed: a create)
+
+/** `svc plan --json` of a directory of `count` services: wall times and the peak RSS (/usr/bin/time). */
+function timePlans(dir, count, env, runs) {
+  const times = [];
+  let peakKb = 0;
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(
+      "/usr/bin/time",
+      ["-f", "%M", process.execPath, bin, "plan", dir, "--json", "--parallelism", String(PARALLELISM)],
+      { env, encoding: "utf8", maxBuffer: 1024 * 1024 * 1024 },
+    );
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (r.status !== 0) throw new Error(`svc plan exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    const plan = JSON.parse(r.stdout);
+    if (plan.summary.create !== count)
+      throw new Error(`expected ${count} creates, got ${JSON.stringify(plan.summary)}`);
+    peakKb = Math.max(peakKb, Number(r.stderr.trim().split("\n").at(-1)));
+  }
+  return { times, peakMb: Math.round(peakKb / 1024) };
+}
+
+const benchEnv = () => ({
+  ...process.env,
+  NO_COLOR: "1",
+  DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+  ...JSON.parse(process.env.BENCH_EXTRA_ENV ?? "{}"),
+});
+
 /**
  * `svc plan` over many services on the local platform with injected API latency, against the
  * ideal bound (services x calls / parallelism x latency): how close observation gets to perfect
@@ -90,66 +160,112 @@ async function startBenchPlatform(prefix, extraArgs = []) {
 async function planBench() {
   const services = Number(process.env.BENCH_SERVICES ?? 500);
   const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
-  const parallelism = 8;
-  const callsPerService = 3; // userService, deployment/info, images (never deployed: a create)
   const { home, info, admin, stop } = await startBenchPlatform("svc-bench-", [
     "--fault-latency-ms",
     String(latencyMs),
   ]);
   try {
-    const env = {
-      ...process.env,
-      NO_COLOR: "1",
-      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
-      ...JSON.parse(process.env.BENCH_EXTRA_ENV ?? "{}"),
+    const env = benchEnv();
+    await createServices(info, admin, services, env);
+    const dir = manifests(join(home, "manifests"), services);
+    const { times, peakMb } = timePlans(dir, services, env, Number(process.env.BENCH_PLAN_RUNS ?? 3));
+    const ideal = ((services * CALLS_PER_SERVICE) / PARALLELISM) * latencyMs;
+    const result = ratioResult(
+      "plan",
+      `svc plan over ${services} services, ${latencyMs} ms API latency, parallelism ${PARALLELISM}, vs the ideal bound ${services}x${CALLS_PER_SERVICE}/${PARALLELISM}x${latencyMs} ms; peak RSS ${peakMb} MB`,
+      times,
+      [ideal],
+      1.15,
+    );
+    return { ...result, peakRssMb: peakMb };
+  } finally {
+    await stop();
+  }
+}
+
+/**
+ * svc plan over 50, 500 and 5,000 services (20 ms latency): time and peak RSS of each, the time
+ * per service (linear when it stays flat), and the RSS goal at 5,000 (<= 300 MB).
+ */
+async function scaleBench() {
+  const sizes = (process.env.BENCH_SCALE ?? "50,500,5000").split(",").map(Number);
+  const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
+  const { home, info, admin, stop } = await startBenchPlatform("svc-bench-scale-", [
+    "--fault-latency-ms",
+    String(latencyMs),
+  ]);
+  try {
+    const env = benchEnv();
+    await createServices(info, admin, Math.max(...sizes), env);
+    const rows = sizes.map((n) => {
+      const { times, peakMb } = timePlans(manifests(join(home, `m${n}`), n), n, env, 1);
+      const ms = times[0];
+      return {
+        services: n,
+        ms: Math.round(ms),
+        perServiceMs: Number((ms / n).toFixed(2)),
+        peakRssMb: peakMb,
+      };
+    });
+    console.log("scale: services | wall ms | ms per service | peak RSS MB");
+    for (const r of rows) console.log(`scale: ${r.services} | ${r.ms} | ${r.perServiceMs} | ${r.peakRssMb}`);
+    const largest = rows.at(-1);
+    // Linear: the time per service at the largest size is no more than 1.25x that at 500.
+    const mid = rows.find((r) => r.services === 500) ?? rows[0];
+    const growth = largest.perServiceMs / mid.perServiceMs;
+    return {
+      name: "scale",
+      description: `svc plan at ${sizes.join(", ")} services: ms per service at ${largest.services} vs at ${mid.services} (linear: <= 1.25x), peak RSS at ${largest.services} ${largest.peakRssMb} MB (<= 300 MB)`,
+      runs: 1,
+      rows,
+      ratio: Number(growth.toFixed(2)),
+      goal: 1.25,
+      met: growth <= 1.25 && largest.peakRssMb <= 300,
     };
-    const dir = join(home, "manifests");
-    for (let i = 0; i < services; i++) {
-      const r = await fetch(`${info.apiUrl}/admin/v1/services`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-        body: JSON.stringify({ units: 1, name: `s${i}` }),
-      });
-      env[`SVC_TOKEN_S${i}`] = (await r.json()).token;
-      mkdirSync(join(dir, `s${i}`), { recursive: true });
-      writeFileSync(
-        join(dir, `s${i}`, "service.yaml"),
-        `apiVersion: svc/v1\nkind: Service\nmetadata: { name: s${i} }\nspec:\n  target: s${i}\n  containers:\n    - { name: web, image: "svc-examples/hello:1.0", ports: [8080] }\n`,
-      );
-    }
-    const runs = Number(process.env.BENCH_PLAN_RUNS ?? 3);
-    const times = [];
-    let peakKb = 0;
+  } finally {
+    await stop();
+  }
+}
+
+/**
+ * `svc plan` of one deployed service with no changes on the local platform (no injected latency):
+ * a figure tracked from run to run, against bare Node for scale. No goal.
+ */
+async function planOneBench() {
+  const { home, info, admin, stop } = await startBenchPlatform("svc-bench-one-");
+  try {
+    const env = benchEnv();
+    await createServices(info, admin, 1, env);
+    const dir = join(home, "one");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "service.yaml"),
+      'apiVersion: svc/v1\nkind: Service\nmetadata: { name: one }\nspec:\n  target: s0\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      ports: [8080]\n      command: [/bin/httpd, -f, -p, "8080", -h, /www]\n',
+    );
+    const svc = (...args) => {
+      const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`svc ${args.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
+      return r.stdout;
+    };
+    svc("apply", "--auto-approve");
+    const subject = [];
+    const baseline = [];
     for (let i = 0; i < runs; i++) {
       const start = process.hrtime.bigint();
-      const r = spawnSync(
-        "/usr/bin/time",
-        ["-f", "%M", process.execPath, bin, "plan", dir, "--json", "--parallelism", String(parallelism)],
-        {
-          env,
-          encoding: "utf8",
-          maxBuffer: 512 * 1024 * 1024,
-        },
-      );
-      times.push(Number(process.hrtime.bigint() - start) / 1e6);
-      if (r.status !== 0) throw new Error(`svc plan exited ${r.status}: ${r.stderr.slice(-2000)}`);
-      const plan = JSON.parse(r.stdout);
-      if (plan.summary.create !== services)
-        throw new Error(`expected ${services} creates, got ${JSON.stringify(plan.summary)}`);
-      peakKb = Math.max(peakKb, Number(r.stderr.trim().split("\n").at(-1)));
+      if (!svc("plan").includes("No changes"))
+        throw new Error("the plan of the deployed service is not No changes");
+      subject.push(Number(process.hrtime.bigint() - start) / 1e6);
+      baseline.push(time([process.execPath, "-e", "0"]));
     }
-    const ideal = ((services * callsPerService) / parallelism) * latencyMs;
-    const ratio = median(times) / ideal;
     return {
-      name: "plan",
-      description: `svc plan over ${services} services, ${latencyMs} ms API latency, parallelism ${parallelism} vs ideal ${services}x${callsPerService}/${parallelism}x${latencyMs} ms; peak RSS ${Math.round(peakKb / 1024)} MB (goal <= 300 MB)`,
-      runs,
-      subjectMedianMs: Number(median(times).toFixed(1)),
-      baselineMedianMs: ideal,
-      ratio: Number(ratio.toFixed(2)),
-      goal: 1.25,
-      met: ratio <= 1.25 && peakKb / 1024 <= 300,
-      peakRssMb: Math.round(peakKb / 1024),
+      ...ratioResult(
+        "plan-one",
+        "svc plan of one deployed service, no changes, local platform, vs node -e 0 (tracked, no goal)",
+        subject,
+        baseline,
+        undefined,
+      ),
+      met: undefined,
     };
   } finally {
     await stop();
@@ -417,10 +533,26 @@ async function buildBench() {
   }
 }
 
+const special = {
+  plan: planBench,
+  scale: scaleBench,
+  apply: applyBench,
+  "plan-one": planOneBench,
+  build: buildBench,
+};
 const selected = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : [...Object.keys(benches), "plan", "apply"];
+  : [...Object.keys(benches), "plan", "scale", "apply", "plan-one"];
 const results = [];
+const show = (r) => {
+  const ms = (x) => `${x.min}/${x.median}/${x.max} ms`;
+  const mark = r.met === undefined ? "tracked" : r.met ? "PASS" : "MISS";
+  const goal = r.goal === undefined ? "" : ` (goal <= ${r.goal}x)`;
+  const measured = r.subject
+    ? `${ms(r.subject)} vs ${ms(r.baseline)} (min/median/max of ${r.runs})`
+    : `${r.runs} run`;
+  console.log(`${r.name}: ${measured} = ${r.ratio}x${goal} ${mark} — ${r.description}`);
+};
 for (const name of selected) {
   if (name === "fuzz") {
     // Not a ratio: the fuzz suite at ten times CI's count (npm run bench -- fuzz).
@@ -441,14 +573,16 @@ for (const name of selected) {
     );
     continue;
   }
-  if (name === "plan" || name === "apply" || name === "build") {
-    results.push(await (name === "plan" ? planBench() : name === "apply" ? applyBench() : buildBench()));
+  if (special[name]) {
+    const r = await special[name]();
+    show(r);
+    results.push(r);
     continue;
   }
   const b = benches[name];
   if (!b)
     throw new Error(
-      `unknown bench ${name}; known: ${Object.keys(benches).join(", ")}, plan, apply, build, fuzz, exactness`,
+      `unknown bench ${name}; known: ${[...Object.keys(benches), ...Object.keys(special)].join(", ")}, fuzz, exactness`,
     );
   time(b.subject); // warm the file cache before measuring
   time(b.baseline);
@@ -458,11 +592,17 @@ for (const name of selected) {
     subject.push(time(b.subject));
     baseline.push(time(b.baseline));
   }
-  results.push(ratioResult(name, b.description, subject, baseline, b.goal));
+  const r = ratioResult(name, b.description, subject, baseline, b.goal);
+  show(r);
+  results.push(r);
 }
-for (const r of results) {
-  console.log(
-    `${r.name}: ${r.subjectMedianMs} ms vs baseline ${r.baselineMedianMs} ms = ${r.ratio}x (goal <= ${r.goal}x: ${r.met ? "met" : "NOT met"}) — ${r.description}, median of ${r.runs}`,
-  );
+if (results.length > 0) {
+  console.log("\ngoal                                   ratio   goal     result");
+  for (const r of results) {
+    const mark = r.met === undefined ? "tracked" : r.met ? "PASS" : "MISS";
+    console.log(
+      `${r.name.padEnd(38)} ${`${r.ratio}x`.padEnd(7)} ${(r.goal === undefined ? "-" : `<= ${r.goal}x`).padEnd(8)} ${mark}`,
+    );
+  }
 }
 if (process.env.BENCH_JSON) console.log(JSON.stringify(results, null, 2));

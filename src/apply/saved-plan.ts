@@ -7,11 +7,12 @@ import { fingerprintFor } from "../plan/fingerprint.js";
 import { PLAN_FORMAT_VERSION, type Plan } from "../plan/model.js";
 import { restoreSensitiveFiles } from "../plan/sensitive.js";
 import { HttpPlatformClient } from "../platform/client.js";
+import { packageFile } from "../util/package-root.js";
 import { schemaValidator } from "../util/validator.js";
 
 const validator = schemaValidator(
-  new URL("../../schemas/plan.schema.json", import.meta.url),
-  new URL("./plan-validator.cjs", import.meta.url),
+  packageFile("schemas/plan.schema.json"),
+  packageFile("dist/apply/plan-validator.cjs"),
 );
 
 /**

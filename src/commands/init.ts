@@ -1,6 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
@@ -9,7 +8,7 @@ import { ExitCode, UserError } from "../errors.js";
 import { MANIFEST_NAME } from "../manifest/load.js";
 import { toName } from "../manifest/model.js";
 import { repositoryRoot } from "../manifest/repository.js";
-import { serviceSchemaUrl } from "../manifest/schema.js";
+import { serviceSchemaPath } from "../manifest/schema.js";
 import { STARTER_IMAGE, starterManifest } from "../manifest/starter.js";
 
 export interface InitResult {
@@ -60,7 +59,7 @@ export default class Init extends SvcCommand {
     // The schema goes into the repository, so the modeline works for every teammate, offline.
     const schema = join(repositoryRoot(file), ".svc", "service.schema.json");
     mkdirSync(dirname(schema), { recursive: true });
-    copyFileSync(fileURLToPath(serviceSchemaUrl), schema);
+    copyFileSync(serviceSchemaPath, schema);
     const schemaRef = relative(realpathSync(dir), schema).split(sep).join("/");
     writeFileSync(file, starterManifest({ name, target: flags.target, image: flags.image, schemaRef }));
     const shown = relative(process.cwd(), file) || file;

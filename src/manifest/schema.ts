@@ -1,15 +1,16 @@
 import type { ErrorObject } from "ajv/dist/2020.js";
 import { suggestion } from "../suggest.js";
+import { packageFile } from "../util/package-root.js";
 import { countOf } from "../util/plural.js";
 import { schemaValidator } from "../util/validator.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { diagnostic, formatPath, parsePointer } from "./diagnostics.js";
 import type { Locator } from "./locate.js";
 
-export const serviceSchemaUrl = new URL("../../schemas/service.schema.json", import.meta.url);
+export const serviceSchemaPath = packageFile("schemas/service.schema.json");
 
 /** Precompiled by scripts/compile-schemas.mjs at build time; absent when running the sources. */
-const validator = schemaValidator(serviceSchemaUrl, new URL("./service-validator.cjs", import.meta.url));
+const validator = schemaValidator(serviceSchemaPath, packageFile("dist/manifest/service-validator.cjs"));
 
 /** Validates a merged manifest against schemas/service.schema.json; every problem, each located. */
 export function checkSchema(value: unknown, locate: Locator): Diagnostic[] {

@@ -9,11 +9,11 @@ const require = createRequire(import.meta.url);
  * is there (the built CLI), else compiled now (unit tests on the sources). ajv itself is loaded
  * only in the second case: compiling is the slow part of start-up.
  */
-export function schemaValidator(schema: URL, precompiled: URL): () => ValidateFunction {
+export function schemaValidator(schema: string, precompiled: string): () => ValidateFunction {
   let compiled: ValidateFunction | undefined;
   return () => {
     if (compiled) return compiled;
-    if (existsSync(precompiled)) compiled = require(precompiled.pathname) as ValidateFunction;
+    if (existsSync(precompiled)) compiled = require(precompiled) as ValidateFunction;
     else {
       const { Ajv2020 } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
       const ajvErrors = require("ajv-errors") as typeof import("ajv-errors").default;

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { UserError } from "../../errors.js";
+import { packageFile } from "../../util/package-root.js";
 import { pollUntil } from "../../util/poll.js";
 import { ensureDir, type LocalPaths, localPaths, type ServerInfo } from "../paths.js";
 import { adminCall, healthy, readServerInfo, removeServerFiles } from "./running.js";
@@ -60,7 +60,7 @@ export async function bringUp(api: string | undefined, args: string[]): Promise<
 }
 
 async function startDetached(paths: LocalPaths, args: string[]): Promise<ServerInfo> {
-  const bin = fileURLToPath(new URL("../../../bin/run.js", import.meta.url));
+  const bin = packageFile("bin/run.js");
   const logFd = openSync(paths.log, "a");
   const child = spawn(process.execPath, [bin, "local", "serve", ...args], {
     detached: true,

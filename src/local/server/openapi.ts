@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { packageFile } from "../../util/package-root.js";
 import type { ApiMode } from "../paths.js";
 
-const openApiUrl = new URL("../../../schemas/platform-api.openapi.yaml", import.meta.url);
+const openApiPath = packageFile("schemas/platform-api.openapi.yaml");
 
 /** `real`: only the evidenced API; `extended`: plus svc's capabilities, advertised. */
 
@@ -35,7 +36,7 @@ export function apiDocument(mode: ApiMode): {
   paths: Record<string, Record<string, Operation>>;
   capabilities: string[];
 } {
-  const doc = parse(readFileSync(openApiUrl, "utf8"));
+  const doc = parse(readFileSync(openApiPath, "utf8"));
   const capabilities = new Set<string>();
   const keep = (node: unknown) => {
     const tag = (node as Record<string, unknown> | null)?.[CAPABILITY];
