@@ -156,7 +156,7 @@ async function httpProblem(host: string, port: number, path: string): Promise<st
  * How long an open connection must stay open, silent, to count as a listener; and how long the
  * containers must keep running once seen running.
  */
-const SETTLE_MS = 300;
+const SETTLE_MS = 100;
 
 /** Each container's start, as one string: a restart changes it. */
 function startTimes(statuses: { name: string; restartCount: number; state: object }[]): string {

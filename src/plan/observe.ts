@@ -20,24 +20,31 @@ export async function observe(
   const [caps, { state, pod }] = await Promise.all([client.capabilities(), client.observeWithPod()]);
   const { service, containers } = state;
 
+  // Each image and port question is asked at once: a plan's time is mostly round trips.
   const liveImages = new Map((containers ?? []).map((c) => [c.name, c.imageName]));
-  const images: Record<string, boolean> = {};
-  for (const c of spec.containers) {
-    if (liveImages.get(c.name) === c.image || c.image in images || built.has(c.image)) continue;
-    images[c.image] = await client.imageAvailable(c.image, loginFor(c.image));
-  }
+  const asked = [
+    ...new Set(
+      spec.containers
+        .filter((c) => liveImages.get(c.name) !== c.image && !built.has(c.image))
+        .map((c) => c.image),
+    ),
+  ];
+  const answers = await Promise.all(asked.map((image) => client.imageAvailable(image, loginFor(image))));
+  const images: Record<string, boolean> = Object.fromEntries(
+    asked.map((image, i) => [image, answers[i] as boolean]),
+  );
 
   const held = new Set((containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.hostPort)));
   const wanted = spec.containers.flatMap((c) =>
     c.ports.map((p) => p.host).filter((h): h is number => h !== undefined),
   );
   const toCheck = [...new Set(wanted.filter((h) => !held.has(h)))].sort((a, b) => a - b);
-  const takenPorts: number[] = [];
-  if (specifiedPorts(service)) {
-    for (const port of toCheck) {
-      if (await client.portTaken(port, service.serviceOptions.region, service.id)) takenPorts.push(port);
-    }
-  }
+  const taken = specifiedPorts(service)
+    ? await Promise.all(
+        toCheck.map((port) => client.portTaken(port, service.serviceOptions.region, service.id)),
+      )
+    : [];
+  const takenPorts = toCheck.filter((_, i) => taken[i]);
   // A paused service's containers are stopped on purpose; the plan shows it paused instead.
   const failing = state.service.status === "ServiceStop" ? [] : failingContainers(pod);
   return { capabilities: [...caps].sort(), ...state, images, takenPorts, failing };

@@ -139,15 +139,23 @@ export class HttpPlatformClient implements PlatformClient {
     return (await this.observeWithPod()).state;
   }
 
-  /** The live state and the pod's runtime view, from one reading of each call. */
+  /**
+   * The live state and the pod's runtime view, from one reading of each call. Every read is sent
+   * with the capabilities question, not after it: one round trip instead of two (a plan's time is
+   * mostly round trips). Only a provider with config-path-map and no deployment-info is asked for
+   * the config files again, with their paths.
+   */
   async observeWithPod(): Promise<{ state: ObservedState; pod: PodView }> {
-    const caps = await this.capabilities();
-    const [service, raw, info, configMaps] = await Promise.all([
+    const capabilities = this.capabilities();
+    const [caps, service, raw, info, plainConfig] = await Promise.all([
+      capabilities,
       this.userService(),
       this.podStatus(),
-      this.deploymentInfo(caps),
-      this.configMaps(caps),
+      this.deploymentInfo(capabilities),
+      this.configMaps(false),
     ]);
+    const configMaps =
+      caps.has("config-path-map") && !caps.has("deployment-info") ? await this.configMaps(true) : plainConfig;
     const containers = adaptContainers({ caps, service, info, pod: raw, configMaps });
     const pod = adaptPod(raw, service.status);
     return { state: { service, ...(containers ? { containers } : {}), domains: pod.domains }, pod };
@@ -299,7 +307,7 @@ export class HttpPlatformClient implements PlatformClient {
   }
 
   /** With deployment-info, 404 = never deployed; without, any error = unknown (fields unmanaged). */
-  private async deploymentInfo(caps: Capabilities): Promise<WireDeploymentInfo | undefined> {
+  private async deploymentInfo(caps: Promise<Capabilities>): Promise<WireDeploymentInfo | undefined> {
     try {
       return (
         (await this.http.get<WireDeploymentInfo>("/api/v1/k8s/deployment/info", "deployment/info")) ??
@@ -307,14 +315,13 @@ export class HttpPlatformClient implements PlatformClient {
       );
     } catch (error) {
       if (!(error instanceof PlatformHttpError)) throw error;
-      if (caps.has("deployment-info") && error.status !== 404) throw error;
+      if ((await caps).has("deployment-info") && error.status !== 404) throw error;
       return undefined;
     }
   }
 
   /** Errors read as `{}`, as the market CLI does. */
-  private async configMaps(caps: Capabilities): Promise<WireConfigMaps> {
-    const paths = caps.has("config-path-map") && !caps.has("deployment-info");
+  private async configMaps(paths: boolean): Promise<WireConfigMaps> {
     try {
       const r = await this.http.get<WireConfigMaps>(
         `/api/v1/k8s/pod/configmap${paths ? "?format=paths" : ""}`,

@@ -166,11 +166,14 @@ export class DockerRuntime {
     await this.startApps(pod, infra.Id);
   }
 
+  /** The app containers are independent once the infra container holds the network: started at once. */
   private async startApps(pod: PodDefinition, infraId: string): Promise<void> {
-    for (const c of pod.containers) {
-      const container = await this.docker.createContainer(this.appSpec(pod, c, infraId));
-      await container.start();
-    }
+    await Promise.all(
+      pod.containers.map(async (c) => {
+        const container = await this.docker.createContainer(this.appSpec(pod, c, infraId));
+        await container.start();
+      }),
+    );
   }
 
   private async createInfra(pod: PodDefinition): Promise<Docker.Container> {
