@@ -195,9 +195,13 @@ async function scaleBench() {
     String(latencyMs),
   ]);
   try {
-    const env = benchEnv();
-    await createServices(info, admin, Math.max(...sizes), env);
+    const tokens = {};
+    await createServices(info, admin, Math.max(...sizes), tokens);
     const rows = sizes.map((n) => {
+      // Only the tokens of the services planned, as in a repository of n services: svc plan
+      // looks for orphans among every target it has a token for.
+      const env = { ...benchEnv() };
+      for (let i = 0; i < n; i++) env[`SVC_TOKEN_S${i}`] = tokens[`SVC_TOKEN_S${i}`];
       const { times, peakMb } = timePlans(manifests(join(home, `m${n}`), n), n, env, 1);
       const ms = times[0];
       return {

@@ -64,6 +64,18 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
     .map(([, value]) => value as string);
   const limit = pLimit(Math.max(1, options.parallelism));
   const engines = options.engines ?? new Engine();
+  // Orphans are looked for while the services are planned. A target that does not answer is
+  // skipped, so it is asked once, not retried: a stale token must not slow every plan down.
+  const orphans = options.orphans
+    ? findOrphans(planned, {
+        credentials: options.credentials,
+        client: (token) => options.client?.(token) ?? new HttpPlatformClient(token, { attempts: 1 }),
+        prune: options.orphans.prune,
+        limit,
+      })
+    : undefined;
+  // Its failure is this plan's, reported where it is awaited (below), not as an unhandled one.
+  orphans?.catch(() => undefined);
   const results = await Promise.all(
     planned.map((spec) =>
       limit(async (): Promise<ServicePlan | Diagnostic> => {
@@ -94,14 +106,7 @@ export async function makePlan(specs: ServiceSpec[], options: PlanOptions): Prom
   );
   const services = results.filter((r): r is ServicePlan => "action" in r);
   diagnostics.push(...results.filter((r): r is Diagnostic => !("action" in r)));
-  const found = options.orphans
-    ? await findOrphans(planned, {
-        credentials: options.credentials,
-        client,
-        prune: options.orphans.prune,
-        limit,
-      })
-    : undefined;
+  const found = await orphans;
   return assemble(
     [...services, ...(found?.stops ?? [])],
     diagnostics,
