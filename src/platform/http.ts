@@ -133,12 +133,7 @@ export class PlatformHttp {
     }
     const err = errorOf(json);
     if (response.status >= 200 && response.status < 300 && !err) return json as T;
-    const failure = new PlatformHttpError(
-      response.status,
-      err?.code ?? response.status,
-      err?.message ?? response.statusText,
-      o.call,
-    );
+    const failure = httpError(response.status, response.statusText, err, o.call);
     if (RETRYABLE_STATUS.has(response.status)) {
       const waitMs = retryAfterMs(response.retryAfter ?? null);
       retryable.set(failure, {
@@ -152,12 +147,7 @@ export class PlatformHttp {
   /** The error of a failed streaming answer, as svc's. */
   async failure(response: Response, call: string): Promise<PlatformHttpError> {
     const err = errorOf(await response.json().catch(() => undefined));
-    return new PlatformHttpError(
-      response.status,
-      err?.code ?? response.status,
-      err?.message ?? response.statusText,
-      call,
-    );
+    return httpError(response.status, response.statusText, err, call);
   }
 
   /** Opens a long-lived answer (a log stream): it must start within the usual timeout, then may last. */
@@ -189,6 +179,16 @@ const MAX_ERROR_TEXT = 2000;
 function errorOf(json: unknown): { code?: number; message: string } | undefined {
   const error = rawErrorOf(json);
   return error && { ...error, message: platformWords(error.message) };
+}
+
+/** A failed answer as svc's error: the platform's own code and words where its body has them. */
+function httpError(
+  status: number,
+  statusText: string,
+  err: { code?: number; message: string } | undefined,
+  call: string,
+): PlatformHttpError {
+  return new PlatformHttpError(status, err?.code ?? status, err?.message ?? statusText, call);
 }
 
 /** `{error: {code, message}}`, or a top-level `message` (the market CLI's failure), in any answer. */

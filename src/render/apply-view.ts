@@ -20,12 +20,14 @@ export function applyView(kind: "live" | "plain" | "json", log: (line: string) =
   if (kind === "json") return jsonView();
   const summary = (result: ApplyResult) => humanSummary(result, log);
   if (kind === "live") return { progress: taskList, summary };
-  return {
-    progress: (services, parallelism, run) => {
-      const limit = pLimit(parallelism);
-      return Promise.all(services.map((s) => limit(() => run(s, (event) => plainEvent(event, log)))));
-    },
-    summary,
+  return { progress: eventsAsTheyCome((event) => plainEvent(event, log)), summary };
+}
+
+/** Progress as one stream of events, services run at most `parallelism` at once. */
+function eventsAsTheyCome(emit: (event: ApplyEvent) => void): ApplyView["progress"] {
+  return (services, parallelism, run) => {
+    const limit = pLimit(parallelism);
+    return Promise.all(services.map((s) => limit(() => run(s, emit))));
   };
 }
 
@@ -33,11 +35,7 @@ export function applyView(kind: "live" | "plain" | "json", log: (line: string) =
 function jsonView(): ApplyView {
   const write = (value: object) => process.stdout.write(`${JSON.stringify(value)}\n`);
   return {
-    progress: (services, parallelism, run) => {
-      const limit = pLimit(parallelism);
-      const emit = (event: ApplyEvent) => write({ ...event, time: new Date().toISOString() });
-      return Promise.all(services.map((s) => limit(() => run(s, emit))));
-    },
+    progress: eventsAsTheyCome((event) => write({ ...event, time: new Date().toISOString() })),
     summary: (result) => write({ type: "summary", ...result }),
   };
 }

@@ -10,13 +10,11 @@ const PAUSE_IMAGE = "svc-local/pause:1";
 const WAIT = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
 
 /** The local pause image and its command, built if missing; undefined without a static busybox. */
-export async function localPauseImage(docker: Docker): Promise<{ ref: string; cmd: string[] } | undefined> {
-  const present = await docker
-    .getImage(PAUSE_IMAGE)
-    .inspect()
-    .then(() => true)
-    .catch(() => false);
-  if (present) return { ref: PAUSE_IMAGE, cmd: WAIT };
+export async function localPauseImage(
+  docker: Docker,
+  hasImage: (ref: string) => Promise<boolean>,
+): Promise<{ ref: string; cmd: string[] } | undefined> {
+  if (await hasImage(PAUSE_IMAGE)) return { ref: PAUSE_IMAGE, cmd: WAIT };
   const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((p) => existsSync(p) && isStaticElf(p));
   if (!busybox) return undefined;
   await importBusybox(docker, busybox);

@@ -250,7 +250,7 @@ export class DockerRuntime {
 
   /** The infra container's image: the local pause image, or the Kubernetes one pulled from its registry. */
   private async pauseImage(): Promise<{ ref: string; cmd?: string[] }> {
-    const local = await localPauseImage(this.docker);
+    const local = await localPauseImage(this.docker, (ref) => this.hasImage(ref));
     if (local) return local;
     try {
       await this.ensureImage(FALLBACK_PAUSE_IMAGE);
