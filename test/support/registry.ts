@@ -51,16 +51,21 @@ auth: { htpasswd: { realm: svc-test, path: ${dir}/htpasswd } }
   });
   const host = `127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
+  // Ready when it accepts this login: another registry left on the port (a run killed midway)
+  // would answer 401 as well, and then refuse every push.
+  const basic = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
   for (;;) {
     try {
-      const r = await fetch(`http://${host}/v2/`);
-      if (r.status === 401) break;
+      const r = await fetch(`http://${host}/v2/`, { headers: { authorization: basic } });
+      if (r.status === 200) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) {
+    if (Date.now() > deadline || child.exitCode !== null) {
       child.kill();
-      throw new Error(`docker-registry did not start on ${host}`);
+      throw new Error(
+        `docker-registry did not start on ${host}${child.exitCode !== null ? ` (it exited ${child.exitCode}: is the port taken by another registry?)` : ""}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
