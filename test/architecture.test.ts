@@ -48,6 +48,13 @@ describe("architecture (ARCHITECTURE.md)", () => {
     expect((cycles(modules) as string[][]).map((c) => c.join(" → "))).toEqual([]);
   });
 
+  it("orders text by code unit, never by the machine's locale (util/sorted.ts byText)", () => {
+    const locale = [...modules]
+      .filter(([path, m]) => !path.endsWith(".test.ts") && /\.localeCompare\(/.test(m.text))
+      .map(([path]) => path);
+    expect(locale).toEqual([]);
+  });
+
   it("says at the top why a source file is longer than 300 lines", () => {
     const long = [...modules]
       .filter(([, m]) => m.lines > 300 && !m.text.slice(0, 400).includes("Longer than 300 lines:"))

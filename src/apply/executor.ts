@@ -4,6 +4,7 @@ import type { NormalContainer, NormalService, Operation, ServicePlan } from "../
 import type { PlatformClient } from "../platform/client.js";
 import { baseDomain } from "../platform/domain.js";
 import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
+import { byText } from "../util/sorted.js";
 import { Guard, type Mutation } from "./guard.js";
 import { deploymentBody, envBody, publicLogin } from "./payload.js";
 import { waitForRollout } from "./rollout.js";
@@ -262,7 +263,7 @@ function deployed(s: ObservedState, desired: NormalService, secrets: ReadonlyMap
 
 function sameEnv(s: ObservedState, c: NormalContainer, secrets: ReadonlyMap<string, string>): boolean {
   const pairs = (list: { name: string; value: string }[]) =>
-    JSON.stringify(list.map((e) => [e.name, e.value]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+    JSON.stringify(list.map((e) => [e.name, e.value]).sort(([a], [b]) => byText(String(a), String(b))));
   return pairs(live(s, c.name)?.envs ?? []) === pairs(envBody(c, secrets));
 }
 

@@ -2,6 +2,7 @@ import pLimit from "p-limit";
 import type { Credentials } from "../credentials/credentials.js";
 import { resolveLogins } from "../credentials/resolve.js";
 import type { ServiceSpec } from "../manifest/model.js";
+import { byText } from "../util/sorted.js";
 import type { PlannedBuild } from "./model.js";
 import { type Engine, resolveBuilds, runBuilds } from "./resolve.js";
 
@@ -59,7 +60,5 @@ export async function buildServices(
       }),
     ),
   );
-  return done
-    .flat()
-    .sort((a, b) => a.service.localeCompare(b.service) || a.container.localeCompare(b.container));
+  return done.flat().sort((a, b) => byText(a.service, b.service) || byText(a.container, b.container));
 }

@@ -5,6 +5,7 @@ import { OpsCommand } from "../cli/ops-command.js";
 import { ProviderLacks } from "../errors.js";
 import type { Notice } from "../platform/model.js";
 import { table } from "../render/table.js";
+import { byText } from "../util/sorted.js";
 
 export default class Events extends OpsCommand {
   static override summary =
@@ -35,7 +36,7 @@ export default class Events extends OpsCommand {
           process.stderr.write(`${pc.yellow("Warning:")} ${target}: ${error.message}\n`);
       }
     }
-    events.sort((a, b) => b.time.localeCompare(a.time));
+    events.sort((a, b) => byText(b.time, a.time));
     if (!this.jsonEnabled()) {
       this.log(
         table(

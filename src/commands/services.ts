@@ -2,6 +2,7 @@ import pc from "picocolors";
 import { LISTING, OpsCommand } from "../cli/ops-command.js";
 import type { UserService } from "../platform/model.js";
 import { table } from "../render/table.js";
+import { byText } from "../util/sorted.js";
 
 const GROUP: Record<UserService["status"], "running" | "usable" | "past" | "aborted"> = {
   ServiceRunning: "running",
@@ -31,9 +32,7 @@ export default class Services extends OpsCommand {
       }),
     );
     const order = ["running", "usable", "past", "aborted", "unreachable"];
-    services.sort(
-      (a, b) => order.indexOf(a.group) - order.indexOf(b.group) || a.target.localeCompare(b.target),
-    );
+    services.sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group) || byText(a.target, b.target));
     if (!this.jsonEnabled()) {
       if (services.length === 0) this.log("no logins: add one with svc login <target>");
       else {

@@ -4,6 +4,7 @@ import { ExitCode, UserError } from "../errors.js";
 import { localPaths } from "../local/paths.js";
 import type { RegistryLogin } from "../platform/model.js";
 import { decodeToken, type ServiceToken, TokenFormatError } from "../platform/token.js";
+import { byText } from "../util/sorted.js";
 import { type Keychain, KeychainUnavailable, OsKeychain } from "./keychain.js";
 import { account, type CredentialKind, envEntries, envVar } from "./names.js";
 import { redactor } from "./redact.js";
@@ -162,7 +163,7 @@ export class Credentials {
       for (const name of this.localTokenNames())
         if (!entries.some((e) => e.name === name)) entries.push({ name, source: "local-file" });
     return {
-      entries: entries.sort((a, b) => a.name.localeCompare(b.name)),
+      entries: entries.sort((a, b) => byText(a.name, b.name)),
       ...(keychainError ? { keychainError } : {}),
     };
   }

@@ -1,3 +1,4 @@
+import { byText } from "../util/sorted.js";
 /** A problem found in a manifest, located as precisely as the source allows. */
 export interface Diagnostic {
   severity: "error" | "warning";
@@ -60,11 +61,11 @@ export function parsePointer(ptr: string): PathSegment[] {
 export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
   return [...list].sort(
     (a, b) =>
-      a.file.localeCompare(b.file) ||
+      byText(a.file, b.file) ||
       a.line - b.line ||
       a.column - b.column ||
-      a.path.localeCompare(b.path) ||
-      a.message.localeCompare(b.message),
+      byText(a.path, b.path) ||
+      byText(a.message, b.message),
   );
 }
 

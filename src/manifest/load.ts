@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { redactor } from "../credentials/redact.js";
+import { byText } from "../util/sorted.js";
 import type { Diagnostic, Position } from "./diagnostics.js";
 import { diagnostic, hasErrors, sortDiagnostics } from "./diagnostics.js";
 import type { Variables } from "./interpolate.js";
@@ -134,7 +135,7 @@ export function loadServices(options: LoadOptions): LoadResult {
     d.message.length > MAX_MESSAGE ? { ...d, message: `${d.message.slice(0, MAX_MESSAGE - 3)}...` } : d,
   );
   return {
-    services: hasErrors(sorted) ? [] : services.sort((a, b) => a.name.localeCompare(b.name)),
+    services: hasErrors(sorted) ? [] : services.sort((a, b) => byText(a.name, b.name)),
     diagnostics: sorted,
     files: [...new Set(groups.flat())].map(display),
   };
@@ -144,9 +145,7 @@ export function loadServices(options: LoadOptions): LoadResult {
 export function discover(dir: string): string[] {
   const found: string[] = [];
   const walk = (current: string) => {
-    const entries = readdirSync(current, { withFileTypes: true }).sort((a, b) =>
-      a.name.localeCompare(b.name),
-    );
+    const entries = readdirSync(current, { withFileTypes: true }).sort((a, b) => byText(a.name, b.name));
     for (const entry of entries) {
       if (entry.isDirectory() && !SKIPPED_DIRS.has(entry.name)) walk(join(current, entry.name));
       else if (entry.isFile() && entry.name === MANIFEST_NAME) found.push(join(current, entry.name));

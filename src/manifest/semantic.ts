@@ -1,7 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { baseDomain } from "../platform/domain.js";
 import { imageTag } from "../platform/image.js";
-import { sortedRecord } from "../util/sorted.js";
+import { byText, sortedRecord } from "../util/sorted.js";
 import { buildSpec } from "./build-rules.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { diagnostic, formatPath } from "./diagnostics.js";
@@ -134,7 +134,7 @@ export function checkAndNormalize(
       name: c.name,
       image: c.image,
       units: c.units ?? 1,
-      ports: ports.sort((a, b) => a.container - b.container || a.protocol.localeCompare(b.protocol)),
+      ports: ports.sort((a, b) => a.container - b.container || byText(a.protocol, b.protocol)),
       env: sortedRecord(
         Object.fromEntries(
           Object.entries(c.env ?? {}).map(([k, v]) => [
@@ -147,7 +147,7 @@ export function checkAndNormalize(
       ...(ready !== undefined ? { ready } : {}),
       ...(c.command !== undefined ? { command: c.command } : {}),
       ...(c.args !== undefined ? { args: c.args } : {}),
-      files: files.sort((a, b) => a.target.localeCompare(b.target)),
+      files: files.sort((a, b) => byText(a.target, b.target)),
       ...(build ? { build } : {}),
     };
   });
@@ -203,7 +203,7 @@ export function checkAndNormalize(
       target: raw.spec.target,
       repository: repositoryIdentity(repositoryRoot(locate.file(["metadata", "name"]))),
       containers,
-      domains: domains.sort((a, b) => a.name.localeCompare(b.name)),
+      domains: domains.sort((a, b) => byText(a.name, b.name)),
       files,
     },
   };

@@ -2,7 +2,7 @@ import { type Diagnostic, diagnostic } from "../manifest/diagnostics.js";
 import { markLabels } from "../manifest/marks.js";
 import type { ServiceSpec } from "../manifest/model.js";
 import type { ObservedState } from "../platform/model.js";
-import { sortedRecord } from "../util/sorted.js";
+import { byText, sortedRecord } from "../util/sorted.js";
 import { diffService } from "./diff.js";
 import { planDigest } from "./digest.js";
 import type { Fingerprint } from "./fingerprint.js";
@@ -77,9 +77,7 @@ export function assemble(
 ): Plan {
   const all = [...diagnostics, ...services.flatMap((s) => s.diagnostics)];
   const count = (a: ServicePlan["action"]) => services.filter((s) => s.action === a).length;
-  const sorted = [...services].sort(
-    (a, b) => a.name.localeCompare(b.name) || a.target.localeCompare(b.target),
-  );
+  const sorted = [...services].sort((a, b) => byText(a.name, b.name) || byText(a.target, b.target));
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt,

@@ -1,5 +1,6 @@
 import { baseDomain } from "../platform/domain.js";
 import type { Capabilities } from "../platform/model.js";
+import { byText } from "../util/sorted.js";
 import {
   configInPlace,
   diffContents,
@@ -249,7 +250,7 @@ function diffDomains(desired: NormalDomain[], live: NormalDomain[], changes: Cha
   return {
     unbind: unbind.sort(),
     bind: bind
-      .sort((a, b) => a.name.localeCompare(b.name))
+      .sort((a, b) => byText(a.name, b.name))
       .map((d) => ({ name: d.name, cause: causes.get(d.name) ?? "" })),
     rebound: [...rebindGroups].sort(),
   };
@@ -293,5 +294,5 @@ function sameList(a: string[], b: string[]): boolean {
 }
 
 function sortChanges(changes: Change[]): Change[] {
-  return [...changes].sort((a, b) => a.path.localeCompare(b.path));
+  return [...changes].sort((a, b) => byText(a.path, b.path));
 }

@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import type { FileSpec, ServiceSpec } from "../manifest/model.js";
 import type { LiveContainer, ObservedState } from "../platform/model.js";
-import { sortedRecord } from "../util/sorted.js";
+import { byText, sortedRecord } from "../util/sorted.js";
 import type { Fingerprint } from "./fingerprint.js";
 import type {
   LiveNormalContainer,
@@ -11,7 +11,7 @@ import type {
   NormalService,
 } from "./model.js";
 
-const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+const byName = <T extends { name: string }>(a: T, b: T) => byText(a.name, b.name);
 
 /**
  * The manifest's side. `secrets` holds the resolved value of every `{ secret: name }`; only its
@@ -104,7 +104,7 @@ export function normalizeLive(
                 protocol: p.protocol.toLowerCase() as "tcp" | "udp",
                 ...(p.hostPort ? { host: p.hostPort } : {}),
               }))
-              .sort((a, b) => a.container - b.container || a.protocol.localeCompare(b.protocol)),
+              .sort((a, b) => a.container - b.container || byText(a.protocol, b.protocol)),
           ),
           ...known("storage", c.mountPath),
           ...known("command", c.command),

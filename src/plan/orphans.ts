@@ -3,6 +3,7 @@ import { markOf } from "../manifest/marks.js";
 import type { ServiceSpec } from "../manifest/model.js";
 import type { PlatformClient } from "../platform/client.js";
 import type { ServiceToken } from "../platform/token.js";
+import { byText } from "../util/sorted.js";
 import { fingerprintOf } from "./build.js";
 import { fingerprintFor } from "./fingerprint.js";
 import type { Orphan, ServicePlan } from "./model.js";
@@ -62,7 +63,7 @@ export async function findOrphans(
   );
   const present = found.filter((f) => f !== undefined);
   return {
-    orphans: present.map((f) => f.orphan).sort((a, b) => a.target.localeCompare(b.target)),
+    orphans: present.map((f) => f.orphan).sort((a, b) => byText(a.target, b.target)),
     stops: present.flatMap((f) => (f.stop ? [f.stop] : [])),
   };
 }

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { parseImage } from "../../platform/image.js";
 import type { WireContainer } from "../../platform/wire.js";
-import { sortedRecord } from "../../util/sorted.js";
+import { byText, sortedRecord } from "../../util/sorted.js";
 import { PlatformError } from "./platform-error.js";
 import type { DockerRuntime } from "./runtime.js";
 import type { ContainerRecord, PortRecord, Protocol, ServiceRecord, Store } from "./store.js";
@@ -110,12 +110,10 @@ export async function validateDeployment(
       name: c.name,
       imageName: c.imageName,
       resourceUnit: c.resourceUnit ?? 1,
-      ports: recordPorts.sort(
-        (a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol),
-      ),
+      ports: recordPorts.sort((a, b) => a.containerPort - b.containerPort || byText(a.protocol, b.protocol)),
       envs: (c.envs ?? [])
         .map((e) => ({ name: e.name, value: e.value ?? "" }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+        .sort((a, b) => byText(a.name, b.name)),
       mountPath: c.mountPath ?? "",
       // A container keeps its volume across deploys (records from before named volumes keep
       // the legacy name, so no data is lost); a new one gets the unambiguous name.
@@ -189,7 +187,7 @@ export function applyPodUpdate(
   for (const [name, env] of Object.entries(body.environment ?? {})) {
     byName(name).envs = Object.entries(env)
       .map(([k, v]) => ({ name: k, value: v }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => byText(a.name, b.name));
   }
 }
 
