@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
-import module from "node:module";
-import { arch, platform } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import Module, { createRequire } from "node:module";
+import { arch, homedir, platform } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
 
 // `svc --version` is asked often (scripts, CI logs) and needs none of the CLI: answered here, as
 // oclif words it, without loading it.
@@ -12,10 +15,66 @@ if (args.length === 1 && args[0] === "--version") {
     `${name}/${version} ${platform()}-${arch() === "ia32" ? "x86" : arch()} node-${process.version}\n`,
   );
 } else {
-  // Node 22.1 and later keep compiled code between runs (no such thing on Node 20).
-  module.enableCompileCache?.();
-  // The bundle (npm run build: scripts/bundle.mjs) loads in a fraction of the time of the modules
-  // it is made of; its commands are the ones oclif runs (package.json oclif.commands).
-  const { main } = await import("../dist/bundle/cli/main.js");
+  // The CLI, bundled into one CommonJS file (npm run build: scripts/bundle.mjs); its COMMANDS are
+  // the ones oclif runs (package.json oclif.commands).
+  const { main } = loadWithCodeCache(fileURLToPath(new URL("../dist/bundle/svc.cjs", import.meta.url)));
   await main();
+}
+
+/**
+ * Loads the bundle as `require` would, with V8's compiled code kept between runs: compiling it is
+ * a third of a short command's start-up (npm run bench), and Node 20 has no compile cache of its
+ * own (Node 22's module.enableCompileCache is the same idea). The code is kept per command (what
+ * one command compiles is what it runs) in the user's cache directory, keyed by the bundle's
+ * content hash written at build; V8 refuses a cache from another V8 or other flags, and a refused
+ * or missing one is written again when the command ends. SVC_NO_COMPILE_CACHE=1 turns it off.
+ */
+function loadWithCodeCache(file) {
+  const source = readFileSync(file, "utf8");
+  const cacheFile = codeCacheFile(file);
+  let cachedData;
+  try {
+    if (cacheFile) cachedData = readFileSync(cacheFile);
+  } catch {
+    // Not there yet: written at exit.
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const module = new Module(file);
+  module.filename = file;
+  // In require's cache before it runs, as require does: oclif requires the same file for COMMANDS.
+  createRequire(file).cache[file] = module;
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  module.loaded = true;
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    process.once("exit", () => {
+      try {
+        const dir = dirname(cacheFile);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const partial = `${cacheFile}.${process.pid}`;
+        writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
+        renameSync(partial, cacheFile);
+        // Code of other builds (an upgrade, a rebuild) is never read again.
+        const build = basename(cacheFile).split("-")[0];
+        for (const name of readdirSync(dir))
+          if (!name.startsWith(`${build}-`)) rmSync(join(dir, name), { force: true });
+      } catch {
+        // A read-only or full disk: the next run compiles again, nothing else changes.
+      }
+    });
+  }
+  return module.exports;
+}
+
+/** Where this command's compiled code is kept, or undefined when that is turned off or unknown. */
+function codeCacheFile(file) {
+  if (process.env.SVC_NO_COMPILE_CACHE === "1") return undefined;
+  let hash;
+  try {
+    hash = readFileSync(`${file}.sha256`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  const root = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  const command = /^[a-z][a-z-]*$/.test(args[0] ?? "") ? args[0] : "other";
+  return join(root, "svc", "code", `${hash.slice(0, 16)}-${process.version}-${arch()}-${command}.bin`);
 }

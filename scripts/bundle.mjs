@@ -1,19 +1,34 @@
-// Build step, after tsc: bundles the CLI (dist/cli/main.js, every command, the hooks) with oclif
-// and the light dependencies into dist/bundle/, split into chunks so a command loads only what
-// it uses. Node resolves and compiles a few files instead of hundreds (oclif and yaml alone are
-// ~140 modules): `svc validate` starts in about two thirds of the time (npm run bench).
-// Dependencies that are native, large or used by one command (the local platform's server,
-// Docker, the keychain, prompts, task lists) stay external, loaded from node_modules when used.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, relative } from "node:path";
+// Build step, after tsc: bundles the CLI (dist/cli/main.js, every command, the hook) with oclif and
+// the light dependencies into one CommonJS file, dist/bundle/svc.cjs, whose COMMANDS export is
+// oclif's explicit command list (package.json oclif.commands). Node reads and compiles one file
+// instead of hundreds (oclif and yaml alone are ~140 modules), and one CommonJS script is what V8
+// can keep compiled between runs on Node 20 (bin/run.js). Modules a command imports with
+// `await import()` are initialised only when it does: that is how the local platform's server and
+// the other heavy parts stay out of start-up (test/startup.test.ts). Dependencies that are native,
+// large or used by one command stay external, loaded from node_modules when used.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const dist = fileURLToPath(new URL("../dist", import.meta.url));
-const entries = (dir) =>
+const out = join(dist, "bundle", "svc.cjs");
+const files = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? entries(join(dir, e.name)) : e.name.endsWith(".js") ? [join(dir, e.name)] : [],
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".js") ? [join(dir, e.name)] : [],
   );
+
+/** The commands under a directory with their oclif ids: `local/up.js` → `local:up`, `x/index.js` → `x`. */
+const commandsIn = (dir) =>
+  files(dir).map((path) => ({
+    path,
+    id: relative(dir, path)
+      .replace(/(\/index)?\.js$/, "")
+      .split(sep)
+      .join(":"),
+  }));
 
 const external = [
   "@balena/dockerignore",
@@ -33,6 +48,40 @@ const external = [
   // Loaded by oclif only to run TypeScript sources (never here).
   "typescript",
 ];
+
+/**
+ * The entry: main, the hook, and every command under its oclif id as a getter. A module reached only through require() is initialised when first required, so running
+ * one command initialises only the modules it imports (and their Node built-ins): oclif reads a
+ * command's flags and help from oclif.manifest.json and takes the class only to run it.
+ */
+function entry() {
+  const commands = [...commandsIn(join(dist, "commands")), ...oclifPluginCommands()].sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
+  const modulePath = (path) => `./${relative(dist, path).split(sep).join("/")}`;
+  return [
+    'export { main } from "./cli/main.js";',
+    'export { default as notFound } from "./hooks/not-found.js";',
+    "export const COMMANDS = Object.defineProperties({}, {",
+    ...commands.map(
+      (c) => `  "${c.id}": { enumerable: true, get: () => require("${modulePath(c.path)}").default },`,
+    ),
+    "});",
+  ].join("\n");
+}
+
+/**
+ * `svc help`, `svc version` and `svc autocomplete` come from oclif's plugins, bundled as svc's own
+ * commands rather than loaded as plugins: oclif would read three more package.json files and
+ * manifests before every command, and load their ES modules with import(). A package's exports
+ * hide its commands directory, so it is found beside the package's entry.
+ */
+function oclifPluginCommands() {
+  const require = createRequire(import.meta.url);
+  return ["@oclif/plugin-help", "@oclif/plugin-version", "@oclif/plugin-autocomplete"].flatMap((name) => {
+    return commandsIn(join(dirname(require.resolve(name)), "commands"));
+  });
+}
 
 /**
  * oclif sorts each plugin's commands with `localeCompare`, whose first call loads the ICU collator:
@@ -56,27 +105,25 @@ const oclifCommandOrder = {
   },
 };
 
-// Chunk names carry a content hash: clear the chunks of earlier builds, or they would ship too.
+// Clear what earlier builds wrote, or it would ship too.
 rmSync(join(dist, "bundle"), { recursive: true, force: true });
 await build({
-  entryPoints: [
-    join(dist, "cli/main.js"),
-    ...entries(join(dist, "commands")),
-    ...entries(join(dist, "hooks")),
-  ].map((path) => ({ in: path, out: relative(dist, path).replace(/\.js$/, "") })),
-  outdir: join(dist, "bundle"),
+  stdin: { contents: entry(), resolveDir: dist, sourcefile: "svc-entry.js", loader: "js" },
+  outfile: out,
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
   external,
-  chunkNames: "chunks/[name]-[hash]",
-  // oclif and other CommonJS packages call require(): give the ES modules one.
-  banner: {
-    js: 'import { createRequire as __svcRequire } from "node:module"; const require = __svcRequire(import.meta.url);',
-  },
+  // `await import("dockerode")` becomes a require() when it runs: every external has a CommonJS
+  // entry, and a script run through node:vm (bin/run.js) has no import() of its own on Node 20.
+  supported: { "dynamic-import": false },
+  // The sources are ES modules: in CommonJS, import.meta.url is the bundle's own URL.
+  define: { "import.meta.url": "__svcModuleUrl" },
+  banner: { js: 'const __svcModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [oclifCommandOrder],
   logLevel: "warning",
   legalComments: "none",
-  plugins: [oclifCommandOrder],
 });
+// What bin/run.js keys V8's code cache by: V8 itself checks only the source's length.
+writeFileSync(`${out}.sha256`, `${createHash("sha256").update(readFileSync(out)).digest("hex")}\n`);

@@ -30,7 +30,7 @@ describe("svc validate", () => {
     expect(r.status).toBe(3);
     const located = r.stdout.split("\n").filter((l) => l.startsWith("test/"));
     expect(located.length).toBeGreaterThanOrEqual(14);
-    expect([...located].sort((a, b) => a.localeCompare(b))).toEqual(located);
+    expect([...located].sort()).toEqual(located);
   });
 
   it("still exits 0 on warnings, printing them", () => {

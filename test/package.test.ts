@@ -35,8 +35,8 @@ describe("the release tarball", () => {
       files: { path: string }[];
     }[];
     const paths = info?.files.map((f) => f.path) ?? [];
-    expect(paths).toContain("dist/bundle/cli/main.js");
-    expect(paths).toContain("dist/bundle/commands/plan.js");
+    expect(paths).toContain("dist/bundle/svc.cjs");
+    expect(paths).toContain("dist/bundle/svc.cjs.sha256");
     expect(paths).toContain("oclif.manifest.json");
     expect(paths).toContain("schemas/service.schema.json");
     expect(

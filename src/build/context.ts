@@ -17,10 +17,6 @@ export interface ContextDigest {
 export type FileHashCache = Map<string, { stamp: string; hash: string }>;
 
 const processCache: FileHashCache = new Map();
-// A CommonJS module whose types declare an ES default export: loaded as what it is.
-const dockerignore = createRequire(import.meta.url)(
-  "@balena/dockerignore",
-) as typeof import("@balena/dockerignore").default;
 
 /**
  * Hashes a build context honouring `.dockerignore` with the same library and options dockerode
@@ -82,6 +78,10 @@ function readIgnore(
     return undefined;
   }
   // As dockerode packs the context (lib/util.js prepareBuildContext).
+  // A CommonJS module whose types declare an ES default export: loaded as what it is, when used.
+  const dockerignore = createRequire(import.meta.url)(
+    "@balena/dockerignore",
+  ) as typeof import("@balena/dockerignore").default;
   const rules = dockerignore({ ignorecase: false }).add(text);
   const exceptions = text.split("\n").some((line) => line.trim().startsWith("!"));
   return {

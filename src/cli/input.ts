@@ -1,5 +1,4 @@
 import { createInterface } from "node:readline/promises";
-import password from "@inquirer/password";
 import { ExitCode, UserError } from "../errors.js";
 
 /**
@@ -9,6 +8,7 @@ import { ExitCode, UserError } from "../errors.js";
 export async function readSecret(prompt: string, what: string): Promise<string> {
   let value: string;
   if (process.stdin.isTTY) {
+    const { default: password } = await import("@inquirer/password");
     value = await password({ message: prompt, mask: "*" });
   } else {
     const chunks: Buffer[] = [];

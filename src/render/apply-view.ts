@@ -1,4 +1,3 @@
-import { Listr } from "listr2";
 import pLimit from "p-limit";
 import pc from "picocolors";
 import type { ApplyResult } from "../apply/apply.js";
@@ -43,6 +42,8 @@ function jsonView(): ApplyView {
 /** On a terminal: a live task list, one line per service showing its current call. */
 async function taskList(services: ServicePlan[], parallelism: number, run: RunService) {
   const outcomes = new Map<string, ServiceOutcome>();
+  // Loaded only for a terminal's live view (see ARCHITECTURE.md, start-up).
+  const { Listr } = await import("listr2");
   const list = new Listr(
     services.map((service) => ({
       title: `${service.name} (target ${service.target})`,

@@ -1,7 +1,8 @@
-import Table from "cli-table3";
+import { createRequire } from "node:module";
 
 /** A plain, borderless table that reads well in 80 columns and in logs. */
 export function table(head: string[], rows: string[][]): string {
+  const Table = createRequire(import.meta.url)("cli-table3") as typeof import("cli-table3");
   const t = new Table({
     head,
     chars: {

@@ -3,7 +3,6 @@ import { serveFlags } from "../../cli/local-flags.js";
 import { ExitCode, UserError } from "../../errors.js";
 import type { ApiMode } from "../../local/paths.js";
 import { localPaths } from "../../local/paths.js";
-import { startLocalPlatform } from "../../local/server/start.js";
 
 export default class LocalServe extends SvcCommand {
   static override summary = "Run the local platform in the foreground (what `svc local up` starts detached).";
@@ -21,6 +20,8 @@ export default class LocalServe extends SvcCommand {
     }
     const rate = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+    // The server (fastify, SQLite, Docker, certificates) loads only here (ARCHITECTURE.md, start-up).
+    const { startLocalPlatform } = await import("../../local/server/start.js");
     const running = await startLocalPlatform({
       paths: localPaths(),
       apiPort: flags.port,

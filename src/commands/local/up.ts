@@ -2,7 +2,7 @@ import pc from "picocolors";
 import { SvcCommand } from "../../cli/base.js";
 import { serveArgs, serveFlags } from "../../cli/local-flags.js";
 import { describeStorage } from "../../local/control/tokens.js";
-import { bringUp, type LocalUpResult } from "../../local/control/up.js";
+import type { LocalUpResult } from "../../local/control/up.js";
 
 export default class LocalUp extends SvcCommand {
   static override summary = "Start the local platform (detached) and create the user service `local`.";
@@ -17,6 +17,7 @@ export default class LocalUp extends SvcCommand {
 
   async run(): Promise<LocalUpResult> {
     const { flags } = await this.parse(LocalUp);
+    const { bringUp } = await import("../../local/control/up.js"); // Docker: loaded only here
     const result = await bringUp(flags.api, serveArgs(flags));
     const { alreadyRunning, service } = result;
     const created = service.created;
