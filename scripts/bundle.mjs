@@ -38,8 +38,6 @@ const external = [
   "ajv/*",
   "ajv-errors",
   "better-sqlite3",
-  "cli-table3",
-  "diff",
   "dockerode",
   "fastify",
   "listr2",

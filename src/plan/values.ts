@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { structuredPatch } from "diff";
 import type { NormalContainer, NormalDomain } from "./model.js";
 
 /**
@@ -27,8 +27,6 @@ export function domainText(d: NormalDomain): string {
 
 /** The hunks of a unified diff, live → desired (the path is already on the change). */
 export function fileDiff(before: string, after: string): string {
-  // Loaded only when a config file changed: most plans never need it.
-  const { structuredPatch } = createRequire(import.meta.url)("diff") as typeof import("diff");
   const patch = structuredPatch("live", "desired", before, after, "", "", { context: 3 });
   return patch.hunks
     .flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines])

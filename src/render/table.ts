@@ -1,8 +1,7 @@
-import { createRequire } from "node:module";
+import Table from "cli-table3";
 
 /** A plain, borderless table that reads well in 80 columns and in logs. */
 export function table(head: string[], rows: string[][]): string {
-  const Table = createRequire(import.meta.url)("cli-table3") as typeof import("cli-table3");
   const t = new Table({
     head,
     chars: {
