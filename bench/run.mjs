@@ -308,7 +308,7 @@ async function applyBench() {
   };
   try {
     const conf = join(root, "examples/shop/httpd.conf");
-    const runs = Number(process.env.BENCH_APPLY_RUNS ?? 5);
+    const runs = Number(process.env.BENCH_APPLY_RUNS ?? 9);
     const subject = [];
     const baseline = [];
     for (let i = 0; i < runs; i++) {

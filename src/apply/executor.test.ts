@@ -78,8 +78,51 @@ describe.each([
 
   it("starts no call once asked to stop", async () => {
     const { fake, service } = await imageUpdate(caps);
-    const { outcome } = await apply(fake, service, true);
+    const { outcome } = await apply(fake, service, { stopping: true });
     expect(outcome).toMatchObject({ status: "interrupted", applied: [], remaining: ["update-images"] });
     expect(fake.calls).toEqual([]);
+  });
+});
+
+describe("waiting for the rollout", () => {
+  /** A new service on a provider with labels (deploy, then set-labels), each look and call in order. */
+  async function deployWithLabels() {
+    const fake = new FakePlatform(EXTENDED);
+    const service = await plan(fake);
+    expect(service.operations.map((o) => o.kind)).toEqual(["deploy", "set-labels"]);
+    const timeline: string[] = [];
+    const spy = <K extends "pod" | "observeWithPod" | "setLabels">(name: K) => {
+      const original = fake[name].bind(fake) as (...args: unknown[]) => Promise<unknown>;
+      (fake[name] as unknown) = (...args: unknown[]) => {
+        timeline.push(name);
+        return original(...args);
+      };
+    };
+    spy("pod");
+    spy("observeWithPod");
+    spy("setLabels");
+    return { fake, service, timeline };
+  }
+
+  it("starts after the last call that restarts containers, while the calls after it are made", async () => {
+    const { fake, service, timeline } = await deployWithLabels();
+    const { outcome, events } = await apply(fake, service, { wait: true });
+    expect(outcome).toMatchObject({ status: "applied", applied: ["deploy", "set-labels"] });
+    // The first look (pod and host ports in one) goes out before set-labels.
+    expect(timeline[0]).toBe("observeWithPod");
+    expect(timeline.indexOf("observeWithPod")).toBeLessThan(timeline.indexOf("setLabels"));
+    // Still said once every call is made, as before.
+    const types = events.map((e) => (e.type === "called" ? `called ${e.operation}` : e.type));
+    expect(types.slice(-3)).toEqual(["called set-labels", "waiting", "done"]);
+  });
+
+  it("stops waiting when a later call fails", async () => {
+    const { fake, service, timeline } = await deployWithLabels();
+    fake.fault("setLabels", "refuse");
+    const { outcome } = await apply(fake, service, { wait: true });
+    expect(outcome).toMatchObject({ status: "failed", applied: ["deploy"], remaining: ["set-labels"] });
+    const looks = timeline.length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(timeline.length).toBe(looks);
   });
 });

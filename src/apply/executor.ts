@@ -63,41 +63,58 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
     });
     return outcome;
   };
-  for (const [i, op] of plan.operations.entries()) {
-    const remaining = plan.operations.slice(i).map((o) => o.kind);
-    if (options.stopping())
-      return finish({
-        ...base,
-        status: "interrupted",
-        applied,
-        remaining,
-        message: "stopped before this call",
+  // The rollout is waited for from the last call that restarts containers: the calls after it
+  // (labels, description, domains) leave the containers alone, so they run while it settles.
+  const lastRestart = plan.operations.findLastIndex((o) => o.restarts || o.kind === "deploy");
+  const stopWaiting = new AbortController();
+  let rollout: Promise<unknown> | undefined;
+  try {
+    for (const [i, op] of plan.operations.entries()) {
+      const remaining = plan.operations.slice(i).map((o) => o.kind);
+      if (options.stopping())
+        return finish({
+          ...base,
+          status: "interrupted",
+          applied,
+          remaining,
+          message: "stopped before this call",
+        });
+      options.emit({ type: "call", service: plan.name, operation: op.kind, cause: op.cause });
+      try {
+        await call(job, op, guard, (message) => options.emit({ type: "note", service: plan.name, message }));
+      } catch (error) {
+        return finish({ ...base, ...failure(error, `${op.kind}: `), applied, remaining });
+      }
+      applied.push(op.kind);
+      const revision = guard.currentRevision;
+      options.emit({
+        type: "called",
+        service: plan.name,
+        operation: op.kind,
+        ...(revision !== undefined ? { revision } : {}),
       });
-    options.emit({ type: "call", service: plan.name, operation: op.kind, cause: op.cause });
-    try {
-      await call(job, op, guard, (message) => options.emit({ type: "note", service: plan.name, message }));
-    } catch (error) {
-      return finish({ ...base, ...failure(error, `${op.kind}: `), applied, remaining });
+      if (options.wait && i === lastRestart) {
+        // Settled to its error (or undefined) at once: a rejection while calls go on is not unhandled.
+        rollout = waitForRollout(job.client, plan.desired, {
+          timeoutMs: options.timeoutMs,
+          target: plan.target,
+          signal: stopWaiting.signal,
+        }).then(
+          () => undefined,
+          (error: unknown) => error ?? new Error("rollout failed"),
+        );
+      }
     }
-    applied.push(op.kind);
-    const revision = guard.currentRevision;
-    options.emit({
-      type: "called",
-      service: plan.name,
-      operation: op.kind,
-      ...(revision !== undefined ? { revision } : {}),
-    });
-  }
-  const restarted = plan.operations.some((o) => o.restarts || o.kind === "deploy");
-  if (options.wait && restarted) {
-    options.emit({ type: "waiting", service: plan.name });
-    try {
-      await waitForRollout(job.client, plan.desired, { timeoutMs: options.timeoutMs, target: plan.target });
-    } catch (error) {
-      return finish({ ...base, ...failure(error), applied, remaining: [] });
+    if (rollout) {
+      options.emit({ type: "waiting", service: plan.name });
+      const error = await rollout;
+      if (error) return finish({ ...base, ...failure(error), applied, remaining: [] });
     }
+    return finish({ ...base, status: "applied", applied, remaining: [] });
+  } finally {
+    // Done, or a call failed, or the user stopped: a rollout still being waited for is not any more.
+    stopWaiting.abort(new Error("apply ended before the rollout"));
   }
-  return finish({ ...base, status: "applied", applied, remaining: [] });
 }
 
 /** A failed outcome's status, message and hint, from what was thrown. */

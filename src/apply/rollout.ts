@@ -15,13 +15,14 @@ class RolloutFailed extends SvcError {
 /**
  * Waits until every container runs, is not restarting, and its tcp ports answer. A container that
  * exits or restarts repeatedly fails the rollout at once, with its last log lines, instead of
- * "deploying" until the timeout.
+ * "deploying" until the timeout. An abort ends the wait, rejecting with the signal's reason.
  */
 export async function waitForRollout(
   client: PlatformClient,
   desired: NormalService,
-  options: { timeoutMs: number; pollMs?: number; target: string },
+  options: { timeoutMs: number; pollMs?: number; target: string; signal?: AbortSignal },
 ): Promise<void> {
+  const { signal } = options;
   const deadline = Date.now() + options.timeoutMs;
   let firstRestarts: Map<string, number> | undefined;
   let lastState = "";
@@ -30,8 +31,13 @@ export async function waitForRollout(
   let published: LiveContainer[] | undefined;
   // Quick at first (most containers start in well under a second), then backing off.
   let pause = options.pollMs ?? 100;
+  // The first look reads the host ports with the pod: most pods run by then, so no second round trip.
+  let looks = 0;
+  const look = async () =>
+    looks++ === 0 ? client.observeWithPod() : { pod: await client.pod(), state: undefined };
   while (Date.now() < deadline) {
-    const pod = await client.pod();
+    signal?.throwIfAborted();
+    const { pod, state } = await look();
     const statuses = pod.containers;
     firstRestarts ??= new Map(statuses.map((s) => [s.name, s.restartCount]));
     for (const s of statuses) {
@@ -48,20 +54,20 @@ export async function waitForRollout(
     }
     const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
     if (ready) {
-      published ??= (await client.observe()).containers ?? [];
+      published ??= (state ?? (await client.observe())).containers ?? [];
       const started = startTimes(statuses);
       const checked = Date.now();
       silent = await unreadyPorts(published, desired, pod.hostIP ?? "127.0.0.1");
       // Running once is not running: a container that exits at once is seen running for a
       // moment. Done only when, a moment later, every container still runs the same start.
       if (silent.length === 0) {
-        await sleep(Math.max(0, SETTLE_MS - (Date.now() - checked)));
+        await sleep(Math.max(0, SETTLE_MS - (Date.now() - checked)), undefined, { signal });
         const again = await client.pod();
         if (again.containers.every((s) => s.ready) && startTimes(again.containers) === started) return;
       }
     }
     lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
-    await sleep(pause);
+    await sleep(pause, undefined, { signal });
     pause = Math.min(pause * 1.5, 1000);
   }
   const seconds = Math.round(options.timeoutMs / 1000);

@@ -44,11 +44,11 @@ export async function planAgainst(
   return made.services[0] as ServicePlan;
 }
 
-/** Applies a plan to the fake as apply does (no rollout wait); its outcome and events. */
+/** Applies a plan to the fake as apply does (waiting for the rollout only when asked); its outcome and events. */
 export async function applyTo(
   fake: FakePlatform,
   service: ServicePlan,
-  stopping = false,
+  { stopping = false, wait = false }: { stopping?: boolean; wait?: boolean } = {},
 ): Promise<{ outcome: ServiceOutcome; events: ApplyEvent[] }> {
   const events: ApplyEvent[] = [];
   const outcome = await applyService(
@@ -60,7 +60,7 @@ export async function applyTo(
       secrets: new Map(),
       loginFor: () => undefined,
     },
-    { wait: false, timeoutMs: 1000, stopping: () => stopping, emit: (e) => events.push(e) },
+    { wait, timeoutMs: 2000, stopping: () => stopping, emit: (e) => events.push(e) },
   );
   return { outcome, events };
 }

@@ -154,8 +154,9 @@ export class DockerRuntime {
   async deployPod(pod: PodDefinition): Promise<void> {
     await this.removePod(pod.serviceId);
     const infra = await this.createInfra(pod);
-    await infra.start();
-    await this.startApps(pod, infra.id);
+    // An app container joins the infra container's network when it starts, not when it is created.
+    const [apps] = await Promise.all([this.createApps(pod, infra.id), infra.start()]);
+    await Promise.all(apps.map((app) => app.start()));
   }
 
   /** Recreates the app containers only (image, env or config changed); ports stay as they are. */
@@ -168,12 +169,11 @@ export class DockerRuntime {
 
   /** The app containers are independent once the infra container holds the network: started at once. */
   private async startApps(pod: PodDefinition, infraId: string): Promise<void> {
-    await Promise.all(
-      pod.containers.map(async (c) => {
-        const container = await this.docker.createContainer(this.appSpec(pod, c, infraId));
-        await container.start();
-      }),
-    );
+    await Promise.all((await this.createApps(pod, infraId)).map((app) => app.start()));
+  }
+
+  private createApps(pod: PodDefinition, infraId: string): Promise<Docker.Container[]> {
+    return Promise.all(pod.containers.map((c) => this.docker.createContainer(this.appSpec(pod, c, infraId))));
   }
 
   private async createInfra(pod: PodDefinition): Promise<Docker.Container> {
