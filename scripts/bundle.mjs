@@ -32,7 +32,6 @@ const commandsIn = (dir) =>
 
 const external = [
   "@balena/dockerignore",
-  "@inquirer/password",
   "@napi-rs/keyring",
   "ajv",
   "ajv/*",
@@ -115,6 +114,8 @@ await build({
   external,
   // `await import("dockerode")` becomes a require() when it runs: every external has a CommonJS
   // entry, and a script run through node:vm (bin/run.js) has no import() of its own on Node 20.
+  // The default export is then module.exports, as Node gives it to an ES module: a package whose
+  // CommonJS entry exports { default } (@inquirer/password) is bundled instead, from its ES entry.
   supported: { "dynamic-import": false },
   // The sources are ES modules: in CommonJS, import.meta.url is the bundle's own URL.
   define: { "import.meta.url": "__svcModuleUrl" },

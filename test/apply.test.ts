@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server/start.js";
-import { svcAsync } from "./support/cli.js";
+import { svcAsync, svcAtTerminal } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import {
   API_MODES,
@@ -109,13 +109,15 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     expect(after.status).toBe(0);
   });
 
-  it("changes labels (where shown) and domains without restarting any container", async () => {
+  it("changes labels (where shown) and domains without restarting any container, live at a terminal", async () => {
     const before = await starts();
     await api.call("PATCH", "/api/v1/k8s/pod/ingress", { action: "Del", domains: ["api.example.test"] });
     if (extended)
       await api.call("POST", "/api/v1/k8s/deployment/metadata/label", { labels: { env: "other" } });
-    const r = await apply(["--auto-approve", "examples/shop"]);
-    expect(r.status).toBe(0);
+    const r = await svcAtTerminal(["apply", "--auto-approve", "examples/shop"], { env });
+    expect(r.status, r.stdout).toBe(0);
+    // The live task list's line for the service, then the summary.
+    expect(r.stdout).toMatch(/shop \(target [^)]+\): (set-labels, )?bind-domain/);
     expect(r.stdout).toContain(extended ? "applied — set-labels, bind-domain" : "applied — bind-domain");
     expect(await starts()).toEqual(before);
     expect((await plan(["examples/shop", "--detailed-exitcode"])).status).toBe(0);

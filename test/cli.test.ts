@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -300,6 +300,37 @@ describe("slow work at a terminal", () => {
     const piped = svc(["plan"], { cwd: dir, env });
     expect(piped.status).toBe(1);
     expect(`${piped.stdout}${piped.stderr}`).not.toContain("waiting on");
+  });
+});
+
+describe("a secret typed at a terminal", () => {
+  it("is asked for with a hidden prompt and never shown", async () => {
+    const typed = "tty-typed-secret-1";
+    // `script` gives the command a pseudo-terminal; what is written to it is typed at the prompt.
+    const child = spawn(
+      "script",
+      ["-qec", `${process.execPath} ${join(repoRoot, "bin/run.js")} secret set tty-demo`, "/dev/null"],
+      {
+        env: {
+          ...process.env,
+          NO_COLOR: "1",
+          SVC_HOME: mkdtempSync(join(tmpdir(), "svc-prompt-")),
+          // No keychain: the command stops after reading the value, saying so.
+          DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
+        },
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (!out.includes("Value of") && `${out}${chunk}`.includes("Value of")) child.stdin.write(`${typed}\r`);
+      out += chunk.toString();
+    });
+    const status = await new Promise((resolve) => child.on("exit", resolve));
+    expect(out).toContain(`Value of tty-demo: ${"*".repeat(typed.length)}`);
+    expect(out).toContain("no usable keychain");
+    expect(out).not.toContain("This is a bug");
+    expect(out).not.toContain(typed);
+    expect(status).toBe(1);
   });
 });
 

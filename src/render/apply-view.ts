@@ -44,6 +44,9 @@ async function taskList(services: ServicePlan[], parallelism: number, run: RunSe
   const outcomes = new Map<string, ServiceOutcome>();
   // Loaded only for a terminal's live view (see ARCHITECTURE.md, start-up).
   const { Listr } = await import("listr2");
+  // A terminal of unknown size (`docker run -t`, `script`) says 0 columns, and listr2 would break
+  // its lines after every character: such a terminal is taken as 80 wide, as listr2 does unsized ones.
+  if (process.stdout.columns === 0) process.stdout.columns = 80;
   const list = new Listr(
     services.map((service) => ({
       title: `${service.name} (target ${service.target})`,

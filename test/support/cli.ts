@@ -41,6 +41,18 @@ export function svcAsync(
 }
 
 /** Any program, without blocking this process; its output captured. */
+/** The same at a pseudo-terminal (`script`), as a user's shell runs it: stdout and stderr as one. */
+export function svcAtTerminal(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  const command = [process.execPath, bin, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  return runAsync("script", ["-qec", command, "/dev/null"], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env },
+  });
+}
+
 export function runAsync(
   command: string,
   args: string[],
