@@ -2,7 +2,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { arch, homedir, platform } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 
@@ -74,7 +74,9 @@ function codeCacheFile(file) {
   } catch {
     return undefined;
   }
-  const root = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  // The XDG base directory rule: a relative XDG_CACHE_HOME is ignored.
+  const xdg = process.env.XDG_CACHE_HOME;
+  const root = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache");
   const command = /^[a-z][a-z-]*$/.test(args[0] ?? "") ? args[0] : "other";
   return join(root, "svc", "code", `${hash.slice(0, 16)}-${process.version}-${arch()}-${command}.bin`);
 }
