@@ -41,9 +41,10 @@ function loadWithCodeCache(file) {
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   const module = new Module(file);
   module.filename = file;
+  const require = createRequire(file);
   // In require's cache before it runs, as require does: oclif requires the same file for COMMANDS.
-  createRequire(file).cache[file] = module;
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  require.cache[file] = module;
+  script.runInThisContext()(module.exports, require, module, file, dirname(file));
   module.loaded = true;
   if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
     process.once("exit", () => {

@@ -25,7 +25,7 @@ const commandsIn = (dir) =>
   files(dir).map((path) => ({
     path,
     id: relative(dir, path)
-      .replace(/(\/index)?\.js$/, "")
+      .replace(/([\\/]index)?\.js$/, "")
       .split(sep)
       .join(":"),
   }));
@@ -47,9 +47,10 @@ const external = [
 ];
 
 /**
- * The entry: main, the hook, and every command under its oclif id as a getter. A module reached only through require() is initialised when first required, so running
- * one command initialises only the modules it imports (and their Node built-ins): oclif reads a
- * command's flags and help from oclif.manifest.json and takes the class only to run it.
+ * The entry: main, the hook, and every command under its oclif id as a getter. A module reached
+ * only through require() is initialised when first required, so running one command initialises
+ * only the modules it imports (and their Node built-ins): oclif reads a command's flags and help
+ * from oclif.manifest.json and takes the class only to run it.
  */
 function entry() {
   const commands = [...commandsIn(join(dist, "commands")), ...oclifPluginCommands()].sort((a, b) =>
@@ -75,9 +76,9 @@ function entry() {
  */
 function oclifPluginCommands() {
   const require = createRequire(import.meta.url);
-  return ["@oclif/plugin-help", "@oclif/plugin-version", "@oclif/plugin-autocomplete"].flatMap((name) => {
-    return commandsIn(join(dirname(require.resolve(name)), "commands"));
-  });
+  return ["@oclif/plugin-help", "@oclif/plugin-version", "@oclif/plugin-autocomplete"].flatMap((name) =>
+    commandsIn(join(dirname(require.resolve(name)), "commands")),
+  );
 }
 
 /**

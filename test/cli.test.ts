@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeToken } from "../src/platform/token.js";
-import { closedPort, repoRoot, svc } from "./support/cli.js";
+import { atTerminal, closedPort, repoRoot, svc, svcAtTerminal } from "./support/cli.js";
 import { expectMatchesSchema } from "./support/schemas.js";
 
 const readJson = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), "utf8"));
@@ -283,16 +283,7 @@ describe("slow work at a terminal", () => {
       SVC_TOKEN_X: encodeToken({ host, secret: "tty-secret-1" }),
       DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
     };
-    // `script` gives the command a pseudo-terminal, as a user's shell would.
-    const tty = spawnSync(
-      "script",
-      ["-qec", `${process.execPath} ${join(repoRoot, "bin/run.js")} plan`, "/dev/null"],
-      {
-        cwd: dir,
-        env,
-        encoding: "utf8",
-      },
-    );
+    const tty = await svcAtTerminal(["plan"], { cwd: dir, env });
     const waiting = `\r\x1b[K… waiting on ${host} (capabilities: ECONNREFUSED), retry 1/2`;
     expect(tty.stdout).toContain(waiting);
     expect(tty.stdout).toContain(`retry 2/2\r\x1b[K`);
@@ -307,19 +298,15 @@ describe("a secret typed at a terminal", () => {
   it("is asked for with a hidden prompt and never shown", async () => {
     const typed = "tty-typed-secret-1";
     // `script` gives the command a pseudo-terminal; what is written to it is typed at the prompt.
-    const child = spawn(
-      "script",
-      ["-qec", `${process.execPath} ${join(repoRoot, "bin/run.js")} secret set tty-demo`, "/dev/null"],
-      {
-        env: {
-          ...process.env,
-          NO_COLOR: "1",
-          SVC_HOME: mkdtempSync(join(tmpdir(), "svc-prompt-")),
-          // No keychain: the command stops after reading the value, saying so.
-          DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
-        },
+    const child = spawn("script", atTerminal(["secret", "set", "tty-demo"]), {
+      env: {
+        ...process.env,
+        NO_COLOR: "1",
+        SVC_HOME: mkdtempSync(join(tmpdir(), "svc-prompt-")),
+        // No keychain: the command stops after reading the value, saying so.
+        DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
       },
-    );
+    });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
       if (!out.includes("Value of") && `${out}${chunk}`.includes("Value of")) child.stdin.write(`${typed}\r`);

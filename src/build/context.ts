@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { BuildSpec } from "../manifest/model.js";
 import { sha256Hex } from "../util/hash.js";
+import { byText } from "../util/sorted.js";
 
 /** What a build context is, as the engine will receive it. */
 export interface ContextDigest {
@@ -28,7 +29,7 @@ export function hashContext(build: BuildSpec, cache: FileHashCache = processCach
   const files: string[] = [];
   const hash = createHash("sha256");
   const walk = (dir: string, prefix: string) => {
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => byText(a.name, b.name));
     for (const entry of entries) {
       const path = prefix ? `${prefix}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
@@ -45,7 +46,7 @@ export function hashContext(build: BuildSpec, cache: FileHashCache = processCach
   };
   walk(build.context, "");
   hash.update(
-    `\0dockerfile=${build.dockerfile}\0target=${build.target ?? ""}\0args=${JSON.stringify(Object.entries(build.args).sort(([a], [b]) => (a < b ? -1 : 1)))}`,
+    `\0dockerfile=${build.dockerfile}\0target=${build.target ?? ""}\0args=${JSON.stringify(Object.entries(build.args).sort(([a], [b]) => byText(a, b)))}`,
   );
   return { hash: `sha256:${hash.digest("hex")}`, files };
 }

@@ -40,19 +40,24 @@ export function svcAsync(
   });
 }
 
-/** Any program, without blocking this process; its output captured. */
-/** The same at a pseudo-terminal (`script`), as a user's shell runs it: stdout and stderr as one. */
+/** `script`'s arguments to run svc with these arguments at a pseudo-terminal, as a user's shell does. */
+export function atTerminal(args: string[]): string[] {
+  const command = [process.execPath, bin, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  return ["-qec", command, "/dev/null"];
+}
+
+/** svcAsync at a pseudo-terminal (`script`): stdout and stderr as one. */
 export function svcAtTerminal(
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliResult> {
-  const command = [process.execPath, bin, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  return runAsync("script", ["-qec", command, "/dev/null"], {
+  return runAsync("script", atTerminal(args), {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env },
   });
 }
 
+/** Any program, without blocking this process; its output captured. */
 export function runAsync(
   command: string,
   args: string[],
