@@ -172,7 +172,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
     const token = env.SVC_TOKEN_LOCAL as string;
     const secret = (await import("../src/platform/token.js")).decodeToken(token).secret;
     const texts = [...results.flatMap((r) => [r.stdout, r.stderr]), readFileSync(outFile, "utf8")];
-    expect(texts.join("\n")).toContain("containers.api.env.DB_PASSWORD: (sensitive) → (sensitive)");
+    expect(texts.join("\n")).toContain("containers.api.env.DB_PASSWORD: (sensitive, changed)");
     for (const value of [DB_PASSWORD, "old-value-0000", token, secret]) {
       expect(texts.filter((t) => t.includes(value))).toEqual([]);
     }

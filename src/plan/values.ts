@@ -10,13 +10,18 @@ import type { NormalContainer, NormalDomain } from "./model.js";
 /** The stand-in for a value that is never shown: secrets, and what may have held one. */
 export const HIDDEN = "(sensitive)";
 
-/** Ports as the plan writes them; an assigned host port only where the other side names one. */
+/**
+ * Ports as the plan writes them. A live port's host port (`hostsFrom` is the desired side) is
+ * shown where the desired side names a host for the same container port or the same host port
+ * (`19090:9000/tcp → 19090:9001/tcp`), and left out where the platform assigned it and the
+ * manifest names none.
+ */
 export function portList(ports: NormalContainer["ports"], hostsFrom?: NormalContainer["ports"]): string[] {
   return ports.map((p) => {
-    // Show an assigned host port only where the other side names one.
     const showHost =
       p.host !== undefined &&
-      (!hostsFrom || hostsFrom.some((x) => x.container === p.container && x.host !== undefined));
+      (!hostsFrom ||
+        hostsFrom.some((x) => x.host !== undefined && (x.container === p.container || x.host === p.host)));
     return `${showHost ? `${p.host}:` : ""}${p.container}/${p.protocol}`;
   });
 }

@@ -28,8 +28,11 @@ const show = (v: unknown) => (v === HIDDEN ? HIDDEN : JSON.stringify(v));
 export function changeLines(c: Change): { head: string; symbol: string; diff?: string[] } {
   const symbol = CHANGE_SYMBOL[c.kind];
   const value =
-    // A sensitive change records no value (a config file marked sensitive): only what happened.
-    c.sensitive && c.before === undefined && c.after === undefined
+    // A sensitive change records no value (a config file marked sensitive), or hides both (a
+    // rotated secret): only what happened, never "(sensitive) → (sensitive)", which reads as none.
+    c.sensitive &&
+    ((c.before === undefined && c.after === undefined) ||
+      (c.kind === "change" && c.before === HIDDEN && c.after === HIDDEN))
       ? `: (sensitive, ${c.kind === "add" ? "added" : c.kind === "remove" ? "removed" : "changed"})`
       : c.kind === "add"
         ? c.after !== undefined
