@@ -1,6 +1,7 @@
 import * as Args from "@oclif/core/args";
 import pc from "picocolors";
 import { OpsCommand } from "../cli/ops-command.js";
+import { notRunningWhy, observeRestarts } from "../plan/restarts.js";
 import type { LiveContainer, PodView, UserService } from "../platform/model.js";
 import { table } from "../render/table.js";
 
@@ -9,7 +10,15 @@ export interface TargetStatus {
   service: UserService;
   phase: string;
   hostIP: string;
-  containers: { name: string; image: string; state: string; restarts: number; ports: string[] }[];
+  containers: {
+    name: string;
+    image: string;
+    state: string;
+    restarts: number;
+    /** Not running as deployed: exited, crash-looping, or restarted recently. */
+    problem?: string;
+    ports: string[];
+  }[];
   domains: { domain: string; containerPort: number; https: boolean }[];
 }
 
@@ -23,8 +32,10 @@ export default class Status extends OpsCommand {
     const { args } = await this.parse(Status);
     const targets: TargetStatus[] = [];
     for (const target of this.targets(args.target)) {
-      const { state, pod } = await (await this.client(target)).observeWithPod();
-      targets.push(describe(target, state.service, state.containers ?? [], pod));
+      const client = await this.client(target);
+      const [{ state, pod }, caps] = await Promise.all([client.observeWithPod(), client.capabilities()]);
+      const problems = await observeRestarts(client, caps, state.service, pod);
+      targets.push(describe(target, state.service, state.containers ?? [], pod, problems));
     }
     if (!this.jsonEnabled()) for (const t of targets) this.log(render(t));
     return { targets };
@@ -36,7 +47,9 @@ function describe(
   service: UserService,
   containers: LiveContainer[],
   pod: PodView,
+  problems: Awaited<ReturnType<typeof observeRestarts>>,
 ): TargetStatus {
+  const paused = service.status === "ServiceStop";
   return {
     target,
     service,
@@ -46,11 +59,14 @@ function describe(
       const s = pod.containers.find((x) => x.name === c.name);
       const [state, detail] = Object.entries(s?.state ?? {})[0] ?? ["unknown", {}];
       const reason = (detail as { reason?: string }).reason;
+      const problem = problems.find((p) => p.name === c.name);
       return {
         name: c.name,
         image: c.imageName,
-        state: reason ? `${state} (${reason})` : state,
+        // A paused service's containers are stopped on purpose: not "terminated (Error)".
+        state: paused ? "paused" : reason ? `${state} (${reason})` : state,
         restarts: s?.restartCount ?? 0,
+        ...(problem ? { problem: `${c.name} ${notRunningWhy(problem)}` } : {}),
         ports: (c.ports ?? []).map(
           (p) => `${p.hostPort ? `${p.hostPort}->` : ""}${p.containerPort}/${p.protocol.toLowerCase()}`,
         ),
@@ -73,6 +89,7 @@ function render(t: TargetStatus): string {
       ),
     );
   } else lines.push("nothing deployed yet");
+  for (const c of t.containers) if (c.problem) lines.push(pc.yellow(`! ${c.problem}`));
   for (const d of t.domains)
     lines.push(`domain ${d.domain} -> ${d.containerPort}${d.https ? " (https)" : ""}`);
   return `${lines.join("\n")}\n`;

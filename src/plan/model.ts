@@ -14,8 +14,17 @@ export interface LiveState extends ObservedState {
   images: Record<string, boolean>;
   /** Specified host ports that another service holds. */
   takenPorts: number[];
-  /** Containers that do not run (crash-looping, or exited with an error); absent when not read. */
-  failing?: { name: string; restarts: number; exitCode?: number }[];
+  /**
+   * Containers that do not run as the manifest says: crash-looping, exited with an error, or
+   * running but restarted recently (plan/restarts.ts); absent when not read.
+   */
+  failing?: {
+    name: string;
+    restarts: number;
+    exitCode?: number;
+    /** Runs now, but restarted within the window: seen in its restart count, or in Crashed notices. */
+    recently?: { source: "restart count"; startedAt: string } | { source: "notices"; crashes: number };
+  }[];
 }
 
 /** Both sides of the comparison take this shape after normalization. */

@@ -3,6 +3,7 @@ import { markOf } from "../manifest/marks.js";
 import type { ServiceSpec } from "../manifest/model.js";
 import { specifiedPorts, unitsOf } from "../platform/adapt.js";
 import type { LiveState, NormalService } from "./model.js";
+import { notRunningWhy, RESTART_WINDOW_MS } from "./restarts.js";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -40,8 +41,10 @@ export function preflight(
     problem(
       "warning",
       index(f.name) >= 0 ? `spec.containers[${index(f.name)}]` : "spec.containers",
-      `container ${f.name} is not running: ${f.exitCode !== undefined ? `it exited with code ${f.exitCode}` : "it keeps crashing"} (restarted ${f.restarts} times)`,
-      `svc logs ${spec.target} ${f.name} shows why; applying the same manifest again will not fix it`,
+      `container ${f.name} ${notRunningWhy(f)}`,
+      f.recently
+        ? `svc logs ${spec.target} ${f.name} shows why it stopped; the service counts as running once it has run ${RESTART_WINDOW_MS / 60_000} minutes without a restart`
+        : `svc logs ${spec.target} ${f.name} shows why; applying the same manifest again will not fix it`,
     );
   }
   if (svc.status === "ServiceDone" || svc.status === "ServiceAbort") {

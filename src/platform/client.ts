@@ -51,6 +51,8 @@ export interface PlatformClient {
   portTaken(port: number, region: string | undefined, serviceId: string): Promise<boolean>;
   /** The last lines a container wrote; "" when they cannot be read. Never throws. */
   logTail(container: string, lines: number): Promise<string>;
+  /** The service's notices, newest first; only with notice-secret. */
+  notices(page: number, pageSize: number): Promise<{ total: number; notices: Notice[] }>;
 
   deploy(first: boolean, body: WireDeploymentRequest, ifRevision?: number): Promise<MutationResult>;
   updateImages(

@@ -6,6 +6,7 @@ import type {
   Capability,
   LiveContainer,
   LiveDomain,
+  Notice,
   ObservedState,
   PodView,
   RegistryLogin,
@@ -49,6 +50,9 @@ export class FakePlatform implements PlatformClient {
   private domains: LiveDomain[] = [];
   private revision = 0;
   private readonly faults: { kind: Kind; fault: "refuse" | "lose" | "fail-transient" }[] = [];
+  private readonly restarts = new Map<string, { count: number; at: string }>();
+  /** The notices the provider shows (with notice-secret), newest first. */
+  readonly noticeList: Notice[] = [];
 
   constructor(caps: Capability[] = EXTENDED, options: { units?: number } = {}) {
     this.caps = new Set(caps);
@@ -68,6 +72,14 @@ export class FakePlatform implements PlatformClient {
   fault(kind: Kind, fault: "refuse" | "lose" | "fail-transient"): this {
     this.faults.push({ kind, fault });
     return this;
+  }
+
+  /** The container exits and the platform starts it again: its restart count and start move on. */
+  restart(container: string, at = new Date()): void {
+    this.restarts.set(container, {
+      count: (this.restarts.get(container)?.count ?? 0) + 1,
+      at: at.toISOString(),
+    });
   }
 
   /** Another writer changes the service: an env variable of its first container, and its revision. */
@@ -109,9 +121,9 @@ export class FakePlatform implements PlatformClient {
       containers: (this.containers ?? []).map((c) => ({
         name: c.name,
         image: c.imageName,
-        restartCount: 0,
+        restartCount: this.restarts.get(c.name)?.count ?? 0,
         state: running
-          ? { running: { startedAt: "2026-01-01T00:00:00Z" } }
+          ? { running: { startedAt: this.restarts.get(c.name)?.at ?? "2026-01-01T00:00:00Z" } }
           : { waiting: { reason: "Stopped" } },
         ready: running,
       })),
@@ -130,6 +142,10 @@ export class FakePlatform implements PlatformClient {
 
   async logTail(): Promise<string> {
     return "";
+  }
+
+  async notices(): Promise<{ total: number; notices: Notice[] }> {
+    return { total: this.noticeList.length, notices: structuredClone(this.noticeList) };
   }
 
   deploy(first: boolean, body: WireDeploymentRequest, ifRevision?: number): Promise<MutationResult> {

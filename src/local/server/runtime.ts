@@ -66,8 +66,6 @@ export class DockerRuntime {
   private readonly hostCpus = cpus().length;
   /** Containers svc is stopping on purpose: their exit is not a crash. */
   readonly expectedStops = new Set<string>();
-  /** Restarts asked through the API, by container id: the engine counts only its own. */
-  private readonly manualRestarts = new Map<string, number>();
 
   constructor(
     private readonly instanceId: string,
@@ -279,11 +277,15 @@ export class DockerRuntime {
     }
   }
 
+  /**
+   * A restart asked through the API is a Kubernetes rollout restart: a new start, and a restart
+   * count that stays as it was (the engine counts only its own restarts, after a container exits).
+   * Restart counts are crashes, so a client can tell a crash loop from a restart it asked for.
+   */
   async restartPod(serviceId: string): Promise<void> {
     for (const c of await this.list({ service: serviceId, role: "app" })) {
       this.expectedStops.add(c.Id);
       await this.docker.getContainer(c.Id).restart({ t: 5 });
-      this.manualRestarts.set(c.Id, (this.manualRestarts.get(c.Id) ?? 0) + 1);
     }
   }
 
@@ -325,9 +327,7 @@ export class DockerRuntime {
       } catch {
         info = undefined;
       }
-      const state = containerState(c, info);
-      if (info) state.restartCount += this.manualRestarts.get(info.Id) ?? 0;
-      states.push(state);
+      states.push(containerState(c, info));
     }
     return states;
   }
