@@ -30,6 +30,9 @@ export default defineConfig({
     // Tearing down a platform removes every container it started: more than vitest's default 10 s.
     hookTimeout: 120_000,
     // Plain output everywhere: golden files and assertions compare text, not colour codes.
-    env: { NO_COLOR: "1", FORCE_COLOR: "0" },
+    // A one-second stability window after each rollout (svc apply --stable-for, default 10 s): every
+    // apply in the suites still watches its containers stay up, without ten seconds each; the
+    // verdict tests set the window they test.
+    env: { NO_COLOR: "1", FORCE_COLOR: "0", SVC_STABLE_FOR: "1" },
   },
 });

@@ -17,8 +17,45 @@ if (args.length === 1 && args[0] === "--version") {
 } else {
   // The CLI, bundled into one CommonJS file (npm run build: scripts/bundle.mjs); its COMMANDS are
   // the ones oclif runs (package.json oclif.commands).
-  const { main } = loadWithCodeCache(fileURLToPath(new URL("../dist/bundle/svc.cjs", import.meta.url)));
-  await main();
+  const { main, activity } = loadWithCodeCache(
+    fileURLToPath(new URL("../dist/bundle/svc.cjs", import.meta.url)),
+  );
+  guardTheVerdict(main(), activity);
+}
+
+/**
+ * svc ends with one of the README's exit codes, and says why. A run whose work stops without a
+ * verdict — every timer and socket gone while a promise never settles (Node would exit 13 in
+ * silence), or an exit code in no table — is a bug in svc: it exits 1 saying so and where it was.
+ */
+function guardTheVerdict(running, activity) {
+  const KNOWN = new Set([0, 1, 2, 3, 4, 5, 6, 130]);
+  let settled = false;
+  const say = (why) =>
+    process.stderr.write(
+      `Error: svc stopped without a result (this is a bug in svc): ${why}, while ${activity?.() ?? "starting"}.\n` +
+        "Try this: run svc plan to see the live state; re-run with --debug and report it.\n",
+    );
+  running.then(
+    () => {
+      settled = true;
+    },
+    (error) => {
+      settled = true;
+      process.stderr.write(`Error: ${error?.stack ?? error}\nThis is a bug in svc: report it.\n`);
+      process.exitCode = 1;
+    },
+  );
+  process.on("beforeExit", () => {
+    if (settled) return;
+    say("nothing was left to wait for");
+    process.exit(1);
+  });
+  process.on("exit", (code) => {
+    if (KNOWN.has(code)) return;
+    say(`it was ending with exit code ${code}`);
+    process.exitCode = 1;
+  });
 }
 
 /**

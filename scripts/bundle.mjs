@@ -59,6 +59,7 @@ function entry() {
   const modulePath = (path) => `./${relative(dist, path).split(sep).join("/")}`;
   return [
     'export { main } from "./cli/main.js";',
+    'export { activity } from "./util/activity.js";',
     'export { default as notFound } from "./hooks/not-found.js";',
     "export const COMMANDS = Object.defineProperties({}, {",
     ...commands.map(

@@ -266,7 +266,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
     );
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain("port 8080 of web");
-    expect(missing.stdout).toContain("GET /missing answered 404 after 5 s");
+    expect(missing.stdout).toContain("GET /missing → 404 after 5 s");
     expect(missing.stdout).toContain("hint: make web answer GET /missing with 2xx or 3xx");
     const served = await apply(
       ["--auto-approve", "--allow-destructive", "--timeout", "20", "-f", "test/fixtures/ready/http.yaml"],

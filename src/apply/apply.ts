@@ -17,6 +17,8 @@ export interface ApplyOptions {
   engines: Engine;
   wait: boolean;
   timeoutMs: number;
+  /** How long the containers must stay up and ready after the rollout before "applied". */
+  stableForMs: number;
   /** True once the user asked to stop: the call in flight finishes, no new one starts. */
   stopping: () => boolean;
   /** Each line a build writes (shown with --debug). */

@@ -1,11 +1,12 @@
 import { OutcomeUnknown, PlatformHttpError, SvcError } from "../errors.js";
 import type { Fingerprint } from "../plan/fingerprint.js";
-import type { NormalContainer, NormalService, Operation, ServicePlan } from "../plan/model.js";
+import type { Operation, ServicePlan } from "../plan/model.js";
 import type { PlatformClient } from "../platform/client.js";
 import { baseDomain } from "../platform/domain.js";
 import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
-import { byText } from "../util/sorted.js";
+import { doing } from "../util/activity.js";
 import { Guard, type Mutation } from "./guard.js";
+import { deployed, live, sameEnv, sameFiles } from "./landed.js";
 import { deploymentBody, envBody, publicLogin } from "./payload.js";
 import { waitForRollout } from "./rollout.js";
 
@@ -13,7 +14,8 @@ export type ApplyEvent =
   | { type: "call"; service: string; operation: Operation["kind"]; cause: string }
   | { type: "called"; service: string; operation: Operation["kind"]; revision?: number }
   | { type: "note"; service: string; message: string }
-  | { type: "waiting"; service: string }
+  /** What the rollout waits for and the last answer, each time it looks (views decide how often to show it). */
+  | { type: "waiting"; service: string; detail?: string }
   | { type: "done"; service: string; outcome: ServiceOutcome["status"]; message?: string };
 
 export interface ServiceOutcome {
@@ -42,6 +44,8 @@ export interface ServiceJob {
 export interface ExecuteOptions {
   wait: boolean;
   timeoutMs: number;
+  /** How long the containers must stay up and ready after the rollout before "applied". */
+  stableForMs: number;
   /** True once the user asked to stop: the call in flight finishes, no new one starts. */
   stopping: () => boolean;
   emit: (event: ApplyEvent) => void;
@@ -68,6 +72,7 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
   const lastRestart = plan.operations.findLastIndex((o) => o.restarts || o.kind === "deploy");
   const stopWaiting = new AbortController();
   let rollout: Promise<unknown> | undefined;
+  let callsDone = false;
   try {
     for (const [i, op] of plan.operations.entries()) {
       const remaining = plan.operations.slice(i).map((o) => o.kind);
@@ -80,6 +85,7 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
           message: "stopped before this call",
         });
       options.emit({ type: "call", service: plan.name, operation: op.kind, cause: op.cause });
+      doing(`${plan.name}: calling ${op.kind}`);
       try {
         await call(job, op, guard, (message) => options.emit({ type: "note", service: plan.name, message }));
       } catch (error) {
@@ -97,14 +103,21 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
         // Settled to its error (or undefined) at once: a rejection while calls go on is not unhandled.
         rollout = waitForRollout(job.client, plan.desired, {
           timeoutMs: options.timeoutMs,
+          stableForMs: options.stableForMs,
           target: plan.target,
           signal: stopWaiting.signal,
+          progress: (detail) => {
+            // Said by the view only once the calls are done ("waiting" comes after the last one).
+            if (callsDone) options.emit({ type: "waiting", service: plan.name, detail });
+            doing(`${plan.name}: ${detail}`);
+          },
         }).then(
           () => undefined,
           (error: unknown) => error ?? new Error("rollout failed"),
         );
       }
     }
+    callsDone = true;
     if (rollout) {
       options.emit({ type: "waiting", service: plan.name });
       const error = await rollout;
@@ -267,26 +280,4 @@ function bind(
     },
     (s) => s.domains.some((x) => x.domain === d.domain),
   );
-}
-
-const live = (s: ObservedState, name: string) => s.containers?.find((c) => c.name === name);
-
-/** A deploy landed: the pod runs exactly the desired containers, with their images and env. */
-function deployed(s: ObservedState, desired: NormalService, secrets: ReadonlyMap<string, string>): boolean {
-  const names = (s.containers ?? []).map((c) => c.name).sort();
-  if (JSON.stringify(names) !== JSON.stringify(desired.containers.map((c) => c.name).sort())) return false;
-  return desired.containers.every((c) => live(s, c.name)?.imageName === c.image && sameEnv(s, c, secrets));
-}
-
-function sameEnv(s: ObservedState, c: NormalContainer, secrets: ReadonlyMap<string, string>): boolean {
-  const pairs = (list: { name: string; value: string }[]) =>
-    JSON.stringify(list.map((e) => [e.name, e.value]).sort(([a], [b]) => byText(String(a), String(b))));
-  return pairs(live(s, c.name)?.envs ?? []) === pairs(envBody(c, secrets));
-}
-
-function sameFiles(s: ObservedState, c: NormalContainer): boolean {
-  const l = live(s, c.name);
-  if (l?.configMap) return JSON.stringify(l.configMap) === JSON.stringify(c.files);
-  const first = Object.values(c.files)[0];
-  return first === undefined ? true : l?.configContents?.[0] === first;
 }

@@ -1,10 +1,10 @@
-import net from "node:net";
 import { SvcError } from "../errors.js";
 import type { NormalService } from "../plan/model.js";
 import { crashed } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
-import type { LiveContainer } from "../platform/model.js";
+import type { ContainerStatus, LiveContainer } from "../platform/model.js";
 import { sleep } from "../util/poll.js";
+import { type ProbeAnswer, probeHttp, probeTcp, SETTLE_MS } from "./probe.js";
 
 class RolloutFailed extends SvcError {
   constructor(message: string, hint: string) {
@@ -12,21 +12,60 @@ class RolloutFailed extends SvcError {
   }
 }
 
+/** How long a client error (a 4xx that waiting will not change) may repeat before it fails at once. */
+export const DEFAULT_FAIL_AFTER_S = 30;
+
+export interface RolloutOptions {
+  /** How long the containers may take to run and be ready. */
+  timeoutMs: number;
+  /** Then how long they must stay up and ready, with no restart, before the rollout counts. */
+  stableForMs: number;
+  pollMs?: number;
+  target: string;
+  signal?: AbortSignal;
+  /** What is being waited for and the last answer, each time the containers are looked at. */
+  progress?: (what: string) => void;
+}
+
 /**
- * Waits until every container runs, is not restarting, and its tcp ports answer. A container that
- * exits or restarts repeatedly fails the rollout at once, with its last log lines, instead of
- * "deploying" until the timeout. An abort ends the wait, rejecting with the signal's reason.
+ * Waits until every container runs and is ready, then watches them stay so for the stability
+ * window. A container that exits, restarts repeatedly, or restarts during the window fails the
+ * rollout at once with its last log lines; so does a readiness answer that waiting cannot change
+ * (a client error, repeated for the container's failAfter). Every wait is bounded by timers that
+ * keep the process alive. An abort ends the wait, rejecting with the signal's reason.
  */
 export async function waitForRollout(
   client: PlatformClient,
   desired: NormalService,
-  options: { timeoutMs: number; pollMs?: number; target: string; signal?: AbortSignal },
+  options: RolloutOptions,
 ): Promise<void> {
-  const { signal } = options;
-  const deadline = Date.now() + options.timeoutMs;
+  const ready = await untilReady(client, desired, options);
+  if (options.stableForMs > 0) await staysUp(client, desired, options, ready);
+}
+
+interface Ready {
+  /** When the containers were first all ready. */
+  at: number;
+  /** Each container's start, as the pod showed it then. */
+  starts: Map<string, string>;
+  checks: Check[];
+  hostIP: string;
+}
+
+async function untilReady(
+  client: PlatformClient,
+  desired: NormalService,
+  options: RolloutOptions,
+): Promise<Ready> {
+  const { signal, progress } = options;
+  const begun = Date.now();
+  const deadline = begun + options.timeoutMs;
+  const seconds = () => Math.round((Date.now() - begun) / 1000);
   let firstRestarts: Map<string, number> | undefined;
-  let lastState = "";
-  let silent: SilentPort[] = [];
+  let waitingFor = "";
+  let unready: Unready[] = [];
+  // Since when each check has given the same client error (fail fast after its failAfter).
+  const refusing = new Map<string, { answer: string; since: number }>();
   // Host ports are fixed once deployed: read them once, when the containers first run.
   let published: LiveContainer[] | undefined;
   // Quick at first (most containers start in well under a second), then backing off.
@@ -41,79 +80,176 @@ export async function waitForRollout(
     const statuses = pod.containers;
     firstRestarts ??= new Map(statuses.map((s) => [s.name, s.restartCount]));
     for (const s of statuses) {
-      const { terminated } = s.state;
       const restarts = s.restartCount - (firstRestarts.get(s.name) ?? s.restartCount);
       if (crashed(s) || restarts >= 2) {
-        const logs = await lastLines(client, s.name);
-        const how = terminated ? `exited with code ${terminated.exitCode}` : "keeps restarting";
-        throw new RolloutFailed(
-          `container ${s.name} ${how}${logs || " and wrote no logs"}`,
-          `check the image, command and env of ${s.name}; \`svc logs ${options.target} ${s.name}\` shows more`,
-        );
+        const how = s.state.terminated
+          ? `exited with code ${s.state.terminated.exitCode}`
+          : "keeps restarting";
+        throw await containerFailed(client, options.target, s.name, how);
       }
     }
-    const ready = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
-    if (ready) {
+    const running = desired.containers.every((c) => statuses.find((s) => s.name === c.name)?.ready);
+    if (running) {
       published ??= (state ?? (await client.observe())).containers ?? [];
+      const hostIP = pod.hostIP ?? "127.0.0.1";
+      const checks = readinessChecks(published, desired);
       const started = startTimes(statuses);
       const checked = Date.now();
-      silent = await unreadyPorts(published, desired, pod.hostIP ?? "127.0.0.1");
+      unready = await unreadyChecks(checks, hostIP);
+      for (const key of refusing.keys()) if (!unready.some((u) => checkKey(u) === key)) refusing.delete(key);
+      for (const u of unready) {
+        const key = checkKey(u);
+        const seen = refusing.get(key);
+        if (u.clientError === undefined) refusing.delete(key);
+        else if (seen?.answer !== u.answer) refusing.set(key, { answer: u.answer, since: Date.now() });
+        else if (Date.now() - seen.since >= u.failAfterS * 1000) {
+          throw await portFailed(
+            client,
+            [u],
+            ` for ${u.failAfterS} s (ready.failAfter): a client error, which waiting does not change`,
+          );
+        }
+      }
       // Running once is not running: a container that exits at once is seen running for a
-      // moment. Done only when, a moment later, every container still runs the same start.
-      if (silent.length === 0) {
+      // moment. Ready only when, a moment later, every container still runs the same start.
+      if (unready.length === 0) {
         await sleep(Math.max(0, SETTLE_MS - (Date.now() - checked)), undefined, { signal });
         const again = await client.pod();
-        if (again.containers.every((s) => s.ready) && startTimes(again.containers) === started) return;
+        if (again.containers.every((s) => s.ready) && startTimes(again.containers) === started)
+          return { at: Date.now(), starts: startMap(again.containers), checks, hostIP };
       }
-    }
-    lastState = statuses.map((s) => `${s.name}: ${Object.keys(s.state)[0] ?? "unknown"}`).join(", ");
+      waitingFor = unready.length
+        ? unready.map((u) => `${u.container}: ${u.answer}`).join("; ")
+        : "the containers to keep running";
+    } else waitingFor = `${notRunning(desired, statuses)} to run`;
+    progress?.(`waiting for ${waitingFor} (${seconds()} s)`);
     await sleep(pause, undefined, { signal });
     pause = Math.min(pause * 1.5, 1000);
   }
-  const seconds = Math.round(options.timeoutMs / 1000);
-  if (silent.length > 0) {
-    const first = silent[0] as SilentPort;
-    throw new RolloutFailed(
-      `${silent.map((p) => `port ${p.containerPort} of ${p.container} (host ${p.hostPort}): ${p.problem}`).join("; ")} after ${seconds} s${await lastLines(client, first.container)}`,
-      first.http
-        ? `make ${first.container} answer GET ${first.http} with 2xx or 3xx, change its ready: check, or raise --timeout if it is slow to start`
-        : `make ${first.container} listen on port ${first.containerPort} (on all interfaces, not only localhost), or raise --timeout if it is slow to start`,
-    );
-  }
+  const total = Math.round(options.timeoutMs / 1000);
+  if (unready.length > 0) throw await portFailed(client, unready, ` after ${total} s`);
   throw new RolloutFailed(
-    `containers not ready within ${seconds} s (${lastState || "no status"})`,
+    `containers not ready within ${total} s (waiting for ${waitingFor || "a pod status"})`,
     "raise --timeout if the service is slow to start, or check its logs",
+  );
+}
+
+/**
+ * The stability window: the containers must keep their start (no restart, no crash) and stay
+ * ready. A check that fails twice in a row is not ready any more; once may be a busy moment.
+ */
+async function staysUp(
+  client: PlatformClient,
+  desired: NormalService,
+  options: RolloutOptions,
+  ready: Ready,
+): Promise<void> {
+  const { signal, progress, stableForMs } = options;
+  const end = ready.at + stableForMs;
+  const window = `${Math.round(stableForMs / 1000)} s`;
+  const missed = new Map<string, number>();
+  for (;;) {
+    const left = end - Date.now();
+    progress?.(
+      `ready; watching it stay up: ${Math.min(Math.round((stableForMs - left) / 1000), stableForMs / 1000)} of ${window}`,
+    );
+    if (left <= 0) return;
+    await sleep(Math.min(left, 1000), undefined, { signal });
+    const pod = await client.pod();
+    const after = `${((Date.now() - ready.at) / 1000).toFixed(1)} s after it was ready`;
+    for (const c of desired.containers) {
+      const s = pod.containers.find((x) => x.name === c.name);
+      if (!s || crashed(s) || startOf(s) !== ready.starts.get(c.name)) {
+        throw await containerFailed(
+          client,
+          options.target,
+          c.name,
+          `restarted during the stability window (${window}; ${after})`,
+          "it started, then stopped",
+        );
+      }
+    }
+    const unready = await unreadyChecks(ready.checks, ready.hostIP);
+    for (const key of missed.keys()) if (!unready.some((u) => checkKey(u) === key)) missed.delete(key);
+    for (const u of unready) {
+      const times = (missed.get(checkKey(u)) ?? 0) + 1;
+      missed.set(checkKey(u), times);
+      if (times >= 2)
+        throw await portFailed(client, [u], ` during the stability window (${window}; ${after})`);
+    }
+  }
+}
+
+async function containerFailed(
+  client: PlatformClient,
+  target: string,
+  container: string,
+  how: string,
+  why = "",
+): Promise<RolloutFailed> {
+  const logs = await lastLines(client, container);
+  return new RolloutFailed(
+    `container ${container} ${how}${logs || " and wrote no logs"}`,
+    `${why ? `${why}: ` : ""}check the image, command and env of ${container}; \`svc logs ${target} ${container}\` shows more`,
+  );
+}
+
+/** The checks that failed, each with its answer, then `tail`; the first one's logs and hint. */
+async function portFailed(client: PlatformClient, failed: Unready[], tail: string): Promise<RolloutFailed> {
+  const u = failed[0] as Unready;
+  const answers = failed.map(
+    (f) => `port ${f.containerPort} of ${f.container} (host ${f.hostPort}): ${f.answer}`,
+  );
+  return new RolloutFailed(
+    `${answers.join("; ")}${tail}${await lastLines(client, u.container)}`,
+    u.clientError !== undefined
+      ? `make ${u.container} answer GET ${u.http} with 2xx or 3xx (it refuses with ${u.clientError}), or change its ready: check`
+      : u.http
+        ? `make ${u.container} answer GET ${u.http} with 2xx or 3xx, change its ready: check, or raise --timeout if it is slow to start`
+        : `make ${u.container} listen on port ${u.containerPort} (on all interfaces, not only localhost), or raise --timeout if it is slow to start`,
   );
 }
 
 /** "; its last log lines:" and the container's last lines, indented; "" when it wrote none. */
 async function lastLines(client: PlatformClient, container: string): Promise<string> {
-  const logs = (await client.logTail(container, 20)).trimEnd();
+  const logs = (await client.logTail(container, 20).catch(() => "")).trimEnd();
   return logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : "";
 }
 
-interface SilentPort {
+/** The desired containers not running yet, with what the pod says of each. */
+function notRunning(desired: NormalService, statuses: ContainerStatus[]): string {
+  return desired.containers
+    .filter((c) => !statuses.find((s) => s.name === c.name)?.ready)
+    .map((c) => {
+      const s = statuses.find((x) => x.name === c.name);
+      const [state, detail] = Object.entries(s?.state ?? {})[0] ?? [];
+      const reason = (detail as { reason?: string } | undefined)?.reason;
+      return state ? `${c.name} (${state}${reason ? `: ${reason}` : ""})` : c.name;
+    })
+    .join(", ");
+}
+
+interface Check {
   container: string;
   containerPort: number;
   hostPort: number;
   /** The path of an http readiness check. */
   http?: string;
-  problem: string;
+  failAfterS: number;
 }
 
+type Unready = Check & ProbeAnswer;
+
+const checkKey = (c: Check) => `${c.container}:${c.containerPort}`;
+
 /**
- * The ports whose readiness checks do not pass yet, among the host ports the provider shows
- * (assigned ones only with deployment-info). By default every published tcp port of a container
- * must answer: a connection that stays open or gets data. One the peer closes at once without a
- * byte is what an engine's port proxy does when nothing listens inside, so it does not count.
- * `ready: { tcp }` checks that port only, `ready: { http }` a GET through it, `ready: none` nothing.
+ * The readiness checks, on the host ports the provider shows (assigned ones only with
+ * deployment-info). By default every published tcp port of a container must answer;
+ * `ready: { tcp }` checks that port only, `ready: { http }` a GET through its port, `ready: none`
+ * nothing.
  */
-async function unreadyPorts(
-  live: LiveContainer[],
-  desired: NormalService,
-  hostIP: string,
-): Promise<SilentPort[]> {
-  const checks = desired.containers.flatMap((c) => {
+function readinessChecks(live: LiveContainer[], desired: NormalService): Check[] {
+  return desired.containers.flatMap((c) => {
     const published = (live.find((l) => l.name === c.name)?.ports ?? []).filter(
       (p) => p.protocol === "TCP" && p.hostPort,
     );
@@ -127,67 +263,26 @@ async function unreadyPorts(
         containerPort: p.containerPort,
         hostPort: p.hostPort as number,
         ...(ready && "http" in ready ? { http: ready.http } : {}),
+        failAfterS: (ready && "http" in ready ? ready.failAfter : undefined) ?? DEFAULT_FAIL_AFTER_S,
       }));
   });
-  const problems = await Promise.all(
-    checks.map(async (check) =>
-      check.http
-        ? httpProblem(hostIP, check.hostPort, check.http)
-        : (await listens(hostIP, check.hostPort))
-          ? undefined
-          : "nothing listens (connections are closed at once)",
-    ),
+}
+
+async function unreadyChecks(checks: Check[], hostIP: string): Promise<Unready[]> {
+  const answers = await Promise.all(
+    checks.map((c) => (c.http ? probeHttp(hostIP, c.hostPort, c.http) : probeTcp(hostIP, c.hostPort))),
   );
   return checks.flatMap((check, i) => {
-    const problem = problems[i];
-    return problem ? [{ ...check, problem }] : [];
+    const answer = answers[i] as ProbeAnswer;
+    return answer.ready ? [] : [{ ...check, ...answer }];
   });
 }
 
-/** Why GET path through the host port does not answer 2xx or 3xx; undefined when it does. */
-async function httpProblem(host: string, port: number, path: string): Promise<string | undefined> {
-  try {
-    const response = await fetch(`http://${host}:${port}${path}`, {
-      redirect: "manual",
-      signal: AbortSignal.timeout(2000),
-    });
-    await response.body?.cancel();
-    return response.status < 400 ? undefined : `GET ${path} answered ${response.status}`;
-  } catch {
-    return `GET ${path} got no answer`;
-  }
-}
+/** A container's start: a restart changes it. */
+const startOf = (s: ContainerStatus) =>
+  `${s.restartCount}@${"running" in s.state ? JSON.stringify(s.state.running) : "not running"}`;
 
-/**
- * How long an open connection must stay open, silent, to count as a listener; and how long the
- * containers must keep running once seen running.
- */
-const SETTLE_MS = 100;
+const startMap = (statuses: ContainerStatus[]) => new Map(statuses.map((s) => [s.name, startOf(s)]));
 
-/** Each container's start, as one string: a restart changes it. */
-function startTimes(statuses: { name: string; restartCount: number; state: object }[]): string {
-  return JSON.stringify(
-    statuses.map((s) => [s.name, s.restartCount, "running" in s.state ? s.state.running : null]),
-  );
-}
-
-function listens(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const socket = net.connect({ host, port, timeout: 1000 });
-    const done = (answers: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(answers);
-    };
-    socket.once("connect", () => {
-      socket.setTimeout(0);
-      timer = setTimeout(() => done(true), SETTLE_MS);
-    });
-    socket.once("data", () => done(true));
-    socket.once("end", () => done(false));
-    socket.once("close", () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("timeout", () => done(false));
-  });
-}
+/** Each container's start, as one string. */
+const startTimes = (statuses: ContainerStatus[]) => JSON.stringify([...startMap(statuses)]);

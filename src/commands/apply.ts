@@ -25,7 +25,7 @@ export default class Apply extends SvcCommand {
   static override summary =
     "Make the platform match the manifests (or a saved plan), then wait until it runs.";
   static override description =
-    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is the approval: no prompt (destructive changes still need --allow-destructive, or a yes at a terminal), applied only while every service's live state still matches it. Against a provider without revisions, the live state is read again before every call and a call whose answer was lost is never sent again blindly. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan or digest mismatch, 5 partially applied, 6 outcome unknown (run svc plan), 130 interrupted.";
+    "Shows the plan and asks for confirmation at a terminal; elsewhere --auto-approve is required, and destructive changes also need --allow-destructive. A saved plan (svc plan --out FILE) is the approval: no prompt (destructive changes still need --allow-destructive, or a yes at a terminal), applied only while every service's live state still matches it. Against a provider without revisions, the live state is read again before every call and a call whose answer was lost is never sent again blindly. After the calls it waits until the containers run and are ready (--timeout), then watches them stay up for --stable-for seconds: a container that restarts, or a check that stops answering, fails the service. Exit codes: 0 applied or nothing to do, 1 error, 3 invalid input, 4 stale plan or digest mismatch, 5 partially applied, 6 outcome unknown (run svc plan), 130 interrupted.";
   static override examples = [
     "<%= config.bin %> apply",
     "<%= config.bin %> apply --auto-approve -f examples/shop/service.yaml",
@@ -61,9 +61,17 @@ export default class Apply extends SvcCommand {
       helpValue: "sha256:…",
     }),
     timeout: Flags.integer({
-      description: "Seconds to wait for each service's rollout.",
+      description: "Seconds each service's containers may take to run and be ready.",
       default: 300,
       min: 1,
+    }),
+    "stable-for": Flags.integer({
+      description:
+        "Then seconds they must stay up and ready, with no restart, before the service counts as applied (0: do not watch).",
+      default: 10,
+      min: 0,
+      max: 3600,
+      env: "SVC_STABLE_FOR",
     }),
   };
 
@@ -124,6 +132,7 @@ export default class Apply extends SvcCommand {
       engines: this.engines,
       wait: flags.wait,
       timeoutMs: flags.timeout * 1000,
+      stableForMs: flags["stable-for"] * 1000,
       stopping: interrupt.stopping,
       ...(debug ? { buildLine: (service, line) => process.stderr.write(`  ${service}: ${line}\n`) } : {}),
     };

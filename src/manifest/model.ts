@@ -47,7 +47,7 @@ export interface BuildSpec {
 }
 
 /** When apply counts a container ready, beyond running: an HTTP answer, a tcp port, or nothing more. */
-export type Readiness = { http: string; port: number } | { tcp: number } | "none";
+export type Readiness = { http: string; port: number; failAfter?: number } | { tcp: number } | "none";
 
 export type Units = 1 | 2 | 4 | 8 | 16;
 
@@ -91,7 +91,7 @@ export interface RawContainer {
   ports?: RawPort[];
   env?: Record<string, string | { secret: string }>;
   storage?: string;
-  ready?: "none" | { http: string; port?: number } | { tcp: number };
+  ready?: "none" | { http: string; port?: number; failAfter?: number } | { tcp: number };
   command?: string[];
   args?: string[];
   files?: { source: string; target: string; sensitive?: boolean }[];

@@ -78,6 +78,17 @@ describe("semantic rules, each both ways", () => {
       http: "/healthz",
       port: 8080,
     });
+    expect(
+      ready("      ready: { http: /healthz, failAfter: 5 }\n").services[0]?.containers[0]?.ready,
+    ).toEqual({
+      http: "/healthz",
+      port: 8080,
+      failAfter: 5,
+    });
+    expect(ready("      ready: { http: /healthz, failAfter: 0 }\n").errors).toEqual([
+      "must be none, { http: /path } (with an optional port and failAfter) or { tcp: PORT }",
+      "must be whole seconds from 1 to 3600, like failAfter: 30",
+    ]);
     expect(ready("      ready: { tcp: 8080 }\n").errors).toEqual([]);
     expect(ready("      ready: { tcp: 9000 }\n").errors).toEqual([
       "readiness checks port 9000, which this container does not publish over tcp",
@@ -92,7 +103,7 @@ describe("semantic rules, each both ways", () => {
       'readiness path "healthz" must start with /, like /healthz',
     ]);
     expect(ready("      ready: sometimes\n").errors).toEqual([
-      "must be none, { http: /path } (with an optional port) or { tcp: PORT }",
+      "must be none, { http: /path } (with an optional port and failAfter) or { tcp: PORT }",
     ]);
   });
 

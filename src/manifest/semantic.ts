@@ -237,5 +237,6 @@ function readiness(
     );
     return undefined;
   }
-  return "tcp" in raw ? { tcp: port } : { http: raw.http, port };
+  if ("tcp" in raw) return { tcp: port };
+  return { http: raw.http, port, ...(raw.failAfter !== undefined ? { failAfter: raw.failAfter } : {}) };
 }

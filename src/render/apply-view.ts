@@ -22,13 +22,31 @@ export function applyView(kind: "live" | "plain" | "json", log: (line: string) =
   return { progress: eventsAsTheyCome((event) => plainEvent(event, log)), summary };
 }
 
-/** Progress as one stream of events, services run at most `parallelism` at once. */
+/** How often a log (plain lines, JSON lines) hears what a rollout is still waiting for. */
+const WAITING_EVERY_MS = 10_000;
+
+/**
+ * Progress as one stream of events, services run at most `parallelism` at once. What a rollout
+ * waits for comes at every look; a log gets it once per WAITING_EVERY_MS for each service.
+ */
 function eventsAsTheyCome(emit: (event: ApplyEvent) => void): ApplyView["progress"] {
+  const said = new Map<string, number>();
+  const throttled = (event: ApplyEvent) => {
+    if (event.type === "waiting" && event.detail !== undefined) {
+      const last = said.get(event.service) ?? 0;
+      if (Date.now() - last < WAITING_EVERY_MS) return;
+      said.set(event.service, Date.now());
+    } else if (event.type === "waiting") said.set(event.service, Date.now());
+    emit(event);
+  };
   return (services, parallelism, run) => {
     const limit = pLimit(parallelism);
-    return Promise.all(services.map((s) => limit(() => run(s, emit))));
+    return Promise.all(services.map((s) => limit(() => run(s, throttled))));
   };
 }
+
+/** A failure's first line: its last log lines are shown once, in the summary. */
+const headline = (message: string) => (message.split("\n")[0] ?? "").replace(/; its last log lines:$/, "");
 
 /** Newline-delimited JSON: each event with its time, then the summary (schemas/apply-event.schema.json). */
 function jsonView(): ApplyView {
@@ -53,13 +71,14 @@ async function taskList(services: ServicePlan[], parallelism: number, run: RunSe
       task: async (_: unknown, task: { output: string; title: string }) => {
         const outcome = await run(service, (event) => {
           if (event.type === "call") task.output = `${event.operation}: ${event.cause}`;
-          if (event.type === "waiting") task.output = "waiting for containers to run and ports to answer";
+          if (event.type === "waiting")
+            task.output = event.detail ?? "waiting for containers to run and ports to answer";
           if (event.type === "note") task.output = event.message;
         });
         outcomes.set(service.name, outcome);
         if (outcome.status !== "applied")
           throw new Error(
-            `${service.name}: ${outcome.status}${outcome.message ? `: ${outcome.message}` : ""}`,
+            `${service.name}: ${outcome.status}${outcome.message ? `: ${headline(outcome.message)}` : ""}`,
           );
         task.title = `${service.name} (target ${service.target}): ${outcome.applied.join(", ")}`;
       },
@@ -84,11 +103,15 @@ function plainEvent(event: ApplyEvent, log: (line: string) => void): void {
       log(`${pc.yellow("!")} ${event.service}: ${event.message}`);
       break;
     case "waiting":
-      log(`${pc.dim("…")} ${event.service}: waiting for containers to run and ports to answer`);
+      log(
+        `${pc.dim("…")} ${event.service}: ${event.detail ?? "waiting for containers to run and ports to answer"}`,
+      );
       break;
     case "done":
       if (event.outcome !== "applied")
-        log(`${pc.red("✖")} ${event.service}: ${event.outcome}${event.message ? `: ${event.message}` : ""}`);
+        log(
+          `${pc.red("✖")} ${event.service}: ${event.outcome}${event.message ? `: ${headline(event.message)}` : ""}`,
+        );
       break;
   }
 }

@@ -48,7 +48,11 @@ export async function planAgainst(
 export async function applyTo(
   fake: FakePlatform,
   service: ServicePlan,
-  { stopping = false, wait = false }: { stopping?: boolean; wait?: boolean } = {},
+  {
+    stopping = false,
+    wait = false,
+    stableForMs = 0,
+  }: { stopping?: boolean; wait?: boolean; stableForMs?: number } = {},
 ): Promise<{ outcome: ServiceOutcome; events: ApplyEvent[] }> {
   const events: ApplyEvent[] = [];
   const outcome = await applyService(
@@ -60,7 +64,7 @@ export async function applyTo(
       secrets: new Map(),
       loginFor: () => undefined,
     },
-    { wait, timeoutMs: 2000, stopping: () => stopping, emit: (e) => events.push(e) },
+    { wait, timeoutMs: 2000, stableForMs, stopping: () => stopping, emit: (e) => events.push(e) },
   );
   return { outcome, events };
 }

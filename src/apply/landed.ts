@@ -1,0 +1,32 @@
+import type { NormalContainer, NormalService } from "../plan/model.js";
+import type { ObservedState } from "../platform/model.js";
+import { byText } from "../util/sorted.js";
+import { envBody } from "./payload.js";
+
+/** How the live state shows that a call landed: what the guard reads after a lost answer. */
+
+export const live = (s: ObservedState, name: string) => s.containers?.find((c) => c.name === name);
+
+/** A deploy landed: the pod runs exactly the desired containers, with their images and env. */
+export function deployed(
+  s: ObservedState,
+  desired: NormalService,
+  secrets: ReadonlyMap<string, string>,
+): boolean {
+  const names = (s.containers ?? []).map((c) => c.name).sort();
+  if (JSON.stringify(names) !== JSON.stringify(desired.containers.map((c) => c.name).sort())) return false;
+  return desired.containers.every((c) => live(s, c.name)?.imageName === c.image && sameEnv(s, c, secrets));
+}
+
+export function sameEnv(s: ObservedState, c: NormalContainer, secrets: ReadonlyMap<string, string>): boolean {
+  const pairs = (list: { name: string; value: string }[]) =>
+    JSON.stringify(list.map((e) => [e.name, e.value]).sort(([a], [b]) => byText(String(a), String(b))));
+  return pairs(live(s, c.name)?.envs ?? []) === pairs(envBody(c, secrets));
+}
+
+export function sameFiles(s: ObservedState, c: NormalContainer): boolean {
+  const l = live(s, c.name);
+  if (l?.configMap) return JSON.stringify(l.configMap) === JSON.stringify(c.files);
+  const first = Object.values(c.files)[0];
+  return first === undefined ? true : l?.configContents?.[0] === first;
+}
