@@ -226,14 +226,12 @@ describe.runIf(hasEngine).each(API_MODES)("svc apply on the local platform (--ap
       "hint: check the image, command and env of crasher; `svc logs local crasher` shows more",
     );
     // Nothing left to call, but the service does not run: never "No changes" with exit 0. Between
-    // two crashes the container runs for a moment, as on any platform; a plan that lands in that
-    // moment sees it running, so the next one (the platform backs off longer each time) must not.
-    let again = await plan(["--detailed-exitcode", "-f", "test/fixtures/crashloop/service.yaml"]);
-    for (let tries = 1; again.status === 0 && tries < 3; tries++)
-      again = await plan(["--detailed-exitcode", "-f", "test/fixtures/crashloop/service.yaml"]);
+    // two crashes the container runs for a moment, as on any platform: a plan that lands in that
+    // moment sees it running, restarted recently.
+    const again = await plan(["--detailed-exitcode", "-f", "test/fixtures/crashloop/service.yaml"]);
     expect(again.status).toBe(2);
     expect(again.stdout).toMatch(
-      /container crasher is not running: (it exited with code 3|it keeps crashing)/,
+      /container crasher (is not running: (it exited with code 3|it keeps crashing)|restarted recently: \d+ restarts?, the current run started at )/,
     );
     expect(again.stdout).toContain(
       "No changes to make, but 1 service does not run as its manifest says: crashloop (crasher).",
