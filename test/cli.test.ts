@@ -74,6 +74,50 @@ describe("svc validate", () => {
     expect(r.status).toBe(3);
     expect(r.stderr).toContain("Nonexistent flag: --nope");
   });
+
+  it("every flag error is invalid input (3), and JSON under --json", () => {
+    const missing = svc(["validate", "-f"]);
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toContain("Flag --file expects a value");
+    for (const args of [
+      ["validate", "--nope", "--json"],
+      ["validate", "-f", "--json"],
+      ["plan", "--parallelism", "many", "--json"],
+      ["apply", "--stable-for", "-1", "--json"],
+    ]) {
+      const r = svc(args);
+      expect(r.status, args.join(" ")).toBe(3);
+      const { error } = JSON.parse(r.stdout);
+      expect(error).toMatchObject({ kind: "InvalidInput", exitCode: 3 });
+      expect(error.message).toBeTruthy();
+    }
+  });
+
+  it("what is not a regular file is refused at once (exit 3), and no manifest makes it swell", () => {
+    const dir = mkdtempSync(join(tmpdir(), "svc-special-cli-"));
+    const fifo = join(dir, "service.yaml");
+    spawnSync("mkfifo", [fifo]);
+    for (const args of [["-f", fifo], ["-f", "/dev/zero"], ["/dev/null"], ["-f", dir]]) {
+      const r = spawnSync(process.execPath, [join(repoRoot, "bin/run.js"), "validate", ...args], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(r.status, `validate ${args.join(" ")}: ${r.stderr}`).toBe(3);
+      expect(r.stdout).toMatch(/is (a FIFO \(named pipe\)|a device|a directory), not a manifest file/);
+    }
+    // 1 MiB less a little of nested flow mappings: the parser would build them all (half a
+    // gigabyte); refused before, it runs in a heap of 150 MB.
+    const deep = join(dir, "deep.yaml");
+    const levels = 149_000;
+    writeFileSync(deep, `apiVersion: svc/v1\nmetadata: ${"{a: ".repeat(levels)}${"}".repeat(levels)}\n`);
+    const r = spawnSync(
+      process.execPath,
+      ["--max-old-space-size=150", join(repoRoot, "bin/run.js"), "validate", "-f", deep],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toContain("nested more than 64 levels deep");
+  });
 });
 
 describe("per-environment overrides", () => {

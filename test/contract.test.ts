@@ -59,6 +59,15 @@ describe.runIf(hasEngine)("the public clients' requests, accepted by --api real"
     "public-key": "pubkey",
     signature: "sig",
   };
+  /** What `read` answers once it equals `expected` (a change shows late in real mode), or its last answer. */
+  const shown = async <T>(read: () => Promise<T>, expected: T): Promise<T> => {
+    let last = await read();
+    for (let i = 0; i < 50 && JSON.stringify(last) !== JSON.stringify(expected); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      last = await read();
+    }
+    return last;
+  };
   const podStatus = async () =>
     (await market("GET", "/api/v1/k8s/pod/status")).json as {
       podSpec: {
@@ -172,7 +181,13 @@ describe.runIf(hasEngine)("the public clients' requests, accepted by --api real"
       const page = await fetch(`http://127.0.0.1:${hostPort}/`).catch(() => undefined);
       return page?.ok ? true : undefined;
     });
-    expect((await market("GET", "/api/v1/k8s/pod/configmap")).json).toEqual({ web: "answer=42\n" });
+    expect(
+      await shown(async () => (await market("GET", "/api/v1/k8s/pod/configmap")).json, {
+        web: "answer=42\n",
+      }),
+    ).toEqual({
+      web: "answer=42\n",
+    });
   });
 
   it("pod/update: a config string and an environment map; configmap shows the new content", async () => {
@@ -181,7 +196,9 @@ describe.runIf(hasEngine)("the public clients' requests, accepted by --api real"
       environment: { web: { GREETING: "bonjour" } },
     });
     expect(r.status).toBe(200);
-    expect((await market("GET", "/api/v1/k8s/pod/configmap")).json).toEqual({ web: "answer=43\n" });
+    // Shown once the new pod exists (real mode shows a change late, as a Kubernetes rollout).
+    const configmap = async () => (await market("GET", "/api/v1/k8s/pod/configmap")).json;
+    expect(await shown(configmap, { web: "answer=43\n" })).toEqual({ web: "answer=43\n" });
     expect((await podStatus()).podSpec.containers[0]?.env).toEqual([{ name: "GREETING", value: "bonjour" }]);
   });
 
@@ -193,7 +210,8 @@ describe.runIf(hasEngine)("the public clients' requests, accepted by --api real"
       wallet,
     );
     expect(r.status).toBe(200);
-    expect((await podStatus()).podSpec.containers[0]?.image).toBe("svc-examples/hello:2.0");
+    const image = async () => (await podStatus()).podSpec.containers[0]?.image;
+    expect(await shown(image, "svc-examples/hello:2.0")).toBe("svc-examples/hello:2.0");
   });
 
   it("ingress: bind (isLetsencrypt only on a base domain's first bind), PATCH Del, DELETE {}", async () => {
@@ -238,6 +256,52 @@ describe.runIf(hasEngine)("the public clients' requests, accepted by --api real"
     expect((await check(hostPort, id)).json).toEqual({ status: "NotOccupied" });
     const other = await createService(platform, { units: 1, specifiedPort: true });
     expect((await check(hostPort, other.id)).json).toEqual({ status: "Occupied" });
+  });
+
+  it("a registry login sent with a public image makes it private for no one: vkube with one, then the market CLI without one from another tenant, both 200", async () => {
+    const tenant = async () => {
+      const created = await createService(platform, { units: 1 });
+      return decodeToken(created.token).secret;
+    };
+    const [a, b] = [await tenant(), await tenant()];
+    const image = "svc-examples/hello:2.0";
+    const container = {
+      name: "web",
+      imageName: image,
+      resourceUnit: 1,
+      ports: [{ containerPort: 8080 }],
+      command: ["/bin/httpd"],
+      args: ["-f", "-p", "8080", "-h", "/www"],
+    };
+    // vkube sends the VKubefile's registry login whenever it names a registry (vkube_deploy.py).
+    const withLogin = JSON.stringify({
+      containers: [container],
+      pvtLogin: [{ username: "someone", password: "a-login-never-needed" }],
+    });
+    const first = await send("POST", "/api/v1/k8s/deployment", { body: withLogin, headers: { secret: a } });
+    expect(first.status, first.text).toBe(200);
+    expect(first.json?.error).toBeUndefined();
+    // Another tenant, the market CLI's way: "" for a public image.
+    const other = await send("POST", "/api/v1/k8s/deployment", {
+      headers: { secret: b, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        containers: [{ ...container, command: "/bin/httpd", args: "-f -p 8080 -h /www" }],
+        pvtLogin: [{ username: "", password: "" }],
+      }),
+    });
+    expect(other.status, other.text).toBe(200);
+    expect(other.json?.error).toBeUndefined();
+    // Nor is the first tenant locked out of its own next update by the login it sent.
+    const again = await send("POST", "/api/v1/k8s/deployment/update", {
+      body: withLogin,
+      headers: { secret: a },
+    });
+    expect(again.status, again.text).toBe(200);
+    const empty = Buffer.from("").toString("base64");
+    const seen = await send("GET", `/api/v1/k8s/images?image=svc-examples/hello&tag=2.0`, {
+      headers: { Username: empty, Password: empty },
+    });
+    expect(seen.status).toBe(200);
   });
 
   it("monitor: metric first, every key present", async () => {

@@ -293,7 +293,9 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
 
   it("keeps secrets out of every answer a platform that echoes requests gives", async () => {
     writeFileSync(join(repo, "echo.yaml"), manifest("echo"));
-    const env = echoEnv();
+    // Every call fails (500) without landing: svc waits out the settle time (3 s, more than the
+    // platform's 1 s delay) before it sends once more, then fails.
+    const env = { ...echoEnv(), SVC_SETTLE_TIMEOUT: "3" };
     expect((await run(["plan", "-f", "echo.yaml"], { env })).status).toBe(0);
     for (const extra of [[], ["--json"], ["--debug"]]) {
       const r = await run(["apply", "-f", "echo.yaml", "--auto-approve", ...extra], { env });

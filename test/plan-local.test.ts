@@ -10,7 +10,7 @@ import { fingerprintFor } from "../src/plan/fingerprint.js";
 import { normalizeDesired } from "../src/plan/normalize.js";
 import { repoRoot, svcAsync } from "./support/cli.js";
 import { engineAvailable, ensureExampleImages } from "./support/engine.js";
-import { API_MODES, type ServiceApi, startShopTarget } from "./support/local-platform.js";
+import { API_MODES, caughtUp, type ServiceApi, startShopTarget } from "./support/local-platform.js";
 
 const hasEngine = await engineAvailable("the plan suite");
 const DB_PASSWORD = "plan-db-pass-4411";
@@ -60,13 +60,14 @@ async function deployManifest(
 describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (--api %s)", (mode) => {
   let platform: RunningPlatform & { home: string };
   let api: ServiceApi;
+  let id: string;
   let env: Record<string, string>;
 
   const plan = (...args: string[]) => svcAsync(["plan", "examples/shop", ...args], { env });
 
   beforeAll(async () => {
     await ensureExampleImages();
-    ({ platform, api, env } = await startShopTarget(DB_PASSWORD, mode));
+    ({ platform, api, id, env } = await startShopTarget(DB_PASSWORD, mode));
   }, 120_000);
   afterAll(async () => {
     await platform?.close(true);
@@ -81,6 +82,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
 
   it("says No changes for a freshly deployed service that matches its manifest (exit 0)", async () => {
     await deployManifest(api, "examples/shop", new Map([["shop-db-password", DB_PASSWORD]]), mode);
+    await caughtUp(platform, id);
     const r = await plan("--detailed-exitcode");
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("No changes. The live state matches the manifests (1 service).");
@@ -107,6 +109,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
       (await api.call("POST", "/api/v1/k8s/deployment/metadata/label", { customizedLabel: "env=prod" }))
         .status,
     ).toBe(200);
+    await caughtUp(platform, id);
 
     const r = await plan("--detailed-exitcode");
     expect(r.status).toBe(2);
@@ -163,6 +166,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
     await api.call("PUT", "/api/v1/k8s/pod/update", {
       environment: { api: { DATA_DIR: "/var/lib/shop", DB_PASSWORD: "old-value-0000" } },
     });
+    await caughtUp(platform, id);
     const results = await Promise.all([
       plan(),
       plan("--json"),
@@ -190,6 +194,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
         })
       ).status,
     ).toBe(200);
+    await caughtUp(platform, id);
     const again = await planned();
     if (mode === "extended")
       expect(again.services[0].fingerprint.revision).not.toBe(reviewed.services[0].fingerprint.revision);
@@ -197,6 +202,7 @@ describe.runIf(hasEngine).each(API_MODES)("svc plan against the local platform (
 
     // A change after review: the merge must not apply it silently.
     await api.call("PUT", "/api/v1/k8s/pod/update", { environment: { web: { LOG_LEVEL: "warn" } } });
+    await caughtUp(platform, id);
     const moved = await planned();
     expect(moved.digest).not.toBe(reviewed.digest);
     const refused = await svcAsync(["apply", "examples/shop", "--expect-digest", reviewed.digest], { env });

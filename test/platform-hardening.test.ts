@@ -1,4 +1,6 @@
+import { readdirSync, statSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server/start.js";
 import { svcAsync } from "./support/cli.js";
@@ -123,15 +125,89 @@ describe.runIf(hasEngine)("local platform under hostile or concurrent use", () =
     expect(notices.status).toBe(400);
   });
 
-  it("publishes containers' ports on 127.0.0.1 only, and never probes privileged host ports", async () => {
-    const [infra] = await docker.listContainers({
-      filters: { label: ["dev.svc.role=pod"] },
+  it("refuses a body with a key naming a prototype, at any depth, recording nothing", async () => {
+    const { api, id } = await createService(platform, { units: 1, persistStorage: true });
+    const container = '{"name":"web","imageName":"svc-examples/hello:1.0","mountPath":"/data"';
+    for (const body of [
+      `{"containers":[${container}}],"__proto__":{"polluted":true}}`,
+      `{"containers":[${container},"envs":[{"name":"A","value":"1","constructor":{"prototype":{"x":1}}}]}]}`,
+      `{"containers":[${container},"configMap":{"prototype":"x"}}]}`,
+    ]) {
+      const r = await fetch(`${api.url}/api/v1/k8s/deployment`, {
+        method: "POST",
+        headers: { secret: api.secret, "content-type": "application/json" },
+        body,
+      });
+      expect(r.status, body).toBe(400);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(
+        /^the body has a key "(__proto__|constructor|prototype)", which no request may carry$/,
+      );
+    }
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(platformRecord(platform, id).revision).toBe(0);
+  });
+
+  it("keeps its state directory to its owner: every directory 0700, every file 0600; config files only in the container, 0444", async () => {
+    const { api, id } = await createService(platform, { units: 1, persistStorage: true });
+    const deployed = await api.call("POST", "/api/v1/k8s/deployment", {
+      containers: [
+        {
+          name: "web",
+          imageName: "svc-examples/hello:1.0",
+          mountPath: "/data",
+          command: ["/bin/sh", "-c", "exec sleep 3600"],
+          configMap: { "/etc/app.conf": "password=not-for-other-users\n" },
+        },
+      ],
     });
-    const bindings = Object.values(
-      (await docker.getContainer(infra?.Id as string).inspect()).HostConfig.PortBindings ?? {},
-    )
-      .flat()
-      .map((b) => (b as { HostIp: string }).HostIp);
+    expect(deployed.status).toBe(200);
+    const modes: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        const mode = (statSync(path).mode & 0o777).toString(8);
+        const expected = entry.isDirectory() ? "700" : "600";
+        if (mode !== expected) modes.push(`${path}: ${mode}, expected ${expected}`);
+        if (entry.isDirectory()) walk(path);
+      }
+    };
+    walk(platform.home);
+    expect(modes).toEqual([]);
+    // The database and the CA were there to be checked; the config file is in the container only.
+    const names = readdirSync(join(platform.home, "local"));
+    expect(names).toEqual(expect.arrayContaining(["platform.db", "server.json", "ca"]));
+    const [app] = await docker.listContainers({
+      filters: { label: [`dev.svc.service=${id}`, "dev.svc.role=app"] },
+    });
+    // Read as a user that is not root, as an image's own user would.
+    const run = await docker.getContainer(app?.Id as string).exec({
+      Cmd: ["/bin/sh", "-c", "stat -c %a /etc/app.conf; cat /etc/app.conf"],
+      User: "65534:65534",
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const chunks: Buffer[] = [];
+    const stream = await run.start({});
+    await new Promise((resolve) => {
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", resolve);
+    });
+    const seen = Buffer.concat(chunks).toString("latin1");
+    expect(seen).toContain("444");
+    expect(seen).toContain("password=not-for-other-users");
+  });
+
+  it("publishes containers' ports on 127.0.0.1 only, and never probes privileged host ports", async () => {
+    const pods = await docker.listContainers({ filters: { label: ["dev.svc.role=pod"] } });
+    const bindings: string[] = [];
+    for (const infra of pods) {
+      const published = (await docker.getContainer(infra.Id).inspect()).HostConfig.PortBindings ?? {};
+      bindings.push(
+        ...Object.values(published)
+          .flat()
+          .map((b) => (b as { HostIp: string }).HostIp),
+      );
+    }
     expect(bindings.length).toBeGreaterThan(0);
     expect(new Set(bindings)).toEqual(new Set(["127.0.0.1"]));
     const check = await fetch(`${platform.info.apiUrl}/api/v1/k8s/checkports`, {

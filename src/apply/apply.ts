@@ -19,6 +19,8 @@ export interface ApplyOptions {
   timeoutMs: number;
   /** How long the containers must stay up and ready after the rollout before "applied". */
   stableForMs: number;
+  /** How long a change may take to show in the live state (guard.ts). */
+  settleMs: number;
   /** True once the user asked to stop: the call in flight finishes, no new one starts. */
   stopping: () => boolean;
   /** Each line a build writes (shown with --debug). */

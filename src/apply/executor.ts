@@ -3,7 +3,7 @@ import type { Fingerprint } from "../plan/fingerprint.js";
 import type { Operation, ServicePlan } from "../plan/model.js";
 import type { PlatformClient } from "../platform/client.js";
 import { baseDomain } from "../platform/domain.js";
-import type { Capabilities, LiveDomain, ObservedState, RegistryLogin } from "../platform/model.js";
+import type { Capabilities, LiveDomain, ObservedState, PodView, RegistryLogin } from "../platform/model.js";
 import { doing } from "../util/activity.js";
 import { Guard, type Mutation } from "./guard.js";
 import { deployed, live, sameEnv, sameFiles } from "./landed.js";
@@ -46,6 +46,8 @@ export interface ExecuteOptions {
   timeoutMs: number;
   /** How long the containers must stay up and ready after the rollout before "applied". */
   stableForMs: number;
+  /** How long a change may take to show in the live state (guard.ts). */
+  settleMs?: number;
   /** True once the user asked to stop: the call in flight finishes, no new one starts. */
   stopping: () => boolean;
   emit: (event: ApplyEvent) => void;
@@ -56,7 +58,14 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
   const { plan } = job;
   const base = { service: plan.name, target: plan.target };
   if (plan.operations.length === 0) return { ...base, status: "unchanged", applied: [], remaining: [] };
-  const guard = new Guard(job.client, job.capabilities.has("revision"), plan.fingerprint, job.fingerprint);
+  const guard = new Guard(
+    job.client,
+    job.capabilities.has("revision"),
+    plan.fingerprint,
+    job.fingerprint,
+    (message) => options.emit({ type: "note", service: plan.name, message }),
+    options.settleMs,
+  );
   const applied: Operation["kind"][] = [];
   const finish = (outcome: ServiceOutcome): ServiceOutcome => {
     options.emit({
@@ -69,23 +78,25 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
   };
   // The rollout is waited for from the last call that restarts containers: the calls after it
   // (labels, description, domains) leave the containers alone, so they run while it settles.
-  const lastRestart = plan.operations.findLastIndex((o) => o.restarts || o.kind === "deploy");
+  const restarting = (o: Operation) => o.restarts || o.kind === "deploy";
+  const lastRestart = plan.operations.findLastIndex(restarting);
+  // The pod before the first call that replaces it: a provider that shows changes late still
+  // shows it for a while, and the rollout must not judge it as the new one.
+  let previous: PodView | undefined;
   const stopWaiting = new AbortController();
   let rollout: Promise<unknown> | undefined;
   let callsDone = false;
   try {
     for (const [i, op] of plan.operations.entries()) {
       const remaining = plan.operations.slice(i).map((o) => o.kind);
-      if (options.stopping())
-        return finish({
-          ...base,
-          status: "interrupted",
-          applied,
-          remaining,
-          message: "stopped before this call",
-        });
+      const message = "stopped before this call";
+      if (options.stopping()) return finish({ ...base, status: "interrupted", applied, remaining, message });
       options.emit({ type: "call", service: plan.name, operation: op.kind, cause: op.cause });
       doing(`${plan.name}: calling ${op.kind}`);
+      if (options.wait && restarting(op) && previous === undefined)
+        previous = await job.client
+          .pod()
+          .catch((): PodView => ({ containers: [], domains: [], phase: "Pending" }));
       try {
         await call(job, op, guard, (message) => options.emit({ type: "note", service: plan.name, message }));
       } catch (error) {
@@ -105,6 +116,7 @@ export async function applyService(job: ServiceJob, options: ExecuteOptions): Pr
           timeoutMs: options.timeoutMs,
           stableForMs: options.stableForMs,
           target: plan.target,
+          ...(previous ? { previous } : {}),
           signal: stopWaiting.signal,
           progress: (detail) => {
             // Said by the view only once the calls are done ("waiting" comes after the last one).

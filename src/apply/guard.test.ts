@@ -23,15 +23,29 @@ const state = (domains: string[], revision?: number): ObservedState => ({
   domains: domains.map((domain) => ({ domain, containerPort: 80, isHttps: false })),
 });
 
-/** A provider whose state is a list of domains; `send` plays the call's fate. */
-function provider(initial: ObservedState) {
+/**
+ * A provider whose state is a list of domains; `send` plays the call's fate. With `lagMs`, a
+ * change shows in reads only that long after it was made (eventual consistency).
+ */
+function provider(initial: ObservedState, lagMs = 0) {
   let current = initial;
+  let shown = initial;
+  let showAt = 0;
+  const read = () => (Date.now() >= showAt ? current : shown);
   const client = {
-    observe: async () => current,
+    observe: async () => read(),
     userService: async () => current.service,
   };
-  return { client, set: (s: ObservedState) => (current = s), get: () => current };
+  const set = (s: ObservedState) => {
+    shown = read();
+    current = s;
+    showAt = Date.now() + lagMs;
+  };
+  return { client, set, get: () => current };
 }
+
+/** Short, so a test that waits it out is quick; longer than any lag below. */
+const SETTLE = 1500;
 
 const lost = () => new PlatformUnreachable("http://p", "ECONNRESET");
 const bindB = (
@@ -57,8 +71,8 @@ const fingerprint = fingerprintFor("test-token-secret");
 
 describe("compare-then-write (no revision)", () => {
   const start = state(["a"]);
-  const guard = (p: ReturnType<typeof provider>) =>
-    new Guard(p.client, false, fingerprintOf(start, fingerprint), fingerprint);
+  const guard = (p: ReturnType<typeof provider>, notes: string[] = []) =>
+    new Guard(p.client, false, fingerprintOf(start, fingerprint), fingerprint, (n) => notes.push(n), SETTLE);
 
   it("a lost answer whose change shows in the live state is not sent again", async () => {
     const p = provider(start);
@@ -127,6 +141,50 @@ describe("compare-then-write (no revision)", () => {
     await expect(guard(p).run(refused)).rejects.toBeInstanceOf(PlatformHttpError);
   });
 
+  it("a lost answer whose change shows late is not sent again: nothing changed is decided only after the settle time", async () => {
+    const p = provider(start, 600);
+    const { mutation, sends } = bindB(p, ["land-then-lose"]);
+    const notes: string[] = [];
+    await guard(p, notes).run(mutation);
+    expect(sends()).toBe(1);
+    expect(notes).toEqual(["waiting up to 1.5 s for the platform to show bind-domain b"]);
+  });
+
+  it("a lost answer that changed nothing is sent again only after the settle time", async () => {
+    const p = provider(start, 600);
+    const { mutation, sends } = bindB(p, ["lose", "ok"]);
+    const started = Date.now();
+    await guard(p).run(mutation);
+    expect(sends()).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SETTLE);
+  });
+
+  it("a call whose change shows late: the next call expects the state it leads to, no concurrent change", async () => {
+    const p = provider(start, 600);
+    const g = guard(p);
+    await g.run(bindB(p, ["ok"]).mutation);
+    expect((await p.client.observe()).domains.map((d) => d.domain)).toEqual(["a", "b"]);
+    const unbind: Mutation = {
+      name: "unbind b",
+      send: async () => {
+        p.set(state(["a"]));
+        return {};
+      },
+      landed: (s) => !s.domains.some((d) => d.domain === "b"),
+    };
+    await g.run(unbind);
+  });
+
+  it("a call the platform accepted that never shows: outcome unknown, after the settle time", async () => {
+    const p = provider(start);
+    const ghost: Mutation = { name: "bind-domain ghost", send: async () => ({}), landed: () => false };
+    const error = await guard(p)
+      .run(ghost)
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(OutcomeUnknown);
+    expect(error.message).toContain("the live state did not show it within 1.5 s");
+  });
+
   it("after a call, the next one expects the state that call left", async () => {
     const p = provider(start);
     const g = guard(p);
@@ -165,6 +223,13 @@ describe("with the revision capability", () => {
       },
     });
     await expect(run).rejects.toBeInstanceOf(ConcurrentChange);
+  });
+
+  it("goes on only once the live state shows the change (the rollout then looks at the new pod)", async () => {
+    const p = provider(state(["a"], 7), 600);
+    const g = new Guard(p.client, true, fingerprintOf(p.get(), fingerprint), fingerprint, undefined, SETTLE);
+    await g.run(bindB(p, ["ok"]).mutation);
+    expect((await p.client.observe()).domains.map((d) => d.domain)).toEqual(["a", "b"]);
   });
 
   it("409 on if-revision is a concurrent change", async () => {

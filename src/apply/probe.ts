@@ -1,5 +1,7 @@
 import http from "node:http";
 import net from "node:net";
+import type { NormalService } from "../plan/model.js";
+import type { LiveContainer } from "../platform/model.js";
 
 /** What one readiness check saw: whether it passed, and the answer in a few words. */
 export interface ProbeAnswer {
@@ -12,6 +14,9 @@ export interface ProbeAnswer {
    */
   clientError?: number;
 }
+
+/** How long a client error (a 4xx that waiting will not change) may repeat before it fails at once. */
+export const DEFAULT_FAIL_AFTER_S = 30;
 
 /** How long a connection may take to open, and an HTTP answer to start, before "no answer". */
 export const PROBE_TIMEOUT_MS = 2000;
@@ -102,5 +107,54 @@ export function probeTcp(host: string, port: number): Promise<ProbeAnswer> {
           : `no connection (${error.code ?? error.message})`,
       ),
     );
+  });
+}
+
+export interface Check {
+  container: string;
+  containerPort: number;
+  hostPort: number;
+  /** The path of an http readiness check. */
+  http?: string;
+  failAfterS: number;
+}
+
+export type Unready = Check & ProbeAnswer;
+
+export const checkKey = (c: Check) => `${c.container}:${c.containerPort}`;
+
+/**
+ * The readiness checks, on the host ports the provider shows (assigned ones only with
+ * deployment-info). By default every published tcp port of a container must answer;
+ * `ready: { tcp }` checks that port only, `ready: { http }` a GET through its port, `ready: none`
+ * nothing.
+ */
+export function readinessChecks(live: LiveContainer[], desired: NormalService): Check[] {
+  return desired.containers.flatMap((c) => {
+    const published = (live.find((l) => l.name === c.name)?.ports ?? []).filter(
+      (p) => p.protocol === "TCP" && p.hostPort,
+    );
+    const ready = c.ready;
+    if (ready === "none") return [];
+    const port = ready && ("tcp" in ready ? ready.tcp : ready.port);
+    return published
+      .filter((p) => port === undefined || p.containerPort === port)
+      .map((p) => ({
+        container: c.name,
+        containerPort: p.containerPort,
+        hostPort: p.hostPort as number,
+        ...(ready && "http" in ready ? { http: ready.http } : {}),
+        failAfterS: (ready && "http" in ready ? ready.failAfter : undefined) ?? DEFAULT_FAIL_AFTER_S,
+      }));
+  });
+}
+
+export async function unreadyChecks(checks: Check[], hostIP: string): Promise<Unready[]> {
+  const answers = await Promise.all(
+    checks.map((c) => (c.http ? probeHttp(hostIP, c.hostPort, c.http) : probeTcp(hostIP, c.hostPort))),
+  );
+  return checks.flatMap((check, i) => {
+    const answer = answers[i] as ProbeAnswer;
+    return answer.ready ? [] : [{ ...check, ...answer }];
   });
 }

@@ -2,18 +2,15 @@ import { SvcError } from "../errors.js";
 import type { NormalService } from "../plan/model.js";
 import { crashed } from "../platform/adapt.js";
 import type { PlatformClient } from "../platform/client.js";
-import type { ContainerStatus, LiveContainer } from "../platform/model.js";
+import type { ContainerStatus, LiveContainer, PodView } from "../platform/model.js";
 import { sleep } from "../util/poll.js";
-import { type ProbeAnswer, probeHttp, probeTcp, SETTLE_MS } from "./probe.js";
+import { type Check, checkKey, readinessChecks, SETTLE_MS, type Unready, unreadyChecks } from "./probe.js";
 
 class RolloutFailed extends SvcError {
   constructor(message: string, hint: string) {
     super(message, { hint });
   }
 }
-
-/** How long a client error (a 4xx that waiting will not change) may repeat before it fails at once. */
-export const DEFAULT_FAIL_AFTER_S = 30;
 
 export interface RolloutOptions {
   /** How long the containers may take to run and be ready. */
@@ -22,6 +19,8 @@ export interface RolloutOptions {
   stableForMs: number;
   pollMs?: number;
   target: string;
+  /** The pod before the calls that replace it: while a look still shows it, nothing is judged. */
+  previous?: PodView;
   signal?: AbortSignal;
   /** What is being waited for and the last answer, each time the containers are looked at. */
   progress?: (what: string) => void;
@@ -77,6 +76,15 @@ async function untilReady(
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
     const { pod, state } = await look();
+    if (isPrevious(pod, options.previous)) {
+      // A provider that shows changes late (a Kubernetes rollout) still shows the pod from
+      // before: its states say nothing of the new one.
+      waitingFor = "the new pod to show";
+      progress?.(`waiting for ${waitingFor} (${seconds()} s)`);
+      await sleep(pause, undefined, { signal });
+      pause = Math.min(pause * 1.5, 1000);
+      continue;
+    }
     const statuses = pod.containers;
     firstRestarts ??= new Map(statuses.map((s) => [s.name, s.restartCount]));
     for (const s of statuses) {
@@ -229,53 +237,11 @@ function notRunning(desired: NormalService, statuses: ContainerStatus[]): string
     .join(", ");
 }
 
-interface Check {
-  container: string;
-  containerPort: number;
-  hostPort: number;
-  /** The path of an http readiness check. */
-  http?: string;
-  failAfterS: number;
-}
-
-type Unready = Check & ProbeAnswer;
-
-const checkKey = (c: Check) => `${c.container}:${c.containerPort}`;
-
-/**
- * The readiness checks, on the host ports the provider shows (assigned ones only with
- * deployment-info). By default every published tcp port of a container must answer;
- * `ready: { tcp }` checks that port only, `ready: { http }` a GET through its port, `ready: none`
- * nothing.
- */
-function readinessChecks(live: LiveContainer[], desired: NormalService): Check[] {
-  return desired.containers.flatMap((c) => {
-    const published = (live.find((l) => l.name === c.name)?.ports ?? []).filter(
-      (p) => p.protocol === "TCP" && p.hostPort,
-    );
-    const ready = c.ready;
-    if (ready === "none") return [];
-    const port = ready && ("tcp" in ready ? ready.tcp : ready.port);
-    return published
-      .filter((p) => port === undefined || p.containerPort === port)
-      .map((p) => ({
-        container: c.name,
-        containerPort: p.containerPort,
-        hostPort: p.hostPort as number,
-        ...(ready && "http" in ready ? { http: ready.http } : {}),
-        failAfterS: (ready && "http" in ready ? ready.failAfter : undefined) ?? DEFAULT_FAIL_AFTER_S,
-      }));
-  });
-}
-
-async function unreadyChecks(checks: Check[], hostIP: string): Promise<Unready[]> {
-  const answers = await Promise.all(
-    checks.map((c) => (c.http ? probeHttp(hostIP, c.hostPort, c.http) : probeTcp(hostIP, c.hostPort))),
-  );
-  return checks.flatMap((check, i) => {
-    const answer = answers[i] as ProbeAnswer;
-    return answer.ready ? [] : [{ ...check, ...answer }];
-  });
+/** Whether a look still shows the pod from before the calls: every container exactly as it was. */
+function isPrevious(pod: PodView, previous: PodView | undefined): boolean {
+  if (!previous?.containers.length || pod.containers.length === 0) return false;
+  const was = new Map(previous.containers.map((s) => [s.name, JSON.stringify([s.restartCount, s.state])]));
+  return pod.containers.every((s) => was.get(s.name) === JSON.stringify([s.restartCount, s.state]));
 }
 
 /** A container's start: a restart changes it. */

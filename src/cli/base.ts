@@ -1,11 +1,16 @@
 import { Command } from "@oclif/core/command";
 import * as Errors from "@oclif/core/errors";
 import * as Flags from "@oclif/core/flags";
+import type { Input, ParserOutput } from "@oclif/core/interfaces";
 import pc from "picocolors";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, SvcError } from "../errors.js";
 import { decodeToken } from "../platform/token.js";
 import { suggestion } from "../suggest.js";
+
+/** What oclif parses flags and arguments into. */
+// biome-ignore lint/suspicious/noExplicitAny: oclif's own FlagOutput and ArgOutput, which it does not export.
+type Parsed = { [name: string]: any };
 
 /**
  * Every svc command: `--json` returns the command's typed result; errors become a message with a
@@ -39,6 +44,21 @@ export abstract class SvcCommand extends Command {
     await super.init();
   }
 
+  /** Set when the command line itself was refused: whatever oclif throws then is invalid input. */
+  private parseFailed = false;
+
+  protected override async parse<F extends Parsed, B extends Parsed, A extends Parsed>(
+    options?: Input<F, B, A>,
+    argv?: string[],
+  ): Promise<ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (error) {
+      this.parseFailed = true;
+      throw error;
+    }
+  }
+
   protected override async catch(
     error: Error & { exitCode?: number; oclif?: { exit?: number } },
   ): Promise<unknown> {
@@ -63,16 +83,23 @@ export abstract class SvcCommand extends Command {
       }
       this.exit(error.exitCode);
     }
-    // oclif's own parse errors (unknown flag, value not among the options, missing argument) are
-    // invalid input: exit 3, with the flag or value most likely meant.
-    if (error.oclif?.exit !== undefined && !debug) {
-      const parseError = "parse" in error;
+    // oclif's own parse errors (unknown flag, value not among the options, missing argument or
+    // value) are invalid input: exit 3, with the flag or value most likely meant; JSON with --json.
+    if ((this.parseFailed || error.oclif?.exit !== undefined) && !debug) {
+      const parseError = this.parseFailed || "parse" in error;
       const message = error.message.replace(/\nSee more help with --help$/, "");
       const meant = parseError ? this.meant(error as Error & { flags?: string[] }) : undefined;
-      process.stderr.write(
-        `${pc.red("Error:")} ${message}\n${meant ? `Did you mean ${pc.bold(meant)}?\n` : ""}${pc.dim("Try this:")} svc ${this.id?.replaceAll(":", " ")} --help\n`,
-      );
-      this.exit(parseError ? ExitCode.invalidInput : error.oclif.exit);
+      const help = `svc ${this.id?.replaceAll(":", " ")} --help`;
+      const exitCode = parseError ? ExitCode.invalidInput : (error.oclif?.exit ?? ExitCode.error);
+      if (this.jsonEnabled()) {
+        const hint = meant ? `did you mean ${meant}? ${help}` : help;
+        this.logJson({ error: { kind: "InvalidInput", message, hint, exitCode } });
+      } else {
+        process.stderr.write(
+          `${pc.red("Error:")} ${message}\n${meant ? `Did you mean ${pc.bold(meant)}?\n` : ""}${pc.dim("Try this:")} ${help}\n`,
+        );
+      }
+      this.exit(exitCode);
     }
     if (!debug) {
       process.stderr.write(

@@ -1,6 +1,7 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
+import { SETTLE_TIMEOUT_MS } from "../apply/guard.js";
 import { ExitCode, OutcomeUnknown, transient, UserError } from "../errors.js";
 import type { HttpPlatformClient } from "../platform/client.js";
 import type { PodView } from "../platform/model.js";
@@ -60,9 +61,11 @@ export abstract class LifecycleCommand extends OpsCommand {
       await client.lifecycle(call);
     } catch (error) {
       if (!transient(error)) throw error;
-      // The answer was lost: whether it took effect shows in the live state. Never sent twice.
-      const now = await client.pod();
-      const landed = verb === "restart" ? moved(now) : now.phase === phase;
+      // The answer was lost: whether it took effect shows in the live state, perhaps late (a
+      // Kubernetes rollout shows the new pod seconds later). Never sent twice.
+      const landed = await waitFor(client, SETTLE_TIMEOUT_MS, (now) =>
+        verb === "restart" ? moved(now) : now.phase === phase,
+      );
       if (!landed) {
         throw new OutcomeUnknown(
           `${verb} ${args.target}`,

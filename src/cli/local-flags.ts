@@ -15,6 +15,11 @@ export const serveFlags = {
     description: "Address containers' host ports listen on (0.0.0.0 exposes them beyond this machine).",
     default: "127.0.0.1",
   }),
+  "fault-visibility-delay": Flags.string({
+    description:
+      "Seconds a change takes to show in pod/status, deployment/info and the configmap, as on a Kubernetes-backed provider (the previous pod shows until the new one exists). Default: 1 with --api real, 0 with extended; 0 turns it off.",
+    helpValue: "S",
+  }),
   "fault-latency-ms": Flags.integer({ description: "Testing: delay every API call.", hidden: true, min: 0 }),
   "fault-jitter-ms": Flags.integer({ description: "Testing: random extra delay.", hidden: true, min: 0 }),
   "fault-error-rate": Flags.string({

@@ -73,6 +73,14 @@ export default class Apply extends SvcCommand {
       max: 3600,
       env: "SVC_STABLE_FOR",
     }),
+    "settle-timeout": Flags.integer({
+      description:
+        "Seconds a change may take to show in the live state (a Kubernetes rollout shows the new pod late); after a lost answer, svc decides that nothing changed only after this long.",
+      default: 30,
+      min: 1,
+      max: 600,
+      env: "SVC_SETTLE_TIMEOUT",
+    }),
   };
 
   async run(): Promise<ApplyResult | undefined> {
@@ -133,6 +141,7 @@ export default class Apply extends SvcCommand {
       wait: flags.wait,
       timeoutMs: flags.timeout * 1000,
       stableForMs: flags["stable-for"] * 1000,
+      settleMs: flags["settle-timeout"] * 1000,
       stopping: interrupt.stopping,
       ...(debug ? { buildLine: (service, line) => process.stderr.write(`  ${service}: ${line}\n`) } : {}),
     };

@@ -14,7 +14,6 @@ export interface LocalPaths {
   /** Identifies this platform's containers in a shared engine. */
   instanceId: string;
   ca: string;
-  configs: string;
   tokens: string;
 }
 
@@ -35,7 +34,6 @@ export function localPaths(env: NodeJS.ProcessEnv = process.env): LocalPaths {
     adminToken: join(root, "admin-token"),
     instanceId: join(root, "instance-id"),
     ca: join(root, "ca"),
-    configs: join(root, "configs"),
     tokens: join(root, "tokens"),
   };
 }

@@ -1,10 +1,13 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { convertSource } from "../convert/convert.js";
 import { loadServices } from "./load.js";
+import { LIMITS } from "./source.js";
 
 /**
  * Every pull request is untrusted input: mutated manifests must never crash, hang or lose track
@@ -156,4 +159,68 @@ describe("fuzzed manifests", () => {
       { numRuns: RUNS / 2, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
   }, 600_000);
+});
+
+/** Paths that name no regular file: each is refused at once, never read, never waited on. */
+describe("input that is not a regular file", () => {
+  const special = mkdtempSync(join(tmpdir(), "svc-special-"));
+  const fifo = join(special, "service.yaml.fifo");
+  spawnSync("mkfifo", [fifo]);
+  const socketPath = join(special, "service.sock");
+  const server = net.createServer().listen(socketPath);
+  afterAll(() => {
+    server.close();
+  });
+
+  it.each([
+    ["a FIFO given with -f", { files: [fifo] }, "is a FIFO (named pipe), not a manifest file"],
+    ["a device given with -f", { files: ["/dev/zero"] }, "/dev/zero is a device, not a manifest file"],
+    ["a socket given with -f", { files: [socketPath] }, "is a socket, not a manifest file"],
+    ["a directory given with -f", { files: [special] }, "is a directory, not a manifest file"],
+    [
+      "a device given as a directory",
+      { paths: ["/dev/null"] },
+      "/dev/null is a device, not a manifest file or a directory",
+    ],
+    [
+      "a FIFO given as a directory",
+      { paths: [fifo] },
+      "is a FIFO (named pipe), not a manifest file or a directory",
+    ],
+  ])("%s", async (_, options, message) => {
+    await new Promise((resolve) =>
+      server.listening ? resolve(undefined) : server.once("listening", resolve),
+    );
+    const result = loadServices({ cwd: special, vars: {}, ...options });
+    expect(result.services).toEqual([]);
+    expect(result.diagnostics.map((d) => d.message).join("\n")).toContain(message);
+  });
+
+  it("a file growing past the limit is read only to the limit", () => {
+    const file = join(special, "big.yaml");
+    writeFileSync(file, `# ${"x".repeat(LIMITS.fileBytes * 3)}\n`);
+    const [d] = loadServices({ cwd: special, files: [file], vars: {} }).diagnostics;
+    expect(d?.message).toBe(
+      `the file is over ${LIMITS.fileBytes} bytes; a manifest may have at most ${LIMITS.fileBytes}`,
+    );
+  });
+
+  it(`${Math.max(20, RUNS / 100)} deeply nested flow collections are refused at their depth before they are parsed`, () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: LIMITS.depth + 1, max: 140_000 }),
+        fc.constantFrom("{a: ", "[", "{a: ["),
+        (depth, open) => {
+          const close = open === "[" ? "]" : open === "{a: " ? "}" : "]}";
+          const file = join(special, "deep.yaml");
+          writeFileSync(file, `apiVersion: svc/v1\nmetadata: ${open.repeat(depth)}${close.repeat(depth)}\n`);
+          const result = loadServices({ cwd: special, files: [file], vars: {} });
+          expect(result.diagnostics.map((d) => `${d.line} ${d.message}`)).toContain(
+            `2 nested more than ${LIMITS.depth} levels deep`,
+          );
+        },
+      ),
+      { numRuns: Math.max(20, RUNS / 100), ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+  }, 120_000);
 });

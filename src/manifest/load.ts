@@ -1,4 +1,14 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  type Stats,
+  statSync,
+} from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { redactor } from "../credentials/redact.js";
 import { byText } from "../util/sorted.js";
@@ -10,7 +20,7 @@ import { mergeManifests } from "./merge.js";
 import type { RawManifest, ServiceSpec } from "./model.js";
 import { checkSchema } from "./schema.js";
 import { checkAndNormalize } from "./semantic.js";
-import { type ParsedFile, parseManifest } from "./source.js";
+import { LIMITS, type ParsedFile, parseManifest } from "./source.js";
 
 export interface LoadOptions {
   /** `-f` files, merged in order into one service. */
@@ -52,12 +62,17 @@ export function loadServices(options: LoadOptions): LoadResult {
   const paths = options.files?.length || options.paths?.length ? (options.paths ?? []) : ["."];
   for (const path of paths) {
     const abs = resolve(cwd, path);
-    if (!existsSync(abs)) {
+    const kind = existsSync(abs) ? kindOf(statSync(abs)) : undefined;
+    if (kind === undefined) {
       diagnostics.push(
         problem(display(abs), `${path} does not exist`, "pass a directory holding service.yaml files"),
       );
-    } else if (statSync(abs).isFile()) groups.push([abs]);
-    else {
+    } else if (kind === "file") groups.push([abs]);
+    else if (kind !== "directory") {
+      diagnostics.push(
+        problem(display(abs), `${path} is ${kind}, not a manifest file or a directory`, NOT_A_FILE_HINT),
+      );
+    } else {
       const found = discover(abs);
       if (found.length === 0) {
         diagnostics.push(
@@ -78,15 +93,12 @@ export function loadServices(options: LoadOptions): LoadResult {
   for (const group of groups) {
     const parsed: ParsedFile[] = [];
     for (const file of group) {
-      let text: string;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (error) {
-        diagnostics.push(
-          problem(display(file), `cannot read ${display(file)}: ${(error as NodeJS.ErrnoException).code}`),
-        );
+      const read = readManifest(file);
+      if (typeof read !== "string") {
+        diagnostics.push(problem(display(file), read.message.replace("FILE", display(file)), read.hint));
         continue;
       }
+      const text = read;
       const result = parsedCache.get(file) ?? parseManifest(text, display(file), file, options.vars);
       parsedCache.set(file, result);
       diagnostics.push(...result.diagnostics);
@@ -153,6 +165,59 @@ export function discover(dir: string): string[] {
   };
   walk(dir);
   return found.sort();
+}
+
+const NOT_A_FILE_HINT = "pass a regular file (service.yaml) or a directory holding them";
+
+/** What a path is, in words for a message: a regular file, a directory, or what else. */
+function kindOf(stat: Stats): "file" | "directory" | string {
+  if (stat.isFile()) return "file";
+  if (stat.isDirectory()) return "directory";
+  if (stat.isFIFO()) return "a FIFO (named pipe)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+/**
+ * A manifest's text, or why it cannot be read. Only a regular file is read — opened without
+ * blocking (a FIFO would wait for a writer forever) and checked on the open descriptor — and at
+ * most one byte past the size limit, whatever the file claims (a device or a growing file never
+ * ends), so parseManifest refuses it at its size.
+ */
+function readManifest(file: string): string | { message: string; hint: string } {
+  const notAFile = (kind: string) =>
+    kind === "directory"
+      ? {
+          message: "FILE is a directory, not a manifest file",
+          hint: "pass it without -f to read every service.yaml below it",
+        }
+      : { message: `FILE is ${kind}, not a manifest file`, hint: NOT_A_FILE_HINT };
+  let fd: number;
+  try {
+    const kind = kindOf(statSync(file));
+    if (kind !== "file") return notAFile(kind);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? { message: "FILE does not exist", hint: "check the path given to -f" }
+      : { message: `cannot read FILE: ${code}`, hint: NOT_A_FILE_HINT };
+  }
+  try {
+    // Checked again on what was opened: the path may name something else by now.
+    const kind = kindOf(fstatSync(fd));
+    if (kind !== "file") return notAFile(kind);
+    const buffer = Buffer.alloc(LIMITS.fileBytes + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    return buffer.subarray(0, length).toString("utf8");
+  } catch (error) {
+    return { message: `cannot read FILE: ${(error as NodeJS.ErrnoException).code}`, hint: NOT_A_FILE_HINT };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function problem(file: string, message: string, hint?: string): Diagnostic {

@@ -56,7 +56,7 @@ function mergeValue(
       if (value === null) {
         delete out[key];
         children.delete(key);
-      } else if (key in base) {
+      } else if (Object.hasOwn(base, key)) {
         const [merged, origin] = mergeValue(
           base[key],
           baseOrigin.children.get(key) as Origin,

@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import { baseDomain } from "../platform/domain.js";
 import { imageTag } from "../platform/image.js";
+import { KEY_RULE, pathProblem } from "../platform/rules.js";
 import { byText, sortedRecord } from "../util/sorted.js";
 import { buildSpec } from "./build-rules.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
@@ -36,7 +37,22 @@ export function checkAndNormalize(
   };
   const error = (path: PathSegment[], message: string, hint?: string) => report("error", path, message, hint);
 
+  // The provider's rules on names and paths (platform/rules.ts): the local platform refuses the same.
+  const refusedKey = (path: PathSegment[], what: string, key: string) => {
+    if (KEY_RULE.breaks(key)) error(path, `${what} "${key}" ${KEY_RULE.problem}`, "choose another name");
+  };
+  const refusedPath = (path: PathSegment[], what: string, value: string) => {
+    const problem = pathProblem(value);
+    if (problem)
+      error(
+        path,
+        `${what} "${value}" ${problem}`,
+        "mount it at another absolute path, like /etc/app/config.yaml",
+      );
+  };
+
   for (const key of Object.keys(raw.metadata.labels ?? {})) {
+    refusedKey(["metadata", "labels", key], "label key", key);
     if (key.startsWith(MARK_PREFIX))
       error(
         ["metadata", "labels", key],
@@ -52,6 +68,9 @@ export function checkAndNormalize(
 
   const containers: ContainerSpec[] = raw.spec.containers.map((c, i) => {
     const at = (...rest: PathSegment[]): PathSegment[] => ["spec", "containers", i, ...rest];
+    refusedKey(at("name"), "container name", c.name);
+    for (const name of Object.keys(c.env ?? {})) refusedKey(at("env", name), "env name", name);
+    if (c.storage !== undefined) refusedPath(at("storage"), "storage path", c.storage);
     const seenName = firstByName.get(c.name);
     if (seenName !== undefined) {
       error(
@@ -124,6 +143,7 @@ export function checkAndNormalize(
       const read = readSource(f.source, source, repositoryRoot(manifest), options.allowOutside ?? false);
       const content = "content" in read ? read.content : "";
       if ("message" in read) error(at("files", n, "source"), read.message, read.hint);
+      refusedPath(at("files", n, "target"), "target", f.target);
       if (targets.has(f.target))
         error(at("files", n, "target"), `target "${f.target}" is mounted twice in this container`);
       targets.add(f.target);

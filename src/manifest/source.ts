@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, Scalar } from "yaml";
+import { KEY_RULE } from "../platform/rules.js";
 import type { Diagnostic, PathSegment, Position } from "./diagnostics.js";
 import { diagnostic, formatPath, pointer } from "./diagnostics.js";
 import { interpolate, type Variables } from "./interpolate.js";
@@ -57,13 +58,32 @@ export function parseManifest(
       diagnostics: [
         diagnostic(
           { file, line: 1, column: 1 },
-          `the file is ${Buffer.byteLength(text)} bytes; a manifest may have at most ${LIMITS.fileBytes}`,
+          `the file is over ${LIMITS.fileBytes} bytes; a manifest may have at most ${LIMITS.fileBytes}`,
           "split it, or move large content into files: entries",
         ),
       ],
     };
   }
   const lineCounter = new LineCounter();
+  // The parser builds every nested node before svc can count the depth: a 1 MiB file of nested
+  // flow collections ({a: {a: ...) would take half a gigabyte. Counted first, in the text.
+  const deep = flowDepthPast(text, LIMITS.depth);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const line = before.split("\n").length;
+    const col = deep - before.lastIndexOf("\n");
+    return {
+      value: undefined,
+      positions,
+      diagnostics: [
+        diagnostic(
+          { file, line, column: col },
+          `nested more than ${LIMITS.depth} levels deep`,
+          "a manifest needs a few levels: flatten this structure",
+        ),
+      ],
+    };
+  }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number | undefined): Position => {
@@ -172,6 +192,9 @@ export function parseManifest(
         const childPath = [...path, key];
         const keyNode = pair.key as Node | null;
         if (keyNode?.range) positions.keys.set(pointer(childPath), at(keyNode.range[0]));
+        // Assigned, this key would replace the map's prototype instead of adding an entry.
+        if (key === "__proto__")
+          return stop(keyNode, childPath, `"__proto__" ${KEY_RULE.problem}`, "choose another name");
         out[key] = convert(pair.value, childPath);
       }
       // Keys written in the map win; among merged maps, the first that has a key gives it.
@@ -184,7 +207,7 @@ export function parseManifest(
             "point it at an anchored map: <<: *defaults",
           );
         }
-        for (const [key, value] of Object.entries(source)) if (!(key in out)) out[key] = value;
+        for (const [key, value] of Object.entries(source)) if (!Object.hasOwn(out, key)) out[key] = value;
       }
       return out;
     }
@@ -217,4 +240,30 @@ function retype(text: string): unknown {
   if (/^-?(0|[1-9][0-9]*)$/.test(text)) return Number(text);
   if (text === "true" || text === "false") return text === "true";
   return text;
+}
+
+/**
+ * The offset where flow collections (`[` and `{`) nest deeper than `limit`, or undefined. Quoted
+ * strings and comments are skipped; block nesting is bounded by indentation and the file's size.
+ */
+function flowDepthPast(text: string, limit: number): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === "#" && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      const end = text.indexOf("\n", i);
+      if (end < 0) break;
+      i = end;
+    } else if ((c === '"' || c === "'") && depth > 0) quote = c;
+    else if (c === "[" || c === "{") {
+      if (++depth > limit) return i;
+    } else if (c === "]" || c === "}") depth = Math.max(0, depth - 1);
+  }
+  return undefined;
 }

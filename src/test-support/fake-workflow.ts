@@ -64,7 +64,14 @@ export async function applyTo(
       secrets: new Map(),
       loginFor: () => undefined,
     },
-    { wait, timeoutMs: 2000, stableForMs, stopping: () => stopping, emit: (e) => events.push(e) },
+    {
+      wait,
+      timeoutMs: 2000,
+      stableForMs,
+      settleMs: 300,
+      stopping: () => stopping,
+      emit: (e) => events.push(e),
+    },
   );
   return { outcome, events };
 }

@@ -107,6 +107,14 @@ export async function createService(
   return { id, token, api: new ServiceApi(token) };
 }
 
+/**
+ * Until the platform's reads show every change made to the service (real mode shows a change
+ * late, as a Kubernetes rollout): for tests that change it through the API, then read it with svc.
+ */
+export async function caughtUp(platform: RunningPlatform, serviceId: string): Promise<void> {
+  await eventually(async () => (platform.platform.views.caughtUp(serviceId) ? true : undefined));
+}
+
 /** Polls until `check` returns a value (not undefined) or the time is up. */
 export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -4,6 +4,18 @@ import { ExitCode, UserError } from "../../errors.js";
 import type { ApiMode } from "../../local/paths.js";
 import { localPaths } from "../../local/paths.js";
 
+/** Seconds, 0 or more (decimals allowed). */
+function visibilityDelay(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600) {
+    throw new UserError(`--fault-visibility-delay ${value} is not a number of seconds`, {
+      hint: "give seconds from 0 (changes show at once) to 600, e.g. 1 or 2.5",
+      exitCode: ExitCode.invalidInput,
+    });
+  }
+  return seconds;
+}
+
 export default class LocalServe extends SvcCommand {
   static override summary = "Run the local platform in the foreground (what `svc local up` starts detached).";
   static override hidden = true;
@@ -30,6 +42,9 @@ export default class LocalServe extends SvcCommand {
       hostPortRange: [Number(range[1]), Number(range[2])],
       api: (flags.api ?? "extended") as ApiMode,
       publishAddress: flags["publish-address"],
+      ...(flags["fault-visibility-delay"] !== undefined
+        ? { visibilityDelay: visibilityDelay(flags["fault-visibility-delay"]) }
+        : {}),
       faults: {
         latencyMs: flags["fault-latency-ms"],
         jitterMs: flags["fault-jitter-ms"],

@@ -61,7 +61,7 @@ export async function bringUp(api: string | undefined, args: string[]): Promise<
 
 async function startDetached(paths: LocalPaths, args: string[]): Promise<ServerInfo> {
   const bin = packageFile("bin/run.js");
-  const logFd = openSync(paths.log, "a");
+  const logFd = openSync(paths.log, "a", 0o600);
   const child = spawn(process.execPath, [bin, "local", "serve", ...args], {
     detached: true,
     stdio: ["ignore", logFd, logFd],
@@ -69,7 +69,7 @@ async function startDetached(paths: LocalPaths, args: string[]): Promise<ServerI
   });
   closeSync(logFd);
   child.unref();
-  writeFileSync(paths.pid, String(child.pid));
+  writeFileSync(paths.pid, String(child.pid), { mode: 0o600 });
   let exited: number | null = null;
   child.once("exit", (code) => {
     exited = code ?? 1;

@@ -4,6 +4,7 @@
 import { Transform } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { RegistryLogin } from "../../platform/model.js";
+import { KEY_RULE } from "../../platform/rules.js";
 import { encodeToken } from "../../platform/token.js";
 import { sleep } from "../../util/poll.js";
 import type { ApiMode } from "../paths.js";
@@ -70,9 +71,10 @@ export function buildApi(
     const body = String(text);
     if (body.trim() === "") return done(null, undefined);
     try {
-      done(null, JSON.parse(body));
-    } catch {
-      done(Object.assign(new Error("the body is not JSON"), { statusCode: 400 }), undefined);
+      done(null, JSON.parse(body, refuseProtoKeys));
+    } catch (error) {
+      const message = error instanceof ProtoKey ? error.message : "the body is not JSON";
+      done(Object.assign(new Error(message), { statusCode: 400 }), undefined);
     }
   });
   app.addHook("onRequest", async (req) => {
@@ -399,4 +401,16 @@ function sendError(reply: FastifyReply, status: number, message: string): Fastif
     .code(status)
     .type("application/json")
     .send({ error: { code: status, message } });
+}
+
+class ProtoKey extends Error {}
+
+/**
+ * No body has a use for keys that name an object's prototype, and code that copies or merges a
+ * body could be led to change every object: a body with one, at any depth, is refused (400). The
+ * rule is in platform/rules.ts, which svc validate checks too.
+ */
+export function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (KEY_RULE.breaks(key)) throw new ProtoKey(`the body has a key "${key}", which no request may carry`);
+  return value;
 }

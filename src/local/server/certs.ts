@@ -26,7 +26,7 @@ export class LocalCa {
     if (!existsSync(this.certFile) || !existsSync(keyFile)) {
       const made = makeCertificate("svc local platform CA", undefined, true);
       writeFileSync(keyFile, made.key, { mode: 0o600 });
-      writeFileSync(this.certFile, made.cert);
+      writeFileSync(this.certFile, made.cert, { mode: 0o600 });
     }
     const pem = { key: readFileSync(keyFile, "utf8"), cert: readFileSync(this.certFile, "utf8") };
     this.ca = {

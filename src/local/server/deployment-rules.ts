@@ -1,5 +1,6 @@
 import net from "node:net";
 import { parseImage } from "../../platform/image.js";
+import { pathProblem } from "../../platform/rules.js";
 import type { WireContainer } from "../../platform/wire.js";
 import { byText, sortedRecord } from "../../util/sorted.js";
 import { PlatformError } from "./platform-error.js";
@@ -235,7 +236,7 @@ function argv(value: string[] | string | undefined): string[] {
   return words;
 }
 
-/** Mount paths and config paths: absolute, plain, and not over the system's own directories. */
+/** Mount paths and config paths: the provider's path rules (platform/rules.ts). */
 export function checkPaths(c: ContainerInput): void {
   const paths: [string, string | undefined][] = [
     ["mountPath", c.mountPath || undefined],
@@ -244,15 +245,7 @@ export function checkPaths(c: ContainerInput): void {
   ];
   for (const [what, path] of paths) {
     if (path === undefined) continue;
-    const problem = !path.startsWith("/")
-      ? "must be absolute"
-      : path.includes("\0") || path.includes(":")
-        ? "may not contain NUL or ':'"
-        : path.split("/").some((s) => s === ".." || s === ".")
-          ? "may not contain . or .. segments"
-          : path === "/" || /^\/(proc|sys|dev)(\/|$)/.test(path)
-            ? "may not be / or under /proc, /sys or /dev"
-            : undefined;
+    const problem = pathProblem(path);
     if (problem) throw new PlatformError(400, `${what} ${JSON.stringify(path)} of ${c.name} ${problem}`);
   }
 }

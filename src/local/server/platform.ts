@@ -27,6 +27,8 @@ export interface PlatformOptions {
   region: string;
   /** real: only the evidenced API's fields and behaviours; extended: plus svc's capabilities. */
   mode: ApiMode;
+  /** How long the pod's reads keep showing the previous pod after a change (views.ts); 0: at once. */
+  visibilityDelayMs?: number;
 }
 
 /**
@@ -44,7 +46,12 @@ export class Platform {
     readonly runtime: DockerRuntime,
     private readonly options: PlatformOptions,
   ) {
-    this.views = new PlatformViews(store, runtime, options.mode === "extended");
+    this.views = new PlatformViews(
+      store,
+      runtime,
+      options.mode === "extended",
+      options.visibilityDelayMs ?? 0,
+    );
   }
 
   // ---- services (admin) ----
@@ -113,6 +120,7 @@ export class Platform {
       for (const c of body.containers) checkPaths(c);
       const logins = body.pvtLogin ?? [];
       for (const [i, c] of body.containers.entries()) await this.pull(c.imageName, logins[i]);
+      await this.views.hold(service);
       const before = { revision: service.revision, status: service.status };
       const request = { containers: body.containers };
       // Host ports are chosen and recorded under one platform-wide lock: two services deploying
@@ -181,6 +189,7 @@ export class Platform {
       const service = this.live(serviceId);
       if (!this.store.deployment(serviceId)) throw new PlatformError(409, "nothing deployed yet");
       const status = action === "stop" ? "ServiceStop" : "ServiceRunning";
+      await this.views.hold(service);
       const revision = this.mutate(service, ifRevision, () => this.store.setStatus(serviceId, status));
       const notice = { restart: "Restarted", stop: "Paused", start: "Resumed" }[action];
       this.store.addNotice(serviceId, notice);
@@ -278,10 +287,17 @@ export class Platform {
 
   // ---- preflight ----
 
-  /** A private image (once pulled with a login) exists for a caller only if its own login may pull it. */
+  /**
+   * A private image (one whose login was needed to pull it) exists for a caller only if its own
+   * login may pull it. Any other image exists when the engine has it or its registry serves it,
+   * to this login or to none: a login that fails for an image that needs none is ignored.
+   */
   async imageAvailable(ref: string, login?: RegistryLogin): Promise<boolean> {
     if (this.store.isPrivateImage(ref)) return this.runtime.registryGrants(ref, login);
-    return this.runtime.imageAvailable(ref, login);
+    return (
+      (await this.runtime.imageAvailable(ref, login)) ||
+      (login?.username !== undefined && login.username !== "" && (await this.runtime.registryGrants(ref)))
+    );
   }
 
   /** Whether a host port is free for a service (its own ports count as free). Privileged ports are never probed. */
@@ -325,6 +341,7 @@ export class Platform {
     notice: string,
   ) {
     const current = this.store.deployment(service.id);
+    await this.views.hold(service);
     const before = { revision: service.revision, status: service.status };
     const revision = this.mutate(service, ifRevision, (next) =>
       this.store.saveDeployment(service.id, next, containers, current?.request),
@@ -338,25 +355,39 @@ export class Platform {
   }
 
   /**
-   * Makes an image available to one tenant. An image pulled with a login is private: the engine
-   * keeps it, but another tenant may use it only with a login its registry accepts, asked again
-   * each time — never because someone else pulled it.
+   * Makes an image available to one tenant. An image is private only when its login was needed
+   * to pull it — an anonymous pull is refused and the login's succeeds: the engine keeps it, but
+   * another tenant may use it only with a login its registry accepts, asked again each time, never
+   * because someone else pulled it. An image the engine already has (built or loaded here, or
+   * public) stays usable by every tenant, whatever logins are sent along: the public clients send
+   * one whenever a registry is named, and a login never used makes nothing private.
    */
   private async pull(ref: string, login?: RegistryLogin): Promise<void> {
     const withLogin = login?.username ? login : undefined;
-    if (this.store.isPrivateImage(ref) && !(await this.runtime.registryGrants(ref, withLogin))) {
-      throw new PlatformError(
-        400,
-        `image ${ref} is private: send a registry login that can pull it${withLogin ? " (this one cannot)" : ""}`,
-      );
+    if (this.store.isPrivateImage(ref)) {
+      if (!(await this.runtime.registryGrants(ref, withLogin))) {
+        throw new PlatformError(
+          400,
+          `image ${ref} is private: send a registry login that can pull it${withLogin ? " (this one cannot)" : ""}`,
+        );
+      }
+      return this.ensure(ref, withLogin);
     }
+    if (!withLogin || !(await this.runtime.needsPull(ref)) || (await this.runtime.registryGrants(ref))) {
+      // Needs no login: pulled (if at all) as anyone would, the login ignored as a registry would.
+      return this.ensure(ref, undefined);
+    }
+    await this.ensure(ref, withLogin);
+    this.store.markPrivateImage(ref);
+  }
+
+  private async ensure(ref: string, login: RegistryLogin | undefined): Promise<void> {
     try {
-      await this.runtime.ensureImage(ref, withLogin);
+      await this.runtime.ensureImage(ref, login);
     } catch (error) {
       if (error instanceof ImagePullError) throw new PlatformError(400, error.message);
       throw error;
     }
-    if (withLogin) this.store.markPrivateImage(ref);
   }
 
   private mutate(

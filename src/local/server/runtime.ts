@@ -1,15 +1,13 @@
 // Longer than 300 lines: the one adapter between the local platform and the Docker engine (pods as
 // an infra container plus apps, images, logs, stats, crash events); nothing else talks to
 // dockerode. The pause image is built in pause-image.ts.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
+import tar from "tar-stream";
 import { authConfig, engineMessage } from "../../platform/engine.js";
 import type { RegistryLogin } from "../../platform/model.js";
-import { sha256Hex } from "../../util/hash.js";
 import { localPauseImage } from "./pause-image.js";
 import type { ContainerRecord } from "./store.js";
 
@@ -69,7 +67,6 @@ export class DockerRuntime {
 
   constructor(
     private readonly instanceId: string,
-    private readonly configsDir: string,
     docker?: Docker,
     /** Where pods publish their ports: loopback unless asked (`--publish-address`). */
     readonly publishAddress = "127.0.0.1",
@@ -100,9 +97,13 @@ export class DockerRuntime {
 
   /** Uses an image already in the engine as it is; pulls only when missing or tagged latest. */
   async ensureImage(ref: string, login?: RegistryLogin): Promise<void> {
+    if (await this.needsPull(ref)) await this.pull(ref, login);
+  }
+
+  /** Whether ensureImage would pull: the image is missing, or tagged latest (or not tagged). */
+  async needsPull(ref: string): Promise<boolean> {
     const latest = !ref.includes("@") && (/:latest$/.test(ref) || !/:[^/]+$/.test(ref));
-    if (!latest && (await this.hasImage(ref))) return;
-    await this.pull(ref, login);
+    return latest || !(await this.hasImage(ref));
   }
 
   async hasImage(ref: string): Promise<boolean> {
@@ -171,7 +172,13 @@ export class DockerRuntime {
   }
 
   private createApps(pod: PodDefinition, infraId: string): Promise<Docker.Container[]> {
-    return Promise.all(pod.containers.map((c) => this.docker.createContainer(this.appSpec(pod, c, infraId))));
+    return Promise.all(
+      pod.containers.map(async (c) => {
+        const app = await this.docker.createContainer(this.appSpec(pod, c, infraId));
+        await copyConfigFiles(app, c.configMap);
+        return app;
+      }),
+    );
   }
 
   private async createInfra(pod: PodDefinition): Promise<Docker.Container> {
@@ -196,14 +203,6 @@ export class DockerRuntime {
   }
 
   private appSpec(pod: PodDefinition, c: ContainerRecord, infraId: string): Docker.ContainerCreateOptions {
-    const binds = Object.entries(c.configMap).map(([path, content]) => {
-      const dir = join(this.configsDir, pod.serviceId, c.name);
-      // Config files may hold secrets: directories only their owner can enter.
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const file = join(dir, sha256Hex(path).slice(0, 16));
-      writeFileSync(file, content);
-      return `${file}:${path}:ro`;
-    });
     const mounts: Docker.MountSettings[] = c.mountPath
       ? [
           {
@@ -226,7 +225,6 @@ export class DockerRuntime {
       Labels: { ...this.labels(pod, "app"), [LABEL.container]: c.name },
       HostConfig: {
         NetworkMode: `container:${infraId}`,
-        Binds: binds,
         Mounts: mounts,
         Memory: c.resourceUnit * UNIT.memoryBytes,
         NanoCpus: Math.min(c.resourceUnit * UNIT.nanoCpus, this.hostCpus * 1e9),
@@ -473,4 +471,22 @@ function demuxBuffer(buffer: Buffer): Buffer {
     offset += 8 + size;
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * Config files are copied into a container before it starts — read-only to every user in it
+ * (0444, owned by root), so the image's own user (postgres, uid 999, ...) reads them, as from a
+ * Kubernetes configmap — and never left on this machine's disk: they may hold secrets, and the
+ * records keep them owner-only. A missing parent directory is created by the engine.
+ */
+async function copyConfigFiles(app: Docker.Container, configMap: Record<string, string>): Promise<void> {
+  const files = Object.entries(configMap);
+  if (files.length === 0) return;
+  const pack = tar.pack();
+  for (const [path, content] of files)
+    pack.entry({ name: path.replace(/^\/+/, ""), mode: 0o444, uid: 0, gid: 0 }, content);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  await app.putArchive(Buffer.concat(chunks), { path: "/" });
 }

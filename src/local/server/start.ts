@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { type ApiMode, ensureDir, type LocalPaths, localPaths, type ServerInfo } from "../paths.js";
 import { buildApi, type FaultOptions } from "./api.js";
 import { LocalCa } from "./certs.js";
@@ -21,6 +22,11 @@ export interface ServeOptions {
   api?: ApiMode;
   /** Address pods publish their ports on; default 127.0.0.1. */
   publishAddress?: string;
+  /**
+   * Seconds a change takes to show in the pod's reads, as on a Kubernetes-backed provider
+   * (views.ts); default 1 in real mode, 0 in extended.
+   */
+  visibilityDelay?: number;
   paths?: LocalPaths;
   log?: (line: string) => void;
 }
@@ -42,7 +48,7 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
   const instanceId = readOrCreate(paths.instanceId, () => randomBytes(4).toString("hex"));
   const adminToken = readOrCreate(paths.adminToken, () => randomBytes(24).toString("hex"));
 
-  const runtime = new DockerRuntime(instanceId, ensureDir(paths.configs), undefined, options.publishAddress);
+  const runtime = new DockerRuntime(instanceId, undefined, options.publishAddress);
   try {
     await runtime.ping();
   } catch (error) {
@@ -53,6 +59,7 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
   const store = new Store(paths.db);
   const mode = options.api ?? "extended";
   const platform = new Platform(store, runtime, {
+    visibilityDelayMs: (options.visibilityDelay ?? (mode === "real" ? 1 : 0)) * 1000,
     hostPortRange: options.hostPortRange ?? [30000, 32767],
     region: "local",
     mode,
@@ -79,7 +86,8 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
     log: paths.log,
     startedAt: new Date().toISOString(),
   };
-  writeFileSync(paths.server, `${JSON.stringify(info, null, 2)}\n`);
+  writeFileSync(paths.server, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  ownerOnly(paths.root);
   log(`listening (${mode} API): api ${info.apiUrl}, proxy ${info.proxyHttp} and ${info.proxyHttps}`);
 
   return {
@@ -94,6 +102,21 @@ export async function startLocalPlatform(options: ServeOptions = {}): Promise<Ru
       if (existsSync(paths.server)) rmSync(paths.server);
     },
   };
+}
+
+/**
+ * Every file and directory of the state directory is its owner's alone, files written by an older
+ * svc with the default mode too (config files are no longer kept here: runtime.ts copies them
+ * into the containers).
+ */
+function ownerOnly(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      chmodSync(path, 0o700);
+      ownerOnly(path);
+    } else if (entry.isFile()) chmodSync(path, 0o600);
+  }
 }
 
 function readOrCreate(file: string, make: () => string): string {

@@ -1,5 +1,6 @@
 // Longer than 300 lines: the local platform's SQLite schema and every query on it, each a few
 // lines; keeping them together keeps the schema and its uses in one view (migrations included).
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 
 export type ServiceStatus =
@@ -129,6 +130,10 @@ export class Store {
   readonly db: Database.Database;
 
   constructor(file: string) {
+    // Created owner-only (it holds env values, secrets among them): SQLite gives its -wal and
+    // -shm files the database file's mode.
+    if (!existsSync(file)) closeSync(openSync(file, "a", 0o600));
+    chmodSync(file, 0o600);
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("foreign_keys = ON");

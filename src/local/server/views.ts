@@ -11,6 +11,16 @@ import type { ContainerState, ContainerStats, DockerRuntime } from "./runtime.js
 import type { ContainerRecord, ServiceRecord, Store } from "./store.js";
 
 const SPECIFIED = "User Specified Service Port";
+
+/** The pod's reads as they were before a change, and until when they show (see PlatformViews.hold). */
+interface Held {
+  until: number;
+  /** Then the new pod shows starting until this time. */
+  starting: number;
+  pod: WirePodStatus;
+  info: WireDeploymentInfo | PlatformError;
+  configs: { plain: WireConfigMaps; paths: WireConfigMaps };
+}
 const ASSIGNED = "Platform Assigned Service Port";
 
 /**
@@ -20,12 +30,63 @@ const ASSIGNED = "Platform Assigned Service Port";
 export class PlatformViews {
   /** The previous network counters of each pod, for rates. */
   private readonly networkSamples = new Map<string, { at: number; rx: number; tx: number }>();
+  /** Per service, the pod its reads still show after a change (see hold). */
+  private readonly held = new Map<string, Held>();
 
   constructor(
     private readonly store: Store,
     private readonly runtime: DockerRuntime,
     private readonly extended: boolean,
+    /** How long a change takes to show in the pod's reads; 0: at once. */
+    private readonly visibilityDelayMs = 0,
   ) {}
+
+  /**
+   * Eventual consistency, as a Kubernetes-backed provider shows a change: the Deployment changes
+   * at once, but pod/status, deployment/info and the configmap show the new pod only when it
+   * exists. Called before a change: for the delay those reads keep answering what they answer
+   * now (a later change within it extends it), then the new pod shows starting for half the delay,
+   * then as it is. Domains and the service record are not the pod's: they show at once.
+   */
+  async hold(service: ServiceRecord): Promise<void> {
+    if (this.visibilityDelayMs <= 0) return;
+    const now = Date.now();
+    const held = this.held.get(service.id);
+    const until = now + this.visibilityDelayMs;
+    const starting = until + this.visibilityDelayMs / 2;
+    if (held && held.until > now) {
+      Object.assign(held, { until, starting });
+      return;
+    }
+    // What a reader sees now (the pod of a change before, perhaps still starting) is what it
+    // keeps seeing.
+    let info: WireDeploymentInfo | PlatformError;
+    try {
+      info = this.deploymentInfo(service);
+    } catch (error) {
+      info = error as PlatformError;
+    }
+    const pod = await this.podStatus(service);
+    const configs = { plain: this.configMaps(service, false), paths: this.configMaps(service, true) };
+    this.held.set(service.id, { until, starting, pod, info, configs });
+  }
+
+  /** Whether every change to the service shows in its reads (none is held back any more). */
+  caughtUp(serviceId: string): boolean {
+    const held = this.held.get(serviceId);
+    return held === undefined || Date.now() >= held.starting;
+  }
+
+  /** The held reads while the delay runs; "starting" just after; undefined once the pod shows as it is. */
+  private lag(service: ServiceRecord): { held: Held; phase: "previous" | "starting" } | undefined {
+    const held = this.held.get(service.id);
+    if (!held) return undefined;
+    const now = Date.now();
+    if (now < held.until) return { held, phase: "previous" };
+    if (now < held.starting) return { held, phase: "starting" };
+    this.held.delete(service.id);
+    return undefined;
+  }
 
   /** The service as the API shows it; an expired service reads as ServiceDone. */
   view(service: ServiceRecord): WireUserService {
@@ -57,6 +118,15 @@ export class PlatformViews {
    * sent (the real answer's shape is unknown; an echo is the least a client may assume).
    */
   deploymentInfo(service: ServiceRecord): WireDeploymentInfo {
+    const lag = this.lag(service);
+    if (lag?.phase === "previous") {
+      if (lag.held.info instanceof PlatformError) throw lag.held.info;
+      return structuredClone(lag.held.info);
+    }
+    return this.deploymentInfoNow(service);
+  }
+
+  private deploymentInfoNow(service: ServiceRecord): WireDeploymentInfo {
     const current = this.store.deployment(service.id);
     if (!current) throw new PlatformError(404, "nothing deployed yet");
     if (!this.extended) return (current.request as WireDeploymentInfo | undefined) ?? { containers: [] };
@@ -66,16 +136,36 @@ export class PlatformViews {
 
   /** Kubernetes-like, as the public clients read it: podSpec, podStatus, domains (null when none). */
   async podStatus(service: ServiceRecord): Promise<WirePodStatus> {
-    const current = this.store.deployment(service.id);
-    const containers = current?.containers ?? [];
-    const states: ContainerState[] = current
-      ? await this.runtime.podState({ serviceId: service.id, revision: current.revision, containers })
-      : [];
+    const lag = this.lag(service);
+    if (lag?.phase === "previous")
+      return { ...structuredClone(lag.held.pod), domains: this.domainsOf(service) };
+    const now = await this.podStatusNow(service);
+    if (lag?.phase !== "starting" || !now.podStatus.containerStatuses) return now;
+    const creating = { waiting: { reason: "ContainerCreating" } };
+    return {
+      ...now,
+      podStatus: {
+        ...now.podStatus,
+        containerStatuses: now.podStatus.containerStatuses.map((s) => ({ ...s, state: creating })),
+      },
+    };
+  }
+
+  private domainsOf(service: ServiceRecord): WirePodStatus["domains"] {
     const domains = this.store.domains(service.id).map((d) => ({
       domain: d.domain,
       containerPort: d.containerPort,
       isHttps: d.isHttps,
     }));
+    return domains.length ? domains : null;
+  }
+
+  private async podStatusNow(service: ServiceRecord): Promise<WirePodStatus> {
+    const current = this.store.deployment(service.id);
+    const containers = current?.containers ?? [];
+    const states: ContainerState[] = current
+      ? await this.runtime.podState({ serviceId: service.id, revision: current.revision, containers })
+      : [];
     return {
       podSpec: {
         containers: containers.map((c) => ({
@@ -101,7 +191,7 @@ export class PlatformViews {
             }
           : {}),
       },
-      domains: domains.length ? domains : null,
+      domains: this.domainsOf(service),
     };
   }
 
@@ -110,6 +200,12 @@ export class PlatformViews {
    * With `paths` (config-path-map): container -> path -> content, every container.
    */
   configMaps(service: ServiceRecord, paths: boolean): WireConfigMaps {
+    const lag = this.lag(service);
+    if (lag?.phase === "previous") return structuredClone(lag.held.configs[paths ? "paths" : "plain"]);
+    return this.configMapsNow(service, paths);
+  }
+
+  private configMapsNow(service: ServiceRecord, paths: boolean): WireConfigMaps {
     const containers = this.store.deployment(service.id)?.containers ?? [];
     if (paths && this.extended) return Object.fromEntries(containers.map((c) => [c.name, c.configMap]));
     return Object.fromEntries(
