@@ -67,7 +67,7 @@ export default class Apply extends SvcCommand {
     }),
     "stable-for": Flags.integer({
       description:
-        "Then seconds they must stay up and ready, with no restart, before the service counts as applied (0: do not watch).",
+        "Seconds the containers must stay up and ready once ready, with no restart, before the service counts as applied (0: do not watch).",
       default: 10,
       min: 0,
       max: 3600,
