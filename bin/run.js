@@ -29,7 +29,7 @@ if (args.length === 1 && args[0] === "--version") {
  * silence), or an exit code in no table — is a bug in svc: it exits 1 saying so and where it was.
  */
 function guardTheVerdict(running, activity) {
-  const KNOWN = new Set([0, 1, 2, 3, 4, 5, 6, 130]);
+  const KNOWN = new Set([0, 1, 2, 3, 4, 5, 6, 7, 130]);
   let settled = false;
   const say = (why) =>
     process.stderr.write(

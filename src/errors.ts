@@ -11,6 +11,8 @@ export const ExitCode = {
   stalePlan: 4,
   partiallyApplied: 5,
   outcomeUnknown: 6,
+  /** `apply --atomic`: applied, a check after it failed, and the state from before runs again. */
+  restored: 7,
   interrupted: 130,
 } as const;
 

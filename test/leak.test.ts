@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -137,7 +138,6 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
     echoToken = (await createService(echo, { units: 1 })).token;
     home = mkdtempSync(join(tmpdir(), "svc-leak-home-"));
     repo = mkdtempSync(join(tmpdir(), "svc-leak-repo-"));
-    mkdirSync(join(repo, ".git"));
     writeFileSync(join(repo, "app.conf"), "mode=test\n");
     writeFileSync(join(repo, "creds.ini"), `[db]\npassword = ${FILE_SECRET}\n`);
     writeFileSync(join(repo, "service.yaml"), manifest("leak"));
@@ -227,6 +227,39 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
       expect(r.stdout).toContain("(sensitive)");
     }
   }, 60_000);
+
+  it("restores after a failed check, lists the history and rolls back, printing no secret on the way", async () => {
+    const env = { SVC_SECRET_API_KEY: ENV_SECRET };
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8" });
+    git("init", "-q", "-b", "main");
+    git("-c", "user.name=Leak", "-c", "user.email=leak@example.test", "add", "-A");
+    git("-c", "user.name=Leak", "-c", "user.email=leak@example.test", "commit", "-q", "-m", "leaky");
+    // The live service holds the old db-pass; this change sends the new one, then its check fails
+    // and the restore sends the old one back. The check prints every SVC_ variable it was given.
+    writeFileSync(
+      join(repo, "atomic.yaml"),
+      manifest("leak").replace(
+        "      ports: [8080]\n",
+        '      ports: [8080]\n      verify: [{ run: "env | grep ^SVC_ | sort; exit 1" }]\n',
+      ),
+    );
+    for (const extra of [[], ["--json"]]) {
+      const r = await run(
+        ["apply", "-f", "atomic.yaml", "--auto-approve", "--atomic", "--stable-for", "1", ...extra],
+        {
+          env,
+        },
+      );
+      expect(r.status, r.stdout + r.stderr).toBe(7);
+      expect(r.stdout).toContain("SVC_TARGET=leak");
+      expect(r.stdout).not.toContain("SVC_SECRET_");
+    }
+    const history = await run(["history", "--json"], { env });
+    expect(history.status, history.stderr).toBe(0);
+    expect((await run(["history"], { env })).status).toBe(0);
+    const rollback = await run(["rollback", "--to", "HEAD", "--auto-approve", "--debug"], { env });
+    expect(rollback.status, rollback.stdout + rollback.stderr).toBe(0);
+  }, 180_000);
 
   it("refuses hostile manifests without printing what they reach for", async () => {
     const env = { ...echoEnv(), COPY_OF_SECRET: ENV_SECRET };

@@ -5,6 +5,7 @@ import { resolveCredentials } from "../credentials/resolve.js";
 import { fingerprintFor } from "../plan/fingerprint.js";
 import type { ServicePlan } from "../plan/model.js";
 import { HttpPlatformClient } from "../platform/client.js";
+import { applyAtomically } from "./atomic.js";
 import { type ApplyEvent, applyService, type ServiceJob, type ServiceOutcome } from "./executor.js";
 
 export interface ApplyResult {
@@ -25,6 +26,10 @@ export interface ApplyOptions {
   stopping: () => boolean;
   /** Each line a build writes (shown with --debug). */
   buildLine?: (service: string, line: string) => void;
+  /** Verify after the calls and restore the state from before when a check fails (atomic.ts). */
+  atomic?: boolean;
+  /** The saved plan applied, for verify commands (SVC_PLAN). */
+  planPath?: string;
 }
 
 /**
@@ -39,7 +44,9 @@ export async function applyOne(
   try {
     const job = await serviceJob(service, options.credentials);
     await build(service, job, options, emit);
-    return await applyService(job, { ...options, emit });
+    return options.atomic
+      ? await applyAtomically(job, { ...options, emit })
+      : await applyService(job, { ...options, emit });
   } catch (error) {
     const e = error as Error & { options?: { hint?: string } };
     const outcome: ServiceOutcome = {

@@ -21,10 +21,12 @@ export type ApplyEvent =
 export interface ServiceOutcome {
   service: string;
   target: string;
-  /** unknown: a call's answer was lost and the live state cannot tell whether it took effect. */
-  status: "applied" | "unchanged" | "failed" | "unknown" | "interrupted";
+  /** unknown: a call's answer was lost, the live state cannot tell whether it took effect. restored: atomic.ts. */
+  status: "applied" | "unchanged" | "failed" | "unknown" | "interrupted" | "restored";
   /** Operations that took effect, in order. */
   applied: Operation["kind"][];
+  /** The restore's calls that took effect, in order (`apply --atomic`, after a failed check). */
+  restored?: Operation["kind"][];
   /** Operations not made (failed or never reached). */
   remaining: Operation["kind"][];
   message?: string;

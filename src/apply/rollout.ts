@@ -219,7 +219,7 @@ async function portFailed(client: PlatformClient, failed: Unready[], tail: strin
 }
 
 /** "; its last log lines:" and the container's last lines, indented; "" when it wrote none. */
-async function lastLines(client: PlatformClient, container: string): Promise<string> {
+export async function lastLines(client: PlatformClient, container: string): Promise<string> {
   const logs = (await client.logTail(container, 20).catch(() => "")).trimEnd();
   return logs ? `; its last log lines:\n${logs.replace(/^/gm, "      ")}` : "";
 }

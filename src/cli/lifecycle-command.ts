@@ -1,4 +1,3 @@
-import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { SETTLE_TIMEOUT_MS } from "../apply/guard.js";
@@ -7,7 +6,7 @@ import type { HttpPlatformClient } from "../platform/client.js";
 import type { PodView } from "../platform/model.js";
 import { pollUntil } from "../util/poll.js";
 import { ask } from "./input.js";
-import { OpsCommand } from "./ops-command.js";
+import { OpsCommand, oneTargetArgs } from "./ops-command.js";
 
 type Action = {
   verb: "restart" | "pause" | "resume";
@@ -19,9 +18,7 @@ type Action = {
  * restart, pause and resume: confirm at a terminal (--yes otherwise), make the call, then wait
  * until the pod reaches the state asked for.
  */
-export const lifecycleArgs = {
-  target: Args.string({ description: "Target name (default: the one the manifests below here deploy to)." }),
-};
+export const lifecycleArgs = oneTargetArgs;
 export const lifecycleFlags = {
   yes: Flags.boolean({ char: "y", description: "Do not ask (required without a terminal)." }),
   timeout: Flags.integer({ description: "Seconds to wait for the new state.", default: 120, min: 1 }),

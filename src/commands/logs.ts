@@ -1,7 +1,7 @@
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
-import { OpsCommand } from "../cli/ops-command.js";
+import { OpsCommand, targetsHere } from "../cli/ops-command.js";
 import { ExitCode, UserError } from "../errors.js";
 
 export default class Logs extends OpsCommand {
@@ -78,7 +78,7 @@ export default class Logs extends OpsCommand {
     if (container !== undefined || target === undefined)
       return { target: this.oneTarget(target), ...(container ? { container } : {}) };
     if (await this.isTarget(target)) return { target };
-    const here = this.targetsHere();
+    const here = targetsHere();
     return here.length === 1 ? { target: here[0] as string, container: target } : { target };
   }
 }

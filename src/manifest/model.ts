@@ -28,6 +28,8 @@ export interface ContainerSpec {
   storage?: string;
   /** Absent: every published tcp port answers. */
   ready?: Readiness;
+  /** Checks `apply --atomic` makes once the service is ready and stable; absent when none. */
+  verify?: VerifyCheck[];
   command?: string[];
   args?: string[];
   /** Sorted by target. */
@@ -48,6 +50,17 @@ export interface BuildSpec {
 
 /** When apply counts a container ready, beyond running: an HTTP answer, a tcp port, or nothing more. */
 export type Readiness = { http: string; port: number; failAfter?: number } | { tcp: number } | "none";
+
+/**
+ * A check after apply (`verify:`): a GET through a container's host port, or a command run where
+ * svc runs, in `dir` (the manifest's directory, relative to the working directory, "" for it).
+ */
+export type VerifyCheck =
+  | { http: string; port: number; expect: number; contains?: string; timeout: number }
+  | { run: string; dir: string; timeout: number };
+
+/** How long a verify check may take, unless it says. */
+export const DEFAULT_VERIFY_TIMEOUT_S = 60;
 
 export type Units = 1 | 2 | 4 | 8 | 16;
 
@@ -92,6 +105,10 @@ export interface RawContainer {
   env?: Record<string, string | { secret: string }>;
   storage?: string;
   ready?: "none" | { http: string; port?: number; failAfter?: number } | { tcp: number };
+  verify?: (
+    | { http: string; port?: number; expect?: number; contains?: string; timeout?: number }
+    | { run: string; timeout?: number }
+  )[];
   command?: string[];
   args?: string[];
   files?: { source: string; target: string; sensitive?: boolean }[];

@@ -4,20 +4,13 @@ import { imageTag } from "../platform/image.js";
 import { KEY_RULE, pathProblem } from "../platform/rules.js";
 import { byText, sortedRecord } from "../util/sorted.js";
 import { buildSpec } from "./build-rules.js";
+import { readiness, verifyChecks } from "./checks.js";
 import type { Diagnostic, PathSegment } from "./diagnostics.js";
 import { diagnostic, formatPath } from "./diagnostics.js";
 import { readSource } from "./file-source.js";
 import type { Locator } from "./locate.js";
 import { MARK_PREFIX } from "./marks.js";
-import type {
-  ContainerSpec,
-  FileSpec,
-  PortSpec,
-  RawContainer,
-  RawManifest,
-  Readiness,
-  ServiceSpec,
-} from "./model.js";
+import type { ContainerSpec, FileSpec, RawManifest, ServiceSpec } from "./model.js";
 import { parsePort } from "./model.js";
 import { repositoryIdentity, repositoryRoot } from "./repository.js";
 
@@ -135,6 +128,12 @@ export function checkAndNormalize(
     });
 
     const ready = readiness(c.ready, ports, (message, hint) => error(at("ready"), message, hint));
+    const verify = verifyChecks(
+      c.verify,
+      ports,
+      (n) => locate.file(at("verify", n)),
+      (n, message, hint) => error(at("verify", n), message, hint),
+    );
 
     const targets = new Set<string>();
     const files: FileSpec[] = (c.files ?? []).map((f, n) => {
@@ -165,6 +164,7 @@ export function checkAndNormalize(
       ),
       ...(c.storage !== undefined ? { storage: c.storage } : {}),
       ...(ready !== undefined ? { ready } : {}),
+      ...(verify.length > 0 ? { verify } : {}),
       ...(c.command !== undefined ? { command: c.command } : {}),
       ...(c.args !== undefined ? { args: c.args } : {}),
       files: files.sort((a, b) => byText(a.target, b.target)),
@@ -227,36 +227,4 @@ export function checkAndNormalize(
       files,
     },
   };
-}
-
-/**
- * A container's readiness check, resolved against its ports: the port it names must be one the
- * container publishes over tcp (an http check without a port uses the first).
- */
-function readiness(
-  raw: RawContainer["ready"],
-  ports: PortSpec[],
-  error: (message: string, hint: string) => void,
-): Readiness | undefined {
-  if (raw === undefined || raw === "none") return raw;
-  if ("http" in raw && !/^\/\S*$/.test(raw.http)) {
-    error(
-      `readiness path "${raw.http}" must start with /, like /healthz`,
-      "a path on the container's port, no spaces",
-    );
-    return undefined;
-  }
-  const tcp = ports.filter((p) => p.protocol === "tcp").map((p) => p.container);
-  const port = "tcp" in raw ? raw.tcp : (raw.port ?? tcp[0]);
-  if (port === undefined || !tcp.includes(port)) {
-    error(
-      port === undefined
-        ? "an http readiness check needs a tcp port, and this container publishes none"
-        : `readiness checks port ${port}, which this container does not publish over tcp`,
-      tcp.length > 0 ? `its tcp ports: ${tcp.join(", ")}` : "add the port to ports, or use ready: none",
-    );
-    return undefined;
-  }
-  if ("tcp" in raw) return { tcp: port };
-  return { http: raw.http, port, ...(raw.failAfter !== undefined ? { failAfter: raw.failAfter } : {}) };
 }

@@ -1,5 +1,11 @@
 import { type Diagnostic, diagnostic } from "../manifest/diagnostics.js";
-import { markLabels } from "../manifest/marks.js";
+import {
+  markLabels,
+  ROLLED_BACK,
+  type RollbackMark,
+  rollbackLabel,
+  rollbackMarkOf,
+} from "../manifest/marks.js";
 import type { ServiceSpec } from "../manifest/model.js";
 import type { ObservedState } from "../platform/model.js";
 import { byText, sortedRecord } from "../util/sorted.js";
@@ -11,6 +17,7 @@ import { PLAN_FORMAT_VERSION } from "./model.js";
 import { canonical, normalizeDesired, normalizeLive } from "./normalize.js";
 import { planCalls } from "./operations.js";
 import { preflight } from "./preflight.js";
+import { asApplied, restoreOf } from "./restore.js";
 
 export interface PlanInputs {
   /** The resolved value of every `{ secret: name }` the manifest names. */
@@ -32,8 +39,26 @@ export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInpu
   const liveNormal = live.containers ? normalizeLive(live, live.containers) : undefined;
   const held = new Set([...secrets.values(), ...otherSecrets]);
   const caps = new Set(live.capabilities);
-  const delta = diffService(desired, liveNormal, caps, { held, fingerprint });
-  const calls = planCalls(delta, caps);
+  const plan = () => {
+    const delta = diffService(desired, liveNormal, caps, { held, fingerprint });
+    return { delta, calls: planCalls(delta, caps) };
+  };
+  // svc rollback's mark stays while the service runs what it was rolled back to, and goes with
+  // the first change after it: that change rolls the rollback forward.
+  const rolledBack = rollbackMarkOf(live.service.labels);
+  if (rolledBack) desired.labels = sortedRecord({ ...desired.labels, ...rollbackLabel(rolledBack) });
+  let { delta, calls } = plan();
+  if (rolledBack && calls.operations.length > 0) {
+    delete desired.labels[ROLLED_BACK];
+    ({ delta, calls } = plan());
+  }
+  const restore =
+    calls.operations.length > 0
+      ? restoreOf(live, { desired, delta }, asApplied(desired, secrets, liveNormal), caps, {
+          held,
+          fingerprint,
+        })
+      : undefined;
   return {
     name: spec.name,
     target: spec.target,
@@ -46,7 +71,11 @@ export function planService(spec: ServiceSpec, live: LiveState, inputs: PlanInpu
     redeployCauses: calls.redeployCauses,
     changes: delta.changes,
     operations: calls.operations,
-    diagnostics: preflight(spec, desired, live, now),
+    ...(restore ? { restore } : {}),
+    diagnostics: [
+      ...preflight(spec, desired, live, now),
+      ...(rolledBack && calls.operations.length > 0 ? [rolledForward(spec, rolledBack)] : []),
+    ],
     desired,
     fingerprint: fingerprintOf(live, fingerprint),
   };
@@ -62,6 +91,16 @@ export function fingerprintOf(live: ObservedState, fingerprint: Fingerprint): Se
     ...(live.service.revision !== undefined ? { revision: live.service.revision } : {}),
     hmac: fingerprint(canonical({ status: live.service.status, state })),
   };
+}
+
+/** The warning a plan gives when it changes a service svc rollback rolled back. */
+function rolledForward(spec: ServiceSpec, mark: RollbackMark): Diagnostic {
+  return diagnostic(
+    { file: spec.files[0] ?? "", line: 0, column: 0, path: "spec.target" },
+    `${spec.target} was rolled back to ${mark.commit.slice(0, 12)} by svc rollback at ${mark.at}; this plan rolls it forward`,
+    "if this is the change that was rolled back, fix or revert it first (svc history shows the releases)",
+    "warning",
+  );
 }
 
 /** A plan that could not be made for a service (unreachable target, missing credential, ...). */

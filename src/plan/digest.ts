@@ -1,10 +1,11 @@
 import { sha256Hex } from "../util/hash.js";
-import type { ServicePlan } from "./model.js";
+import type { Operation, ServicePlan } from "./model.js";
 import { canonical } from "./normalize.js";
 
 /**
  * The digest of a plan's intent: what apply would change, and how. It covers each changing
- * service's builds (context hashes), changes (before and after, file diffs) and its calls in order; it leaves out what moves
+ * service's builds (context hashes), changes (before and after, file diffs), its calls in order, its
+ * verify checks and what a failed verification would restore; it leaves out what moves
  * without the intent moving — revisions, live-state fingerprints, times, the wording of causes, and
  * problems. Values of sensitive changes are never recorded, so a digest says nothing of them, and it
  * can be posted in a pull request.
@@ -31,15 +32,21 @@ export function planDigest(services: readonly ServicePlan[]): string {
           diff,
         }),
       ),
-      calls: s.operations.map(({ kind, restarts, destructive, containers, domains }) => ({
-        kind,
-        restarts,
-        destructive,
-        containers,
-        domains,
-      })),
+      calls: s.operations.map(calls),
+      verify: s.desired.containers.flatMap((c) =>
+        c.verify ? [{ container: c.name, checks: c.verify }] : [],
+      ),
+      restore: s.restore && { calls: s.restore.operations.map(calls), irreversible: s.restore.irreversible },
     }));
   return `sha256:${sha256Hex(canonical({ digest: 1, intent }))}`;
 }
+
+const calls = ({ kind, restarts, destructive, containers, domains }: Operation) => ({
+  kind,
+  restarts,
+  destructive,
+  containers,
+  domains,
+});
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;

@@ -1,6 +1,6 @@
 import type { PlannedBuild } from "../build/model.js";
 import type { Diagnostic } from "../manifest/diagnostics.js";
-import type { Readiness } from "../manifest/model.js";
+import type { Readiness, VerifyCheck } from "../manifest/model.js";
 import type { Capability, ObservedState } from "../platform/model.js";
 
 /** Version of the JSON plan (`--json`, `--out`); schemas/plan.schema.json describes it. */
@@ -49,6 +49,8 @@ export interface NormalContainer {
   storage: string;
   /** svc's own, never sent nor compared: when apply counts the container ready. Absent: its tcp ports answer. */
   ready?: Readiness;
+  /** svc's own, never sent: what `apply --atomic` checks after the rollout (in the digest). */
+  verify?: VerifyCheck[];
   command: string[];
   args: string[];
   /** Target path → content, keys sorted. A sensitive file's content is never written out (public.ts). */
@@ -133,6 +135,17 @@ export interface Operation {
   domains?: string[];
 }
 
+/**
+ * What a failed verification would bring back (`apply --atomic`, restore.ts): the calls of the
+ * inverse plan, from the state after the apply to the state the plan was made against, and what
+ * those calls cannot bring back. Shown in every plan, so a reviewer sees it before merge.
+ */
+export interface Restore {
+  operations: Operation[];
+  /** What the restore cannot undo, one sentence each (data, a domain another service may take). */
+  irreversible: string[];
+}
+
 export interface ServicePlan {
   name: string;
   target: string;
@@ -150,6 +163,8 @@ export interface ServicePlan {
   redeployCauses: string[];
   changes: Change[];
   operations: Operation[];
+  /** What a failed verification would restore (`apply --atomic`); only where there are calls. */
+  restore?: Restore;
   diagnostics: Diagnostic[];
   /** The desired state apply will send (secrets by name and hash only). */
   desired: NormalService;

@@ -48,6 +48,7 @@ export function normalizeDesired(
           ),
           storage: c.storage ?? "",
           ...(c.ready !== undefined ? { ready: c.ready } : {}),
+          ...(c.verify ? { verify: c.verify } : {}),
           command: c.command ?? [],
           args: c.args ?? [],
           files: sortedRecord(Object.fromEntries(c.files.map((f) => [f.target, f.content]))),

@@ -121,9 +121,15 @@ function humanSummary(result: ApplyResult, log: (line: string) => void): void {
     log("");
     for (const s of result.services) {
       const mark =
-        s.status === "applied" ? pc.green("✔") : s.status === "unchanged" ? pc.dim("=") : pc.red("✖");
+        s.status === "applied"
+          ? pc.green("✔")
+          : s.status === "unchanged"
+            ? pc.dim("=")
+            : s.status === "restored"
+              ? pc.yellow("↺")
+              : pc.red("✖");
       log(
-        `${mark} ${s.service} (target ${s.target}): ${s.status}${s.applied.length ? ` — ${s.applied.join(", ")}` : ""}`,
+        `${mark} ${s.service} (target ${s.target}): ${s.status}${s.applied.length ? ` — ${s.applied.join(", ")}` : ""}${s.restored?.length ? `; restored by ${s.restored.join(", ")}` : ""}`,
       );
       if (s.remaining.length && s.status !== "applied") log(`    not applied: ${s.remaining.join(", ")}`);
       if (s.message && s.status !== "applied") log(`    ${s.message}`);

@@ -62,3 +62,28 @@ export function buildLines(s: ServicePlan): string[] {
 export function summaryLine(counts: Record<Action, number>): string {
   return `Plan: ${counts.create} to create, ${counts.update} to update, ${counts.redeploy} to redeploy, ${counts.noop} unchanged.`;
 }
+
+/**
+ * What `apply --atomic` checks after the rollout, and what a failed check restores: the inverse
+ * plan's calls, and what they cannot bring back. Empty for a service without calls.
+ */
+export function restoreLines(s: ServicePlan): { verify?: string; restore?: string; irreversible: string[] } {
+  const checks = s.desired.containers.flatMap((c) =>
+    (c.verify ?? []).map((v) =>
+      "http" in v
+        ? `${c.name}: GET ${v.http} → ${v.expect}${v.contains ? ` containing ${JSON.stringify(v.contains)}` : ""}`
+        : `${c.name}: run ${JSON.stringify(v.run)}`,
+    ),
+  );
+  const restore = s.restore;
+  if (!restore) return { irreversible: [] };
+  const calls = restore.operations.map(
+    (o) =>
+      `${o.kind}${o.containers?.length ? ` (${o.containers.join(", ")})` : o.domains?.length ? ` (${o.domains.join(", ")})` : ""}`,
+  );
+  return {
+    ...(checks.length ? { verify: checks.join("; ") } : {}),
+    restore: calls.length ? calls.join(", then ") : "nothing to call",
+    irreversible: restore.irreversible,
+  };
+}

@@ -2,7 +2,7 @@ import type { Diagnostic } from "../manifest/diagnostics.js";
 import type { Plan, ServicePlan } from "../plan/model.js";
 import { countOf } from "../util/plural.js";
 import { location } from "./diagnostics.js";
-import { actionText, buildLines, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
+import { actionText, buildLines, changeLines, restoreLines, SYMBOL, summaryLine } from "./plan-lines.js";
 
 /** GitHub refuses comments over 65,536 characters; this leaves room for what a workflow adds. */
 export const MARKDOWN_LIMIT = 60_000;
@@ -205,6 +205,15 @@ function details(s: ServicePlan, diffs: boolean): string[] {
     ),
   );
   if (s.losses?.length) out.push("", ...s.losses.map((loss) => `> ⚠️ **Destructive:** ${cell(loss)}`));
+  const { verify, restore, irreversible } = restoreLines(s);
+  if (verify) out.push("", `**Verified after apply:** ${cell(verify)}`);
+  if (restore) {
+    out.push(
+      "",
+      `**If verification fails** (\`svc apply --atomic\`), svc restores the state from before: ${cell(restore)}.`,
+    );
+    for (const what of irreversible) out.push(`- Cannot be undone: ${cell(what)}`);
+  }
   out.push("", "</details>", "");
   return out;
 }

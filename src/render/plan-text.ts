@@ -2,7 +2,7 @@ import pc from "picocolors";
 import type { Plan, ServicePlan } from "../plan/model.js";
 import { countOf } from "../util/plural.js";
 import { renderDiagnostics } from "./diagnostics.js";
-import { actionText, buildLines, changeLines, SYMBOL, summaryLine } from "./plan-lines.js";
+import { actionText, buildLines, changeLines, restoreLines, SYMBOL, summaryLine } from "./plan-lines.js";
 
 const colour = { "+": pc.green, "-": pc.red, "~": pc.yellow, "-/+": pc.magenta, "=": pc.dim } as const;
 type Sym = keyof typeof colour;
@@ -84,6 +84,10 @@ function service(s: ServicePlan): string {
     });
   }
   for (const loss of s.losses ?? []) lines.push(pc.red(pc.bold(`  destructive: ${loss}`)));
+  const { verify, restore, irreversible } = restoreLines(s);
+  if (verify) lines.push(pc.dim(`  verified after apply: ${verify}`));
+  if (restore) lines.push(pc.dim(`  a failed verification (apply --atomic) restores: ${restore}`));
+  for (const what of irreversible) lines.push(pc.yellow(`    cannot be undone: ${what}`));
   if (s.diagnostics.length > 0) lines.push(renderDiagnostics(s.diagnostics).replace(/^/gm, "  "));
   return lines.join("\n");
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ApplyEvent, applyService, type ServiceOutcome } from "../apply/executor.js";
+import { type ApplyEvent, applyService, type ServiceJob, type ServiceOutcome } from "../apply/executor.js";
 import { Credentials } from "../credentials/credentials.js";
 import { envVar } from "../credentials/names.js";
 import { loadServices } from "../manifest/load.js";
@@ -55,23 +55,25 @@ export async function applyTo(
   }: { stopping?: boolean; wait?: boolean; stableForMs?: number } = {},
 ): Promise<{ outcome: ServiceOutcome; events: ApplyEvent[] }> {
   const events: ApplyEvent[] = [];
-  const outcome = await applyService(
-    {
-      plan: service,
-      client: fake,
-      fingerprint: fingerprintFor(SECRET),
-      capabilities: fake.caps,
-      secrets: new Map(),
-      loginFor: () => undefined,
-    },
-    {
-      wait,
-      timeoutMs: 2000,
-      stableForMs,
-      settleMs: 300,
-      stopping: () => stopping,
-      emit: (e) => events.push(e),
-    },
-  );
+  const outcome = await applyService(fakeJob(fake, service), {
+    wait,
+    timeoutMs: 2000,
+    stableForMs,
+    settleMs: 300,
+    stopping: () => stopping,
+    emit: (e) => events.push(e),
+  });
   return { outcome, events };
+}
+
+/** The job apply makes of a plan, against the fake. */
+export function fakeJob(fake: FakePlatform, service: ServicePlan): ServiceJob {
+  return {
+    plan: service,
+    client: fake,
+    fingerprint: fingerprintFor(SECRET),
+    capabilities: fake.caps,
+    secrets: new Map(),
+    loginFor: () => undefined,
+  };
 }

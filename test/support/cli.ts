@@ -75,6 +75,9 @@ export function runAsync(
     });
     child.on("error", reject);
     child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
+    // A program that exits without reading its input (a script that stops at once) closes the
+    // pipe first: EPIPE then says nothing about the program.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }

@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 
@@ -42,3 +44,17 @@ export async function ensureExampleImages(): Promise<void> {
 }
 
 export { docker };
+
+/**
+ * A build context at `dir` that needs no network: FROM scratch with Debian's static busybox,
+ * serving `page` as its index on port 8080.
+ */
+export function writeBusyboxContext(dir: string, page: string): void {
+  mkdirSync(join(dir, "www"), { recursive: true });
+  copyFileSync("/bin/busybox", join(dir, "busybox"));
+  writeFileSync(
+    join(dir, "Dockerfile"),
+    'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nENTRYPOINT ["/bin/busybox"]\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+  );
+  writeFileSync(join(dir, "www", "index.html"), page);
+}
