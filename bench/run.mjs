@@ -2,8 +2,8 @@
 // (so machine load affects both alike) and reports min/median/max of both, the ratio of the
 // medians and whether it meets its goal (issue #18); then one table of every goal, PASS or MISS.
 // Usage: node bench/run.mjs [name...]   (needs `npm run build` first)
-// Names: version validate plan scale apply plan-one build fuzz exactness (default: all but build,
-// fuzz and exactness). BENCH_JSON=1 also prints the results as JSON.
+// Names: version validate plan scale apply plan-one history build fuzz exactness (default: all but
+// build, fuzz and exactness). BENCH_JSON=1 also prints the results as JSON.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -271,6 +271,67 @@ async function planOneBench() {
       ),
       met: undefined,
     };
+  } finally {
+    await stop();
+  }
+}
+
+/**
+ * `svc history -n 10` in a repository of 200 commits, 20 of which change the service (issue #28:
+ * at most 3x one `svc plan` of that service): only the commits that touched it are planned, in
+ * parallel, against one observation of the live state.
+ */
+async function historyBench() {
+  const { home, info, admin, stop } = await startBenchPlatform("svc-bench-history-");
+  try {
+    const env = benchEnv();
+    await createServices(info, admin, 1, env);
+    const repo = join(home, "repo");
+    const dir = join(repo, "svc");
+    mkdirSync(dir, { recursive: true });
+    const git = (...args) => {
+      const r = spawnSync("git", args, { cwd: repo, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    };
+    git("init", "-q", "-b", "main");
+    git("config", "user.email", "bench@example.test");
+    git("config", "user.name", "Bench");
+    for (let i = 0; i < 200; i++) {
+      if (i % 10 === 0)
+        writeFileSync(
+          join(dir, "service.yaml"),
+          `apiVersion: svc/v1\nkind: Service\nmetadata: { name: one, description: release ${i / 10} }\nspec:\n  target: s0\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      ports: [8080]\n      command: [/bin/httpd, -f, -p, "8080", -h, /www]\n`,
+        );
+      else writeFileSync(join(repo, "notes.txt"), `note ${i}\n`);
+      git("add", "-A");
+      git("commit", "-q", "-m", `commit ${i}`);
+    }
+    const svc = (...args) => {
+      const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`svc ${args.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
+      return r.stdout;
+    };
+    svc("apply", "--auto-approve", "--stable-for", "0");
+    const subject = [];
+    const baseline = [];
+    for (let i = 0; i < runs; i++) {
+      let start = process.hrtime.bigint();
+      const history = JSON.parse(svc("history", "-n", "10", "--json"));
+      if (history.releases.length !== 10 || history.live === undefined)
+        throw new Error("svc history did not list 10 releases with the live one");
+      subject.push(Number(process.hrtime.bigint() - start) / 1e6);
+      start = process.hrtime.bigint();
+      if (!svc("plan").includes("No changes"))
+        throw new Error("the plan of the deployed service is not No changes");
+      baseline.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return ratioResult(
+      "history",
+      "svc history -n 10 (200 commits, 20 releases) vs one svc plan of the service, local platform",
+      subject,
+      baseline,
+      3,
+    );
   } finally {
     await stop();
   }
@@ -545,10 +606,11 @@ const special = {
   apply: applyBench,
   "plan-one": planOneBench,
   build: buildBench,
+  history: historyBench,
 };
 const selected = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : [...Object.keys(benches), "plan", "scale", "apply", "plan-one"];
+  : [...Object.keys(benches), "plan", "scale", "apply", "plan-one", "history"];
 const results = [];
 const show = (r) => {
   const ms = (x) => `${x.min}/${x.median}/${x.max} ms`;
