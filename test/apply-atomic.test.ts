@@ -74,8 +74,7 @@ describe.runIf(hasEngine).each(API_MODES)("apply --atomic (--api %s)", (mode) =>
     const r = await apply({ version: "2.0", scenario: "good" }, "--atomic");
     expect(r.stderr).toBe("");
     expect(r.status, r.stdout).toBe(0);
-    expect(r.stdout).toContain("atomic: verified: 2 checks passed");
-    expect(r.stdout).toContain("✔ atomic (target local): applied — update-images");
+    expect(r.stdout).toContain("✔ atomic (target local): applied — update-images; verified (2 checks)");
     expect(await served()).toContain("ok version 2.0");
     const seen = readFileSync(smokeOut, "utf8");
     expect(seen).toContain("SVC_TARGET=local\n");

@@ -65,13 +65,7 @@ export async function applyAtomically(
         },
         (detail) => emit({ type: "waiting", service: name, detail }),
       );
-      if (checks > 0)
-        emit({
-          type: "note",
-          service: name,
-          message: `verified: ${checks} check${checks === 1 ? "" : "s"} passed`,
-        });
-      return done(forward);
+      return done(checks > 0 ? { ...forward, verified: checks } : forward);
     } catch (error) {
       if (!(error instanceof VerifyFailed)) throw error;
       failure = `${error.message}${await lastLines(job.client, error.container)}`;

@@ -27,6 +27,8 @@ export interface ServiceOutcome {
   applied: Operation["kind"][];
   /** The restore's calls that took effect, in order (`apply --atomic`, after a failed check). */
   restored?: Operation["kind"][];
+  /** How many verify checks passed (`apply --atomic`). */
+  verified?: number;
   /** Operations not made (failed or never reached). */
   remaining: Operation["kind"][];
   message?: string;

@@ -57,7 +57,7 @@ export async function verifyService(
           throw new VerifyFailed(
             c.name,
             what,
-            `the provider shows no host port for container port ${check.port}`,
+            `the provider does not show the host port of container port ${check.port} (assigned, and it shows assigned ports only with deployment-info): specify the host port in ports ("HOST:${check.port}"), or check through the domain with { run: ... } and SVC_URL`,
           );
         await httpCheck(c.name, what, host, port, check);
       } else {

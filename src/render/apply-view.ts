@@ -110,7 +110,7 @@ function plainEvent(event: ApplyEvent, log: (line: string) => void): void {
     case "done":
       if (event.outcome !== "applied")
         log(
-          `${pc.red("✖")} ${event.service}: ${event.outcome}${event.message ? `: ${headline(event.message)}` : ""}`,
+          `${event.outcome === "restored" ? pc.yellow("↺") : pc.red("✖")} ${event.service}: ${event.outcome}${event.message ? `: ${headline(event.message)}` : ""}`,
         );
       break;
   }
@@ -129,7 +129,7 @@ function humanSummary(result: ApplyResult, log: (line: string) => void): void {
               ? pc.yellow("↺")
               : pc.red("✖");
       log(
-        `${mark} ${s.service} (target ${s.target}): ${s.status}${s.applied.length ? ` — ${s.applied.join(", ")}` : ""}${s.restored?.length ? `; restored by ${s.restored.join(", ")}` : ""}`,
+        `${mark} ${s.service} (target ${s.target}): ${s.status}${s.applied.length ? ` — ${s.applied.join(", ")}` : ""}${s.verified ? `; verified (${countOf(s.verified, "check")})` : ""}${s.restored?.length ? `; restored by ${s.restored.join(", ")}` : ""}`,
       );
       if (s.remaining.length && s.status !== "applied") log(`    not applied: ${s.remaining.join(", ")}`);
       if (s.message && s.status !== "applied") log(`    ${s.message}`);

@@ -39,10 +39,14 @@ export async function reconcile(
   }
 }
 
-/** Records a notice when a container of a known service exits on its own; returns how to stop watching. */
+/**
+ * Records a notice when a container of a known service's current pod exits on its own; returns how
+ * to stop watching. The engine tells of a death late: one of a pod a deployment has replaced since
+ * is not the current pod's crash.
+ */
 export function watchCrashes(store: Store, runtime: DockerRuntime): Promise<() => void> {
-  return runtime.watchCrashes((serviceId, container, exitCode) => {
-    if (store.service(serviceId)) {
+  return runtime.watchCrashes((serviceId, container, exitCode, revision) => {
+    if (store.service(serviceId) && store.deployment(serviceId)?.revision === revision) {
       store.addNotice(serviceId, "Crashed", `container ${container} exited with code ${exitCode}`);
     }
   });

@@ -405,7 +405,7 @@ export class DockerRuntime {
 
   /** Calls back for each of this platform's app containers that dies while svc did not stop it. */
   async watchCrashes(
-    onCrash: (serviceId: string, container: string, exitCode: number) => void,
+    onCrash: (serviceId: string, container: string, exitCode: number, revision: number) => void,
   ): Promise<() => void> {
     const stream = (await this.docker.getEvents({
       filters: { type: ["container"], event: ["die"], label: [`${LABEL.instance}=${this.instanceId}`] },
@@ -422,7 +422,12 @@ export class DockerRuntime {
           const event = JSON.parse(line) as { id: string; Actor: { Attributes: Record<string, string> } };
           const attrs = event.Actor.Attributes;
           if (this.expectedStops.delete(event.id) || attrs[LABEL.role] !== "app") continue;
-          onCrash(attrs[LABEL.service] ?? "", attrs[LABEL.container] ?? "", Number(attrs.exitCode ?? -1));
+          onCrash(
+            attrs[LABEL.service] ?? "",
+            attrs[LABEL.container] ?? "",
+            Number(attrs.exitCode ?? -1),
+            Number(attrs[LABEL.revision] ?? -1),
+          );
         } catch {
           // a partial or foreign event line: nothing to report
         }
