@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -102,8 +104,28 @@ describe.runIf(hasEngine).each(API_MODES)("apply --atomic (--api %s)", (mode) =>
     await noChanges(GOOD);
   });
 
-  it("verify.run failed: its output is the evidence, restored, exit 7", async () => {
-    const r = await apply({ version: "2.0", scenario: "good", smoke: "fail" }, "--atomic");
+  it("verify.run failed: its output is the evidence, restored, exit 7; the webhook hears it once, with no secret", async () => {
+    const received: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        received.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((done) => hook.listen(0, "127.0.0.1", done));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    const r = await apply({ version: "2.0", scenario: "good", smoke: "fail" }, "--atomic", "--notify", url);
+    hook.close();
+    expect(received).toHaveLength(1);
+    const payload = JSON.parse(received[0] as string);
+    expectMatchesSchema("notify-payload.schema.json", payload);
+    expect(payload).toMatchObject({ exitCode: 7, command: "apply" });
+    expect(payload.text).toBe("↩️ svc apply of 1 service (exit 7): restored after a failed check: atomic");
+    expect(received[0]).not.toContain(env.SVC_TOKEN_LOCAL as string);
     expect(r.status, r.stdout).toBe(7);
     expect(r.stdout).toContain(
       'verify check failed: web: run "sh smoke.sh": exited with code 3; its last output lines:',

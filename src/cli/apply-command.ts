@@ -2,8 +2,10 @@ import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { type ApplyOptions, type ApplyResult, applyOne } from "../apply/apply.js";
 import { decide } from "../apply/gate.js";
+import { applyExitCode, notifyPayload, postNotification } from "../apply/notify.js";
 import { Engine } from "../build/resolve.js";
 import type { Credentials } from "../credentials/credentials.js";
+import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
 import type { Plan } from "../plan/model.js";
 import { type ApplyView, applyView } from "../render/apply-view.js";
@@ -46,6 +48,12 @@ export const applyFlags = {
     max: 3600,
     env: "SVC_STABLE_FOR",
   }),
+  notify: Flags.string({
+    description:
+      "Post one JSON summary of the apply to this URL when it made changes (schemas/notify-payload.schema.json; a Slack incoming webhook shows its text). A webhook that fails is a warning, never a failed apply.",
+    helpValue: "URL",
+    env: "SVC_NOTIFY_URL",
+  }),
   "settle-timeout": Flags.integer({
     description:
       "Seconds a change may take to show in the live state (a Kubernetes rollout shows the new pod late); after a lost answer, svc decides that nothing changed only after this long.",
@@ -67,6 +75,7 @@ export interface ApplyFlags {
   "stable-for"?: number | undefined;
   "settle-timeout": number;
   atomic: boolean;
+  notify?: string | undefined;
 }
 
 /**
@@ -88,6 +97,7 @@ export abstract class ApplyCommand extends SvcCommand {
   ): Promise<ApplyResult | undefined> {
     const json = this.jsonEnabled();
     const expected = flags["expect-digest"];
+    if (flags.notify !== undefined) checkNotifyUrl(flags.notify);
     if (!json) this.log(renderPlanText(plan));
     refuseProblems(plan, json);
     if (expected !== undefined && plan.digest !== expected) {
@@ -144,6 +154,17 @@ export abstract class ApplyCommand extends SvcCommand {
     interrupt.off();
     const result = { services: outcomes, interrupted: interrupt.stopping() };
     await this.applied(result);
+    if (flags.notify) {
+      const payload = notifyPayload(result, {
+        command: this.id === "rollback" ? "rollback" : "apply",
+        digest: plan.digest,
+      });
+      const problem = await postNotification(flags.notify, payload);
+      if (problem)
+        process.stderr.write(
+          `${pc.yellow("Warning:")} the apply's notification was not delivered: ${problem}\n`,
+        );
+    }
     return this.finish(view, result);
   }
 
@@ -153,12 +174,8 @@ export abstract class ApplyCommand extends SvcCommand {
   /** Shows the outcome, then exits with the code it calls for (see the description). */
   protected finish(view: ApplyView, result: ApplyResult): undefined {
     view.summary(result);
-    const failed = result.services.filter((s) => s.status === "failed");
-    const done = result.services.filter((s) => s.status === "applied");
-    if (result.interrupted) this.exit(ExitCode.interrupted);
-    if (result.services.some((s) => s.status === "unknown")) this.exit(ExitCode.outcomeUnknown);
-    if (failed.length > 0) this.exit(done.length > 0 ? ExitCode.partiallyApplied : ExitCode.error);
-    if (result.services.some((s) => s.status === "restored")) this.exit(ExitCode.restored);
+    const code = applyExitCode(result);
+    if (code !== ExitCode.ok) this.exit(code);
     return undefined;
   }
 }
@@ -225,4 +242,21 @@ function onInterrupt(): { stopping: () => boolean; off: () => void } {
       process.off("SIGTERM", onSignal);
     },
   };
+}
+
+/** A webhook URL (it may hold a token, as Slack's do: it is never printed) or exit 3 before anything is applied. */
+function checkNotifyUrl(url: string): void {
+  redactor.add(url);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // said below
+  }
+  if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") {
+    throw new UserError("--notify takes an http or https URL", {
+      hint: "pass the webhook's URL, like https://hooks.slack.com/services/…",
+      exitCode: ExitCode.invalidInput,
+    });
+  }
 }

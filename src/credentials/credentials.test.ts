@@ -68,7 +68,11 @@ describe("Credentials", () => {
     expect(error).toBeInstanceOf(MissingCredential);
     expect(error.message).toBe('no token for target "shop-prod"');
     expect(error.options.hint).toBe(
-      "run `svc login shop-prod`, or set SVC_TOKEN_SHOP_PROD in the environment",
+      "run `svc login shop-prod`, or set SVC_TOKEN_SHOP_PROD in the environment; a service on the local platform: `svc local create-service --name shop-prod` makes one and its token",
+    );
+    const headless = await new Credentials({}, new FakeKeychain(true)).token("shop-prod").catch((e) => e);
+    expect(headless.options.hint).toBe(
+      "set SVC_TOKEN_SHOP_PROD in the environment (svc login needs a keychain); a service on the local platform: `svc local create-service --name shop-prod` makes one and its token",
     );
   });
 

@@ -205,9 +205,11 @@ export class Credentials {
     throw new MissingCredential(
       `no ${WHAT[kind].noun} "${name}"${keychainError ? ` (and no usable keychain: ${keychainError})` : ""}`,
       {
-        hint: keychainError
-          ? `set ${variable} in the environment`
-          : `run \`${WHAT[kind].add(name)}\`, or set ${variable} in the environment`,
+        hint: `${
+          keychainError
+            ? `set ${variable} in the environment${kind === "target" ? " (svc login needs a keychain)" : ""}`
+            : `run \`${WHAT[kind].add(name)}\`, or set ${variable} in the environment`
+        }${kind === "target" ? `; a service on the local platform: \`svc local create-service --name ${name}\` makes one and its token` : ""}`,
       },
     );
   }
