@@ -47,7 +47,13 @@ describe("example workflows", () => {
     expect(plan).toContain("if: github.event.pull_request.head.repo.full_name == github.repository");
     const apply = readFileSync(join(ci, "apply.yml"), "utf8");
     expect(apply).toContain("environment: production");
-    expect(apply).toMatch(/svc apply "\$SVC_DIR" --expect-digest "\$DIGEST" --allow-destructive --atomic/);
+    expect(apply).toMatch(/svc apply "\$SVC_DIR" --expect-digest "\$DIGEST" --atomic \$ALLOW_DESTRUCTIVE\n/);
+    // Destructive only by hand, with a reason recorded.
+    expect(apply).not.toContain("--allow-destructive --atomic");
+    expect(apply).toContain(
+      "ALLOW_DESTRUCTIVE: ${{ inputs.allow-destructive && '--allow-destructive' || '' }}",
+    );
+    expect(apply).toContain('echo "Reason: $REASON"');
     const rollback = readFileSync(join(ci, "rollback.yml"), "utf8");
     expect(rollback).toContain("environment: production");
     expect(rollback).toContain("workflow_dispatch:");
