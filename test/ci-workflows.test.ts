@@ -297,6 +297,53 @@ describe("workflow glue against a fake GitHub", () => {
     expect(github.issues.filter((i) => i.state === "open")).toHaveLength(1);
   });
 
+  it("credentials by convention: only SVC_TOKEN_/SECRET_/REGISTRY_ secrets reach svc, by name, never printed", async () => {
+    const secrets = {
+      github_token: GH_TOKEN,
+      SVC_TOKEN_SHOP: env.SVC_TOKEN_SHOP,
+      SVC_SECRET_DB_PASSWORD: "db-pw-by-convention-4410",
+      SVC_REGISTRY_GHCR_IO: "bot:registry-pw-by-convention-8812",
+      DEPLOY_KEY: "not-for-svc-3391",
+    };
+    const r = await step(
+      [
+        "node",
+        join(scripts, "with-svc-secrets.mjs"),
+        "node",
+        "-e",
+        "for (const k of Object.keys(process.env).filter((k) => /^(SVC_|DEPLOY|GITHUB_TOKEN$|github)/.test(k)).sort()) console.log(k)",
+      ],
+      { SVC_SECRETS_JSON: JSON.stringify(secrets), SVC_TOKEN_SHOP: "" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter((k) => k.startsWith("SVC_") || k.startsWith("DEPLOY"))).toEqual([
+      "SVC_HOME",
+      "SVC_REGISTRY_GHCR_IO",
+      "SVC_SECRET_DB_PASSWORD",
+      "SVC_TOKEN_SHOP",
+    ]);
+    expect(r.stderr).toBe(
+      "svc credentials from secrets: SVC_REGISTRY_GHCR_IO, SVC_SECRET_DB_PASSWORD, SVC_TOKEN_SHOP\n",
+    );
+    for (const value of Object.values(secrets)) expect(`${r.stdout}${r.stderr}`).not.toContain(value);
+    // The plan step through it: svc gets the token from the secrets and plans (the platform is down: exit 1).
+    writeFileSync(
+      join(repo, "service.yaml"),
+      "apiVersion: svc/v1\nkind: Service\nmetadata: { name: shop }\nspec:\n  target: shop\n  containers: [{ name: web, image: busybox:1.36 }]\n",
+    );
+    const planned = await step(
+      ["node", join(scripts, "with-svc-secrets.mjs"), "bash", join(scripts, "plan.sh")],
+      {
+        SVC_SECRETS_JSON: JSON.stringify(secrets),
+        SVC_TOKEN_SHOP: "",
+      },
+    );
+    expect(planned.status).toBe(0);
+    const plan = readFileSync(join(repo, "plan.md"), "utf8");
+    expect(outputs(), plan).toBe("exitcode=1\n");
+    expect(plan).not.toContain("no token for target");
+  });
+
   it("install-svc.sh without SVC_PACKAGE says what to set, instead of npm's usage", async () => {
     const r = await step(["bash", join(scripts, "install-svc.sh")], { SVC_PACKAGE: "" });
     expect(r.status).toBe(1);
