@@ -1,8 +1,11 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningPlatform } from "../src/local/server/start.js";
 import { decodeToken, encodeToken } from "../src/platform/token.js";
 import { type CliResult, svc, svcAsync } from "./support/cli.js";
-import { engineAvailable } from "./support/engine.js";
+import { engineAvailable, ensureExampleImages } from "./support/engine.js";
 import { filesBelow } from "./support/files.js";
 import { keyringAvailable, startKeyring, type TestKeyring } from "./support/keyring.js";
 import { createService, startTestPlatform } from "./support/local-platform.js";
@@ -187,3 +190,79 @@ describe("credentials with no usable keychain", () => {
     expect(list.stdout).not.toContain("env-only-value");
   });
 });
+
+/**
+ * The per-machine opt-in file store (svc config set credential-store file), on a machine with no
+ * D-Bus: nothing reaches it before the opt-in; after it, login, secret and plan use it from new
+ * shells, and it is readable by its owner only.
+ */
+describe.skipIf(!(await engineAvailable("the file credential store suite")))(
+  "the opt-in credentials file",
+  () => {
+    let platform: RunningPlatform & { home: string };
+    beforeAll(async () => {
+      await ensureExampleImages();
+      platform = await startTestPlatform();
+    }, 120_000);
+    afterAll(async () => {
+      await platform?.close(true);
+    });
+
+    it("is never written without the opt-in; with it, login, secret and plan use it in new shells, 0600", async () => {
+      const { token } = await createService(platform, { units: 1, name: "filebox" });
+      const home = mkdtempSync(join(tmpdir(), "svc-file-store-"));
+      const SECRET = "file-store-secret-6620";
+      const env = {
+        DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent/bus",
+        XDG_CONFIG_HOME: join(home, "config"),
+        SVC_HOME: join(home, "svc"),
+      };
+      const file = join(home, "config", "svc", "credentials.json");
+      const run = (args: string[], input?: string) =>
+        svcAsync(args, { cwd: join(home, "repo"), env, ...(input ? { input } : {}) });
+      mkdirSync(join(home, "repo", ".git"), { recursive: true });
+      writeFileSync(
+        join(home, "repo", "service.yaml"),
+        "apiVersion: svc/v1\nkind: Service\nmetadata: { name: boxed }\nspec:\n  target: filebox\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      env: { DB: { secret: db } }\n",
+      );
+
+      expect((await run(["secret", "set", "db"], SECRET)).status).toBe(1);
+      const refused = await run(["login", "filebox"], token);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("svc config set credential-store file");
+      expect(existsSync(file)).toBe(false);
+      for (const f of filesBelow(home)) expect(f.text, f.path).not.toContain(SECRET);
+
+      const optIn = await run(["config", "set", "credential-store", "file", "--json"]);
+      expect(optIn.status).toBe(0);
+      expectMatchesSchema("config-result.schema.json", JSON.parse(optIn.stdout));
+      const login = await run(["login", "filebox", "--json"], token);
+      expect(login.status, login.stderr).toBe(0);
+      expect(JSON.parse(login.stdout).storedIn).toBe("file");
+      expect(login.stderr).toContain(
+        `svc: credentials are kept in ${file}, a plain file readable by you only`,
+      );
+      expect((await run(["secret", "set", "db"], SECRET)).status).toBe(0);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(join(home, "config", "svc")).mode & 0o777).toBe(0o700);
+
+      const plan = await run(["plan", "--detailed-exitcode"]);
+      expect(plan.status, plan.stdout + plan.stderr).toBe(2);
+      expect(plan.stdout).toContain("+ boxed (target filebox) will be created");
+      expect(plan.stderr).toContain("svc: credentials are kept in");
+      expect(plan.stdout + plan.stderr).not.toContain(SECRET);
+      const secrets = await run(["secret", "list", "--json"]);
+      expectMatchesSchema("credential-list-result.schema.json", JSON.parse(secrets.stdout));
+      expect(JSON.parse(secrets.stdout).secrets).toEqual([{ name: "db", source: "file" }]);
+      const targets = await run(["targets", "--json"]);
+      expectMatchesSchema("targets-result.schema.json", JSON.parse(targets.stdout));
+      expect(JSON.parse(targets.stdout).targets[0]).toMatchObject({ name: "filebox", source: "file" });
+
+      // Readable by others: refused, never read.
+      chmodSync(file, 0o644);
+      const loose = JSON.parse((await run(["secret", "list", "--json"])).stdout);
+      expect(loose.secrets).toEqual([]);
+      expect(loose.keychainError).toBe(`${file} can be read by others (mode 644): run chmod 600 ${file}`);
+    }, 120_000);
+  },
+);

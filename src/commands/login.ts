@@ -12,7 +12,7 @@ export interface LoginResult {
   host: string;
   serviceId: string;
   status: string;
-  storedIn: "keychain";
+  storedIn: "keychain" | "file";
 }
 
 export default class Login extends CredentialCommand {
@@ -61,7 +61,8 @@ export default class Login extends CredentialCommand {
       }
       throw error;
     }
-    await this.credentials().save("target", args.target, raw);
+    const credentials = this.credentials();
+    await credentials.save("target", args.target, raw);
     if (!this.jsonEnabled()) {
       this.log(
         `${pc.green("✔")} logged in to ${pc.bold(args.target)}: service ${service.id} (${service.status}) at ${token.host}`,
@@ -72,7 +73,7 @@ export default class Login extends CredentialCommand {
       host: token.host,
       serviceId: service.id,
       status: service.status,
-      storedIn: "keychain",
+      storedIn: credentials.keychain.source ?? "keychain",
     };
   }
 }

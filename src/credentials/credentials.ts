@@ -5,12 +5,13 @@ import { localPaths } from "../local/paths.js";
 import type { RegistryLogin } from "../platform/model.js";
 import { decodeToken, type ServiceToken, TokenFormatError } from "../platform/token.js";
 import { byText } from "../util/sorted.js";
-import { type Keychain, KeychainUnavailable, OsKeychain } from "./keychain.js";
+import { machineKeychain } from "./file-store.js";
+import { type Keychain, KeychainUnavailable } from "./keychain.js";
 import { account, type CredentialKind, envEntries, envVar } from "./names.js";
 import { redactor } from "./redact.js";
 
 /** `local-file`: a token `svc local` kept in its 0600 token file (no usable keychain then). */
-export type CredentialSource = "env" | "keychain" | "local-file";
+export type CredentialSource = "env" | "keychain" | "file" | "local-file";
 
 export interface Resolved<T> {
   value: T;
@@ -43,7 +44,7 @@ export class Credentials {
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
-    readonly keychain: Keychain = new OsKeychain(),
+    readonly keychain: Keychain = machineKeychain(env),
   ) {}
 
   async token(target: string): Promise<Resolved<ServiceToken> & { raw: string }> {
@@ -79,7 +80,7 @@ export class Credentials {
     }
     const colon = found.value.indexOf(":");
     const login =
-      found.source === "keychain" && found.value.startsWith("{")
+      (found.source === "keychain" || found.source === "file") && found.value.startsWith("{")
         ? (JSON.parse(found.value) as RegistryLogin)
         : { username: found.value.slice(0, colon), password: found.value.slice(colon + 1) };
     if (colon < 1 && found.source === "env") {
@@ -153,7 +154,8 @@ export class Credentials {
       for (const a of await this.keychain.accounts()) {
         if (!a.startsWith(prefix)) continue;
         const name = a.slice(prefix.length);
-        if (!entries.some((e) => e.name === name)) entries.push({ name, source: "keychain" });
+        if (!entries.some((e) => e.name === name))
+          entries.push({ name, source: this.keychain.source ?? "keychain" });
       }
     } catch (error) {
       if (!(error instanceof KeychainUnavailable)) throw error;
@@ -198,7 +200,7 @@ export class Credentials {
     const keychainError = this.keychainError;
     if (stored) {
       redactor.add(stored);
-      return { value: stored, source: "keychain" };
+      return { value: stored, source: this.keychain.source ?? "keychain" };
     }
     const fromFile = kind === "target" ? this.readTokenFile(name) : undefined;
     if (fromFile) return { value: fromFile, source: "local-file" };
@@ -254,7 +256,7 @@ export class Credentials {
   private unavailable(error: unknown, kind: CredentialKind, name: string): Error {
     if (!(error instanceof KeychainUnavailable)) return error as Error;
     return new UserError(`no usable keychain on this machine: ${error.message}`, {
-      hint: `svc never falls back to a plaintext file; provide it as ${envVar(kind, name)} in the environment instead, or start a keychain (on Linux: a Secret Service such as gnome-keyring in a D-Bus session)`,
+      hint: `svc never falls back to a plaintext file on its own; provide it as ${envVar(kind, name)} in the environment instead, start a keychain (on Linux: a Secret Service such as gnome-keyring in a D-Bus session), or opt this machine into svc's file store: svc config set credential-store file`,
     });
   }
 }

@@ -12,6 +12,8 @@ const keyring = () => {
 
 /** The OS keychain: macOS Keychain, Windows Credential Manager, the Secret Service on Linux. */
 export interface Keychain {
+  /** Where what it holds is said to come from: the OS keychain, or svc's opt-in file (file-store.ts). */
+  readonly source?: "keychain" | "file";
   get(account: string): Promise<string | undefined>;
   set(account: string, value: string): Promise<void>;
   delete(account: string): Promise<boolean>;
