@@ -3,7 +3,8 @@ import { planDigest } from "../plan/digest.js";
 import type { Capability } from "../platform/model.js";
 import { EXTENDED, FakePlatform } from "../test-support/fake-platform.js";
 import { applyTo, fakeJob, planAgainst } from "../test-support/fake-workflow.js";
-import { restorePlan } from "./atomic.js";
+import { applyAtomically, restorePlan } from "./atomic.js";
+import type { ApplyEvent } from "./executor.js";
 
 const BASE = '      ports: ["8080"]\n      env:\n        MODE: fast\n';
 const DOMAIN = "  domains:\n    - { name: a.example.com, port: 8080 }\n";
@@ -74,6 +75,40 @@ describe.each([
         : []),
       "domain a.example.com is unbound: another service may bind it before the restore binds it again",
     ]);
+  });
+});
+
+describe("apply --atomic on the fake provider", () => {
+  it("a call the provider refuses half-way: the calls made are undone, and the outcome says restored", async () => {
+    const fake = new FakePlatform();
+    await applyTo(fake, await planAgainst(fake, BASE));
+    const forward = await planAgainst(fake, `${BASE}${DOMAIN}`, "registry.example.com/app:2.0");
+    expect(forward.operations.map((o) => o.kind)).toEqual(["update-images", "bind-domain"]);
+    fake.fault("bindDomain", "refuse");
+    const events: ApplyEvent[] = [];
+    const outcome = await applyAtomically(fakeJob(fake, forward), {
+      wait: false,
+      timeoutMs: 2000,
+      stableForMs: 0,
+      settleMs: 300,
+      stopping: () => false,
+      emit: (e) => events.push(e),
+    });
+    expect(outcome).toMatchObject({
+      status: "restored",
+      applied: ["update-images"],
+      restored: ["update-images"],
+    });
+    expect(events).toContainEqual({
+      type: "note",
+      service: "shop",
+      message: "a call failed: restoring the state from before the apply",
+    });
+    // One "done", the restored one: the forward's failure is not said as the end.
+    expect(events.filter((e) => e.type === "done").map((e) => e.type === "done" && e.outcome)).toEqual([
+      "restored",
+    ]);
+    expect((await planAgainst(fake, BASE)).action).toBe("noop");
   });
 });
 

@@ -71,11 +71,9 @@ export async function applyAtomically(
       failure = `${error.message}${await lastLines(job.client, error.container)}`;
     }
   }
-  emit({
-    type: "note",
-    service: name,
-    message: "verification failed: restoring the state from before the apply",
-  });
+  // A call the platform refused leaves the service half-changed: restored as a failed check is.
+  const what = forward.remaining.length > 0 ? "a call failed" : "verification failed";
+  emit({ type: "note", service: name, message: `${what}: restoring the state from before the apply` });
   return done(await restore(job, kept, forward, failure, options));
 }
 
