@@ -235,6 +235,23 @@ async function scaleBench() {
  * `svc plan` of one deployed service with no changes on the local platform (no injected latency):
  * a figure tracked from run to run, against bare Node for scale. No goal.
  */
+/** One service on target s0 serving hello on port 8080; `metadata` is the flow map's inside after `name: `. */
+function writeOneService(dir, metadata) {
+  writeFileSync(
+    join(dir, "service.yaml"),
+    `apiVersion: svc/v1\nkind: Service\nmetadata: { name: ${metadata} }\nspec:\n  target: s0\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      ports: [8080]\n      command: [/bin/httpd, -f, -p, "8080", -h, /www]\n`,
+  );
+}
+
+/** The built svc in `dir` with `env`: its stdout, or an error with everything it said. */
+function svcIn(dir, env) {
+  return (...args) => {
+    const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`svc ${args.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+}
+
 async function planOneBench() {
   const { home, info, admin, stop } = await startBenchPlatform("svc-bench-one-");
   try {
@@ -242,15 +259,8 @@ async function planOneBench() {
     await createServices(info, admin, 1, env);
     const dir = join(home, "one");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(dir, "service.yaml"),
-      'apiVersion: svc/v1\nkind: Service\nmetadata: { name: one }\nspec:\n  target: s0\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      ports: [8080]\n      command: [/bin/httpd, -f, -p, "8080", -h, /www]\n',
-    );
-    const svc = (...args) => {
-      const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`svc ${args.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
-      return r.stdout;
-    };
+    writeOneService(dir, "one");
+    const svc = svcIn(dir, env);
     svc("apply", "--auto-approve", "--stable-for", "0");
     const subject = [];
     const baseline = [];
@@ -297,20 +307,12 @@ async function historyBench() {
     git("config", "user.email", "bench@example.test");
     git("config", "user.name", "Bench");
     for (let i = 0; i < 200; i++) {
-      if (i % 10 === 0)
-        writeFileSync(
-          join(dir, "service.yaml"),
-          `apiVersion: svc/v1\nkind: Service\nmetadata: { name: one, description: release ${i / 10} }\nspec:\n  target: s0\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      ports: [8080]\n      command: [/bin/httpd, -f, -p, "8080", -h, /www]\n`,
-        );
+      if (i % 10 === 0) writeOneService(dir, `one, description: release ${i / 10}`);
       else writeFileSync(join(repo, "notes.txt"), `note ${i}\n`);
       git("add", "-A");
       git("commit", "-q", "-m", `commit ${i}`);
     }
-    const svc = (...args) => {
-      const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`svc ${args.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
-      return r.stdout;
-    };
+    const svc = svcIn(dir, env);
     svc("apply", "--auto-approve", "--stable-for", "0");
     const subject = [];
     const baseline = [];
@@ -563,12 +565,7 @@ async function buildBench() {
       [`SVC_REGISTRY_127_0_0_1_${port}`]: `bench:${password}`,
       DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
     };
-    const svc = (...args) => {
-      const out = spawnSync(process.execPath, [bin, ...args], { cwd: repo, env, encoding: "utf8" });
-      if (out.status !== 0)
-        throw new Error(`svc ${args.join(" ")} exited ${out.status}: ${out.stdout}${out.stderr}`);
-      return out.stdout;
-    };
+    const svc = svcIn(repo, env);
     svc("apply", "--auto-approve", "--stable-for", "0", "-f", "built.yaml");
     const image = JSON.parse(svc("build", "-f", "built.yaml", "--json")).images[0].image;
     writeFileSync(join(repo, "plain.yaml"), manifest(`      image: ${image}\n`));

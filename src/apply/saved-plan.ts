@@ -1,11 +1,12 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { Credentials } from "../credentials/credentials.js";
+import { redactor } from "../credentials/redact.js";
 import { resolveCredentials } from "../credentials/resolve.js";
 import { ExitCode, UserError } from "../errors.js";
 import { fingerprintOf } from "../plan/build.js";
 import { fingerprintFor } from "../plan/fingerprint.js";
 import { PLAN_FORMAT_VERSION, type Plan } from "../plan/model.js";
-import { restoreSensitiveFiles } from "../plan/sensitive.js";
+import { publicPlan, restoreSensitiveFiles } from "../plan/sensitive.js";
 import { HttpPlatformClient } from "../platform/client.js";
 import { packageFile } from "../util/package-root.js";
 import { schemaValidator } from "../util/validator.js";
@@ -14,6 +15,11 @@ const validator = schemaValidator(
   packageFile("schemas/plan.schema.json"),
   packageFile("dist/apply/plan-validator.cjs"),
 );
+
+/** Saves a plan for `svc apply FILE` (plan --out, rollback --out): its public form, redacted, owner-only. */
+export function writePlan(file: string, plan: Plan): void {
+  writeFileSync(file, `${redactor.redact(JSON.stringify(publicPlan(plan), null, 2))}\n`, { mode: 0o600 });
+}
 
 /**
  * A plan saved with `svc plan --out`, checked against schemas/plan.schema.json: refused with a

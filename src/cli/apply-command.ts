@@ -7,12 +7,15 @@ import { Engine } from "../build/resolve.js";
 import type { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
+import type { ServiceSpec } from "../manifest/model.js";
 import type { Plan } from "../plan/model.js";
+import { makePlan, type PlanOptions } from "../plan/plan.js";
 import { type ApplyView, applyView } from "../render/apply-view.js";
 import { location } from "../render/diagnostics.js";
 import { renderPlanText } from "../render/plan-text.js";
 import { SvcCommand } from "./base.js";
 import { ask } from "./input.js";
+import { statusLine } from "./status-line.js";
 
 /** The flags of every command that applies a plan (apply, rollback): its gates and its wait. */
 export const applyFlags = {
@@ -84,6 +87,19 @@ export interface ApplyFlags {
  */
 export abstract class ApplyCommand extends SvcCommand {
   protected readonly engines = new Engine();
+
+  /** The plan to apply, made with a status line (retries said while it waits) and apply's engines. */
+  protected async planToApply(
+    specs: ServiceSpec[],
+    options: Omit<PlanOptions, "engines" | "onRetry">,
+  ): Promise<Plan> {
+    const status = statusLine(!this.jsonEnabled());
+    return makePlan(specs, {
+      ...(status.retry ? { onRetry: status.retry } : {}),
+      ...options,
+      engines: this.engines,
+    }).finally(status.clear);
+  }
 
   /**
    * Shows the plan, checks it against the gates (problems, the reviewed digest, --atomic's, the

@@ -5,14 +5,12 @@ import type { ApplyResult } from "../apply/apply.js";
 import { checkStale, readPlan } from "../apply/saved-plan.js";
 import { ApplyCommand, applyFlags } from "../cli/apply-command.js";
 import { interpolationVariables, manifestFlags, orphanScope } from "../cli/manifest-flags.js";
-import { statusLine } from "../cli/status-line.js";
 import { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import { hasErrors } from "../manifest/diagnostics.js";
 import { loadServices } from "../manifest/load.js";
 import { DIGEST_PATTERN } from "../plan/digest.js";
 import type { Plan } from "../plan/model.js";
-import { makePlan } from "../plan/plan.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
 
 export default class Apply extends ApplyCommand {
@@ -87,14 +85,11 @@ export default class Apply extends ApplyCommand {
       ? loaded.services.filter((s) => flags.target?.includes(s.target))
       : loaded.services;
     if (specs.length === 0) throw new UserError("no service to apply", { exitCode: ExitCode.invalidInput });
-    const status = statusLine(!this.jsonEnabled());
-    return makePlan(specs, {
-      ...(status.retry ? { onRetry: status.retry } : {}),
+    return this.planToApply(specs, {
       credentials,
-      engines: this.engines,
       parallelism: flags.parallelism,
       ...(flags.prune ? { orphans: orphanScope(flags, specs, paths) } : {}),
-    }).finally(status.clear);
+    });
   }
 }
 

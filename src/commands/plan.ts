@@ -1,11 +1,10 @@
-import { writeFileSync } from "node:fs";
 import * as Args from "@oclif/core/args";
 import * as Flags from "@oclif/core/flags";
+import { writePlan } from "../apply/saved-plan.js";
 import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables, manifestFlags, orphanScope, planKey } from "../cli/manifest-flags.js";
 import { statusLine } from "../cli/status-line.js";
 import { Credentials } from "../credentials/credentials.js";
-import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
 import { hasErrors } from "../manifest/diagnostics.js";
 import { loadServices } from "../manifest/load.js";
@@ -93,9 +92,7 @@ export default class PlanCommand extends SvcCommand {
     plan.summary.warnings += loaded.diagnostics.length;
 
     if (flags.out) {
-      writeFileSync(flags.out, `${redactor.redact(JSON.stringify(publicPlan(plan), null, 2))}\n`, {
-        mode: 0o600,
-      });
+      writePlan(flags.out, plan);
     }
     // A crash-looping container is a live state that does not match, whatever the diff says.
     // So is an orphan that still runs.

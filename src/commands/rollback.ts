@@ -1,18 +1,14 @@
-import { writeFileSync } from "node:fs";
 import * as Flags from "@oclif/core/flags";
 import type { ApplyResult } from "../apply/apply.js";
+import { writePlan } from "../apply/saved-plan.js";
 import { ApplyCommand, applyFlags } from "../cli/apply-command.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { oneTargetArgs, oneTargetNamedOrHere } from "../cli/ops-command.js";
-import { statusLine } from "../cli/status-line.js";
 import { Credentials } from "../credentials/credentials.js";
-import { redactor } from "../credentials/redact.js";
 import { ExitCode, UserError } from "../errors.js";
 import { checkout, repositoryTop, resolveCommit } from "../history/git.js";
 import { releaseSpec, serviceHistory } from "../history/history.js";
 import { rollbackLabel } from "../manifest/marks.js";
-import { makePlan } from "../plan/plan.js";
-import { publicPlan } from "../plan/sensitive.js";
 import { HttpPlatformClient } from "../platform/client.js";
 
 export default class Rollback extends ApplyCommand {
@@ -63,17 +59,9 @@ export default class Rollback extends ApplyCommand {
         this.log(
           `Rolling ${target} back to ${commit.slice(0, 12)}: its manifests, planned against the live state.\n`,
         );
-      const status = statusLine(!this.jsonEnabled());
-      const plan = await makePlan([release.spec], {
-        ...(status.retry ? { onRetry: status.retry } : {}),
-        credentials,
-        engines: this.engines,
-        parallelism: 1,
-      }).finally(status.clear);
+      const plan = await this.planToApply([release.spec], { credentials, parallelism: 1 });
       if (flags.out) {
-        writeFileSync(flags.out, `${redactor.redact(JSON.stringify(publicPlan(plan), null, 2))}\n`, {
-          mode: 0o600,
-        });
+        writePlan(flags.out, plan);
         this.log(
           `Saved the rollback's plan to ${flags.out}. Apply exactly it with:\n  svc apply ${flags.out}`,
         );

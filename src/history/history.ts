@@ -14,6 +14,9 @@ import type { Notice } from "../platform/model.js";
 import { byText } from "../util/sorted.js";
 import { type Commit, checkout, commitsTouching, repositoryTop } from "./git.js";
 
+/** The client of a target's token: one, shared by every plan of the history. */
+type ClientFor = (token: ConstructorParameters<typeof HttpPlatformClient>[0]) => PlatformClient;
+
 /** One release of a service: a commit that changed its manifests or what they reference. */
 export interface Release extends Commit {
   /** Its manifests plan as No changes against the live state: this is what runs. */
@@ -53,7 +56,7 @@ export async function serviceHistory(target: string, options: HistoryOptions): P
   const spec = serviceHere(target, options.vars);
   const commits = await commitsTouching(top, releasePaths(spec, top), options.limit);
   const shared = new Map<string, PlatformClient>();
-  const client = (token: ConstructorParameters<typeof HttpPlatformClient>[0]) => {
+  const client: ClientFor = (token) => {
     const c = shared.get(token.secret) ?? sharedReads(new HttpPlatformClient(token));
     shared.set(token.secret, c);
     return c;
@@ -106,7 +109,7 @@ async function planRelease(
   top: string,
   commit: string,
   today: ServiceSpec,
-  client: (token: ConstructorParameters<typeof HttpPlatformClient>[0]) => PlatformClient,
+  client: ClientFor,
   options: HistoryOptions,
 ): Promise<Pick<Release, "action" | "problem">> {
   const tree = await checkout(top, commit);
@@ -149,7 +152,7 @@ const RELEASE_NOTICES = new Set(["Deployed", "ImageUpdated", "Updated", "Restart
 
 /** Those notices where the provider shows them, newest first; undefined where it does not. */
 async function recentNotices(
-  client: (token: ConstructorParameters<typeof HttpPlatformClient>[0]) => PlatformClient,
+  client: ClientFor,
   spec: ServiceSpec,
   credentials: Credentials,
 ): Promise<Notice[] | undefined> {
