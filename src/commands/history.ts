@@ -76,12 +76,15 @@ function render(h: Releases): string {
   return out.join("\n");
 }
 
+/** What applying a release now would do; an older release the same as the live one changes nothing. */
 function verb(action: string | undefined): string {
   switch (action) {
     case "create":
       return "create it";
     case "redeploy":
       return "redeploy";
+    case "noop":
+      return "change nothing (the same as live)";
     default:
       return "update";
   }
