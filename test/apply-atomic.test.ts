@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { envVar } from "../src/credentials/names.js";
 import type { RunningPlatform } from "../src/local/server/start.js";
@@ -88,6 +88,12 @@ describe.runIf(hasEngine).each(API_MODES)("apply --atomic (--api %s)", (mode) =>
     expect(seen).not.toContain("SVC_SECRET_");
     expect(seen).not.toContain(env.SVC_TOKEN_LOCAL as string);
     expect((await apply(GOOD, "--atomic")).status).toBe(0);
+    // --report: written also when nothing changed, for a workflow's next step.
+    const report = join(dirname(smokeOut), "nothing.json");
+    expect((await apply(GOOD, "--atomic", "--report", report)).status).toBe(0);
+    const nothing = JSON.parse(readFileSync(report, "utf8"));
+    expectMatchesSchema("notify-payload.schema.json", nothing);
+    expect(nothing).toMatchObject({ exitCode: 0, services: [] });
   });
 
   it("verify.http answered 500: restored, exit 7, the old page served, the old manifest plans as No changes", async () => {
@@ -118,9 +124,19 @@ describe.runIf(hasEngine).each(API_MODES)("apply --atomic (--api %s)", (mode) =>
     });
     await new Promise<void>((done) => hook.listen(0, "127.0.0.1", done));
     const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-    const r = await apply({ version: "2.0", scenario: "good", smoke: "fail" }, "--atomic", "--notify", url);
+    const report = join(dirname(smokeOut), "report.json");
+    const r = await apply(
+      { version: "2.0", scenario: "good", smoke: "fail" },
+      "--atomic",
+      "--notify",
+      url,
+      "--report",
+      report,
+    );
     hook.close();
     expect(received).toHaveLength(1);
+    // --report writes the same summary to a file.
+    expect(JSON.parse(readFileSync(report, "utf8"))).toEqual(JSON.parse(received[0] as string));
     const payload = JSON.parse(received[0] as string);
     expectMatchesSchema("notify-payload.schema.json", payload);
     expect(payload).toMatchObject({ exitCode: 7, command: "apply" });

@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -243,16 +245,47 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
         '      ports: [8080]\n      verify: [{ run: "env | grep ^SVC_ | sort; exit 1" }]\n',
       ),
     );
+    // Told to a webhook (one payload per apply) and written with --report: both scanned below.
+    const hooked: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        hooked.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((done) => hook.listen(0, "127.0.0.1", done));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
     for (const extra of [[], ["--json"]]) {
       const r = await run(
-        ["apply", "-f", "atomic.yaml", "--auto-approve", "--atomic", "--stable-for", "1", ...extra],
-        {
-          env,
-        },
+        [
+          "apply",
+          "-f",
+          "atomic.yaml",
+          "--auto-approve",
+          "--atomic",
+          "--stable-for",
+          "1",
+          "--notify",
+          hookUrl,
+          "--report",
+          join(home, `report${extra.length}.json`),
+          ...extra,
+        ],
+        { env },
       );
       expect(r.status, r.stdout + r.stderr).toBe(7);
       expect(r.stdout).toContain("SVC_TARGET=leak");
       expect(r.stdout).not.toContain("SVC_SECRET_");
+    }
+    hook.close();
+    expect(hooked).toHaveLength(2);
+    for (const body of hooked) {
+      expect(JSON.parse(body).exitCode).toBe(7);
+      outputs.push({ args: ["--notify", "payload"], result: { status: 0, stdout: body, stderr: "" } });
     }
     const history = await run(["history", "--json"], { env });
     expect(history.status, history.stderr).toBe(0);
@@ -375,7 +408,7 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
       scan(`svc ${args.join(" ")} stdout`, result.stdout);
       scan(`svc ${args.join(" ")} stderr`, result.stderr);
     }
-    // svc's own files (saved plan, export, state), convert's result and the keychain's store; the
+    // svc's own files (saved plan, export, state, apply reports), convert's result and the keychain's store; the
     // platforms' databases are the provider's side, which must hold env values to run containers.
     const converted = join(repo, "compose", "service.yaml");
     const files = [...filesBelow(home), ...filesBelow(keyring.home)];

@@ -12,6 +12,18 @@ const schema = JSON.parse(
 );
 const valid = new Ajv2020.default({ strict: true }).compile(schema);
 const DIGEST = `sha256:${"a".repeat(64)}`;
+/** The plan applied: web answers on its domain, api has none. */
+const PLAN = {
+  digest: DIGEST,
+  services: [
+    {
+      name: "web",
+      target: "prod",
+      desired: { domains: [{ name: "shop.example.com", port: 80, https: true }] },
+    },
+    { name: "api", target: "prod-api", desired: { domains: [] } },
+  ],
+};
 
 const restored: ApplyResult = {
   interrupted: false,
@@ -34,7 +46,7 @@ describe("the apply notification", () => {
   it("says in one line what happened, with the exit code, and matches its schema", () => {
     const payload = notifyPayload(restored, {
       command: "apply",
-      digest: DIGEST,
+      plan: PLAN,
       time: "2026-12-07T00:00:00.000Z",
     });
     expect(valid(payload), JSON.stringify(valid.errors)).toBe(true);
@@ -42,6 +54,8 @@ describe("the apply notification", () => {
     expect(payload.text).toBe(
       "↩️ svc apply of 2 services (exit 7): applied: web; restored after a failed check: api",
     );
+    expect(payload.digest).toBe(DIGEST);
+    expect(payload.services.map((s) => s.url)).toEqual(["https://shop.example.com", undefined]);
     // The evidence's log lines stay in the job's log.
     expect(payload.services[1]?.message).toBe(
       "verify check failed: api: GET /health: answered 500, expected 200; its last log lines:",
@@ -94,20 +108,20 @@ describe("the apply notification", () => {
       const leaky = structuredClone(restored);
       (leaky.services[1] as { message: string }).message = `failed with ${secret}`;
       expect(
-        await postNotification(url, notifyPayload(leaky, { command: "rollback", digest: DIGEST })),
+        await postNotification(url, notifyPayload(leaky, { command: "rollback", plan: PLAN })),
       ).toBeUndefined();
       expect(received).toHaveLength(1);
       expect(received[0]?.type).toBe("application/json");
       expect(received[0]?.body).not.toContain(secret);
       expect(JSON.parse(received[0]?.body ?? "").command).toBe("rollback");
       answer = 500;
-      expect(await postNotification(url, notifyPayload(restored, { command: "apply", digest: DIGEST }))).toBe(
+      expect(await postNotification(url, notifyPayload(restored, { command: "apply", plan: PLAN }))).toBe(
         "the webhook answered 500",
       );
       expect(
         await postNotification(
           "http://127.0.0.1:9/hook",
-          notifyPayload(restored, { command: "apply", digest: DIGEST }),
+          notifyPayload(restored, { command: "apply", plan: PLAN }),
         ),
       ).toMatch(/^the webhook could not be reached/);
     });

@@ -1,5 +1,8 @@
+import { writeFileSync } from "node:fs";
+import pc from "picocolors";
 import { redactor } from "../credentials/redact.js";
 import { ExitCode, type ExitCodeValue } from "../errors.js";
+import type { NormalDomain } from "../plan/model.js";
 import { countOf } from "../util/plural.js";
 import type { ApplyResult } from "./apply.js";
 
@@ -32,13 +35,27 @@ export interface NotifyPayload {
     applied: string[];
     restored?: string[];
     message?: string;
+    /** Where it answers: its first domain, when it has one. */
+    url?: string;
   }[];
+}
+
+/** What the payload takes from the plan applied: its digest, and each service's first domain. */
+interface PlanShown {
+  digest: string;
+  services: readonly { name: string; target: string; desired: { domains: readonly NormalDomain[] } }[];
 }
 
 export function notifyPayload(
   result: ApplyResult,
-  context: { command: "apply" | "rollback"; digest: string; time?: string },
+  context: { command: "apply" | "rollback"; plan: PlanShown; time?: string },
 ): NotifyPayload {
+  const urls = new Map(
+    context.plan.services.flatMap((s) => {
+      const [domain] = s.desired.domains;
+      return domain ? [[`${s.target}/${s.name}`, `${domain.https ? "https" : "http"}://${domain.name}`]] : [];
+    }),
+  );
   const exitCode = applyExitCode(result);
   const by = (status: string) => result.services.filter((s) => s.status === status).map((s) => s.service);
   const parts = [
@@ -57,7 +74,7 @@ export function notifyPayload(
     command: context.command,
     exitCode,
     interrupted: result.interrupted,
-    digest: context.digest,
+    digest: context.plan.digest,
     time: context.time ?? new Date().toISOString(),
     services: result.services.map((s) => ({
       service: s.service,
@@ -67,6 +84,9 @@ export function notifyPayload(
       ...(s.restored ? { restored: s.restored } : {}),
       // The first line: the evidence (log lines) stays in the job's log.
       ...(s.message ? { message: s.message.split("\n")[0] as string } : {}),
+      ...(urls.has(`${s.target}/${s.service}`)
+        ? { url: urls.get(`${s.target}/${s.service}`) as string }
+        : {}),
     })),
   };
 }
@@ -93,5 +113,19 @@ export async function postNotification(url: string, payload: NotifyPayload): Pro
     return e.name === "TimeoutError"
       ? `the webhook did not answer within ${NOTIFY_TIMEOUT_MS / 1000} s`
       : `the webhook could not be reached (${e.cause?.code ?? e.message})`;
+  }
+}
+
+/**
+ * `--report FILE`: the payload, for a CI job's next step. A file that cannot be written is a
+ * warning, as a webhook that fails is: the apply has happened either way.
+ */
+export function writeReport(file: string, payload: NotifyPayload): void {
+  try {
+    writeFileSync(file, `${redactor.redact(JSON.stringify(payload, null, 2))}\n`);
+  } catch (error) {
+    process.stderr.write(
+      `${pc.yellow("Warning:")} the apply's report was not written to ${file}: ${(error as Error).message}\n`,
+    );
   }
 }

@@ -2,7 +2,7 @@ import * as Flags from "@oclif/core/flags";
 import pc from "picocolors";
 import { type ApplyOptions, type ApplyResult, applyOne } from "../apply/apply.js";
 import { decide } from "../apply/gate.js";
-import { applyExitCode, notifyPayload, postNotification } from "../apply/notify.js";
+import { applyExitCode, notifyPayload, postNotification, writeReport } from "../apply/notify.js";
 import { Engine } from "../build/resolve.js";
 import type { Credentials } from "../credentials/credentials.js";
 import { redactor } from "../credentials/redact.js";
@@ -57,6 +57,11 @@ export const applyFlags = {
     helpValue: "URL",
     env: "SVC_NOTIFY_URL",
   }),
+  report: Flags.string({
+    description:
+      "Write the same JSON summary --notify posts (schemas/notify-payload.schema.json) to this file once the apply has run, also when nothing changed: for a CI job's next step (the example workflows record GitHub Deployments from it). Not written when nothing was applied because of a problem, a stale digest or a refusal.",
+    helpValue: "FILE",
+  }),
   "settle-timeout": Flags.integer({
     description:
       "Seconds a change may take to show in the live state (a Kubernetes rollout shows the new pod late); after a lost answer, svc decides that nothing changed only after this long.",
@@ -79,6 +84,7 @@ export interface ApplyFlags {
   "settle-timeout": number;
   atomic: boolean;
   notify?: string | undefined;
+  report?: string | undefined;
 }
 
 /**
@@ -138,7 +144,12 @@ export abstract class ApplyCommand extends SvcCommand {
       autoApprove: flags["auto-approve"] || savedPlan !== undefined || expected !== undefined,
       allowDestructive: flags["allow-destructive"],
     });
-    if (gate.kind === "nothing-to-do") return this.finish(view, { services: [], interrupted: false });
+    const context = { command: this.id === "rollback" ? "rollback" : "apply", plan } as const;
+    if (gate.kind === "nothing-to-do") {
+      const result = { services: [], interrupted: false };
+      if (flags.report) writeReport(flags.report, notifyPayload(result, context));
+      return this.finish(view, result);
+    }
     if (gate.kind === "refuse") {
       throw new UserError(`nothing was applied: ${gate.message}`, {
         hint: `add ${gate.flag}`,
@@ -170,12 +181,9 @@ export abstract class ApplyCommand extends SvcCommand {
     interrupt.off();
     const result = { services: outcomes, interrupted: interrupt.stopping() };
     await this.applied(result);
+    if (flags.report) writeReport(flags.report, notifyPayload(result, context));
     if (flags.notify) {
-      const payload = notifyPayload(result, {
-        command: this.id === "rollback" ? "rollback" : "apply",
-        digest: plan.digest,
-      });
-      const problem = await postNotification(flags.notify, payload);
+      const problem = await postNotification(flags.notify, notifyPayload(result, context));
       if (problem)
         process.stderr.write(
           `${pc.yellow("Warning:")} the apply's notification was not delivered: ${problem}\n`,
