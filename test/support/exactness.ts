@@ -176,20 +176,32 @@ const mutationArb = fc.tuple(
   fc.nat({ max: 2 }),
 );
 
-/** A first state, then each next one a few mutations away from the one before. */
+/**
+ * A first state, then each next one a few mutations away from the one before. A long walk ends
+ * with three set steps so that it makes every kind of call however the dice fell: one container
+ * left, then its image alone (the only change a real provider's update-images call takes), then
+ * its env alone (update-config).
+ */
 function walk(count: number, seed: number): ServiceState[] {
+  const tail = count >= 100 ? 3 : 0;
   const [[first, steps]] = fc.sample(
     fc.tuple(
       stateArb,
       fc.array(fc.array(mutationArb, { minLength: 1, maxLength: 3 }), {
-        minLength: count - 1,
-        maxLength: count - 1,
+        minLength: count - 1 - tail,
+        maxLength: count - 1 - tail,
       }),
     ),
     { numRuns: 1, seed },
   ) as [[ServiceState, [Mutation, number][][]]];
   const states = [first];
   for (const mutations of steps) states.push(mutations.reduce(mutate, states.at(-1) as ServiceState));
+  if (tail) {
+    const last = states.at(-1) as ServiceState;
+    const alone = { ...last, containers: [last.containers[last.storageOn] as ContainerState], storageOn: 0 };
+    const newImage = mutate(alone, ["image", 0]);
+    states.push(alone, newImage, mutate(newImage, ["env", 0]));
+  }
   return states;
 }
 
