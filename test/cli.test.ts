@@ -132,7 +132,13 @@ describe("per-environment overrides", () => {
     const ok = svc(["validate", "-f", base, "-f", join(dir, "prod.yaml"), "--json"]);
     expect(ok.status, ok.stdout).toBe(0);
     expect(JSON.parse(ok.stdout).services).toEqual([
-      { name: "shop", target: "shop-prod", files: ["examples/shop/service.yaml", join(dir, "prod.yaml")] },
+      {
+        name: "shop",
+        target: "shop-prod",
+        files: ["examples/shop/service.yaml", join(dir, "prod.yaml")],
+        // What a push must touch to concern this service (outside the working directory: absolute).
+        inputs: [join(dir, "prod.yaml"), "examples/shop/httpd.conf", "examples/shop/service.yaml"],
+      },
     ]);
     const bad = svc(["validate", "-f", base, "-f", join(dir, "bad.yaml")]);
     expect(bad.status).toBe(3);

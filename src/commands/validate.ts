@@ -5,6 +5,7 @@ import { SvcCommand } from "../cli/base.js";
 import { interpolationVariables, manifestFlags } from "../cli/manifest-flags.js";
 import { ExitCode } from "../errors.js";
 import type { Diagnostic } from "../manifest/diagnostics.js";
+import { serviceInputs } from "../manifest/inputs.js";
 import { loadServices } from "../manifest/load.js";
 import { renderDiagnostics } from "../render/diagnostics.js";
 import { githubAnnotations } from "../render/github.js";
@@ -15,7 +16,7 @@ export interface ValidateResult {
   version: 1;
   valid: boolean;
   files: string[];
-  services: { name: string; target: string; files: string[] }[];
+  services: { name: string; target: string; files: string[]; inputs: string[] }[];
   diagnostics: Diagnostic[];
   summary: { errors: number; warnings: number };
 }
@@ -58,7 +59,12 @@ export default class Validate extends SvcCommand {
       version: 1,
       valid: errors === 0,
       files: loaded.files,
-      services: loaded.services.map((s) => ({ name: s.name, target: s.target, files: s.files })),
+      services: loaded.services.map((s) => ({
+        name: s.name,
+        target: s.target,
+        files: s.files,
+        inputs: serviceInputs(s, process.cwd()),
+      })),
       diagnostics: loaded.diagnostics,
       summary: { errors, warnings: loaded.diagnostics.length - errors },
     };

@@ -4,6 +4,7 @@ import type { Engine } from "../build/resolve.js";
 import type { Credentials } from "../credentials/credentials.js";
 import { ExitCode, UserError } from "../errors.js";
 import { hasErrors } from "../manifest/diagnostics.js";
+import { serviceInputs } from "../manifest/inputs.js";
 import type { Variables } from "../manifest/interpolate.js";
 import { loadServices } from "../manifest/load.js";
 import type { ServiceSpec } from "../manifest/model.js";
@@ -11,7 +12,6 @@ import type { ServicePlan } from "../plan/model.js";
 import { makePlan } from "../plan/plan.js";
 import { HttpPlatformClient, type PlatformClient } from "../platform/client.js";
 import type { Notice } from "../platform/model.js";
-import { byText } from "../util/sorted.js";
 import { type Commit, checkout, commitsTouching, repositoryTop } from "./git.js";
 
 /** The client of a target's token: one, shared by every plan of the history. */
@@ -54,7 +54,7 @@ export interface HistoryOptions {
 export async function serviceHistory(target: string, options: HistoryOptions): Promise<History> {
   const top = await repositoryTop();
   const spec = serviceHere(target, options.vars);
-  const commits = await commitsTouching(top, releasePaths(spec, top), options.limit);
+  const commits = await commitsTouching(top, serviceInputs(spec, top), options.limit);
   const shared = new Map<string, PlatformClient>();
   const client: ClientFor = (token) => {
     const c = shared.get(token.secret) ?? sharedReads(new HttpPlatformClient(token));
@@ -92,16 +92,6 @@ export function serviceHere(target: string, vars: Variables, cwd = process.cwd()
     });
   }
   return spec;
-}
-
-/** What a release of the service is made of: its manifests, config file sources and build contexts. */
-function releasePaths(spec: ServiceSpec, top: string): string[] {
-  const paths = new Set<string>(spec.files.map((f) => relative(top, f)));
-  for (const c of spec.containers) {
-    for (const f of c.files) paths.add(relative(top, f.source));
-    if (c.build) paths.add(relative(top, c.build.context) || ".");
-  }
-  return [...paths].sort(byText);
 }
 
 /** One commit's manifests for the service, planned against the shared live state. */

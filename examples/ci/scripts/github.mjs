@@ -53,15 +53,18 @@ export function github(env = process.env) {
 
 /**
  * One comment per plan key on a pull request, kept up to date: the newest comment whose marker has
- * the body's key is updated, else one is created. Older duplicates (a race between two runs) are left.
+ * the body's key is updated, else one is created (unless `create` is false). Older duplicates (a
+ * race between two runs) are left.
  */
-export async function stickyComment(api, issue, body) {
+export async function stickyComment(api, issue, body, { create = true } = {}) {
   const { key } = planMarker(body);
   const mine = (await api.comments(issue)).filter((c) => planMarker(c.body)?.key === key);
   const existing = mine.sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
   if (existing) {
     await api.updateComment(existing.id, body);
     console.log(`svc-ci: updated the plan comment ${existing.id} on #${issue}`);
+  } else if (!create) {
+    console.log(`svc-ci: no plan comment on #${issue} to update`);
   } else {
     const created = await api.createComment(issue, body);
     console.log(`svc-ci: commented the plan on #${issue} (${created.id})`);

@@ -2,13 +2,16 @@
 // the same key (the manifests' directories and targets) is updated, else one is created. An empty
 // plan file (svc never ran) still gets a comment saying so, so a failing plan is never silent.
 // With --waiting instead of a file: the comment says the plan waits for a maintainer's approval
-// (a fork's pull request: its plan runs in the `plan` environment); the plan replaces it.
+// (a fork's pull request: its plan runs in the `plan` environment); the plan replaces it. With
+// --unchanged: the pull request no longer touches what svc deploys (changed.mjs), said in the
+// comment if there is one (an earlier push was planned), and no comment made if there is none.
 //
-//   node sticky-comment.mjs plan.md | --waiting     (env: PR_NUMBER, GITHUB_TOKEN, GITHUB_REPOSITORY)
+//   node sticky-comment.mjs plan.md | --waiting | --unchanged
+//                                                 (env: PR_NUMBER, GITHUB_TOKEN, GITHUB_REPOSITORY)
 import { readFileSync } from "node:fs";
 import { fail, github, planKey, planMarker, required, runUrl, stickyComment } from "./github.mjs";
 
-const file = process.argv[2] ?? fail("usage: node sticky-comment.mjs PLAN.md|--waiting");
+const file = process.argv[2] ?? fail("usage: node sticky-comment.mjs PLAN.md|--waiting|--unchanged");
 const issue = required(process.env, "PR_NUMBER", "pass ${{ github.event.pull_request.number }}");
 const marker = `<!-- svc-plan:${planKey()} digest=none -->`;
 let body = "";
@@ -22,6 +25,14 @@ if (file === "--waiting") {
     `(${runUrl()} → Review deployments). The plan then replaces this comment; each new push waits`,
     "for approval again. Until then nothing here can be applied: a merge without a reviewed plan",
     "applies nothing and says so on this pull request.",
+  ].join("\n");
+} else if (file === "--unchanged") {
+  body = [
+    marker,
+    "### svc plan: nothing to plan",
+    "",
+    "This pull request no longer changes a manifest or a file one reads (config files, build",
+    "contexts): merging it deploys nothing.",
   ].join("\n");
 } else {
   try {
@@ -37,4 +48,4 @@ if (file === "--waiting") {
     ].join("\n");
   }
 }
-await stickyComment(github(), issue, body);
+await stickyComment(github(), issue, body, { create: file !== "--unchanged" });
