@@ -242,6 +242,9 @@ describe("svc convert", () => {
     expect(web).toContain("target: compose-project-web");
     expect(web).toContain("API_URL: http://api:8080/v1");
     expect(result.notes.join("\n")).toContain("names a sibling service, which is a service of its own now");
+    // Generated names never repeat a part (the service compose-project-web, its container web).
+    expect(result.notes.join("\n")).toContain("`svc secret set compose-project-web-api-key`");
+    expect(web).toContain("secret: compose-project-web-api-key");
     expect(readFileSync(join(dir, "api", "service.yaml"), "utf8")).toContain("source: ../../");
     expect(svc(["validate", "-f", join(dir, "api", "service.yaml"), "--allow-outside"]).status).toBe(0);
     expect(svc(["convert", compose, "--split"]).stderr).toContain("name their directory with -o DIR");

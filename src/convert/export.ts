@@ -7,6 +7,7 @@ import { ExitCode, UserError } from "../errors.js";
 import { MARK_PREFIX, markOf } from "../manifest/marks.js";
 import { specifiedPorts } from "../platform/adapt.js";
 import type { LiveContainer, LiveDomain, ObservedState, UserService } from "../platform/model.js";
+import { joinedName } from "./fields.js";
 
 export interface ExportResult {
   target: string;
@@ -101,7 +102,7 @@ async function exportContainer(
       env[e.name] = e.value;
       continue;
     }
-    const name = `${target}-${c.name}-${e.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`.slice(0, 128);
+    const name = joinedName(target, c.name, e.name);
     if (nameProblem("secret", name))
       throw new UserError(`cannot name a secret for ${c.name}.${e.name}: ${nameProblem("secret", name)}`);
     // Already provided by the environment with this value (CI): nothing to store.

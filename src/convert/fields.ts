@@ -84,6 +84,24 @@ export function portsFrom(value: unknown, at: string, dropped: Dropped[]): (stri
  * to it, whatever the variable's name; a variable whose name looks secret becomes a
  * `{ secret: NAME }` reference, and a note says how to store the value.
  */
+/**
+ * A generated name (a secret, a target, a service of --split) from its parts: lower-case words
+ * joined by `-`, a part left out when the name so far already ends with it (`compose-web` and
+ * `web` → `compose-web`, never `compose-web-web`), at most 128 characters.
+ */
+export function joinedName(...parts: string[]): string {
+  let name = "";
+  for (const raw of parts) {
+    const part = raw
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "");
+    if (!part || name === part || name.endsWith(`-${part}`)) continue;
+    name = name ? `${name}-${part}` : part;
+  }
+  return name.slice(0, 128);
+}
+
 export function secretsOut(
   env: Record<string, string>,
   { name: service, held }: ConvertOptions,
@@ -105,10 +123,7 @@ export function secretsOut(
       out[k] = v;
       continue;
     }
-    const secret = `${service}-${container}-${k}`
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, "-")
-      .slice(0, 128);
+    const secret = joinedName(service, container, k);
     out[k] = { secret };
     notes.push(
       `${container}.${k} looks secret: its value was not copied; store it with \`svc secret set ${secret}\` (or ${envVar("secret", secret)} in CI)`,

@@ -8,7 +8,7 @@ import type { Variables } from "../manifest/interpolate.js";
 import { loadServices } from "../manifest/load.js";
 import { toName } from "../manifest/model.js";
 import { type ConvertedSource, convertSource } from "./convert.js";
-import type { Conversion } from "./fields.js";
+import { type Conversion, joinedName } from "./fields.js";
 import { convertReport } from "./report.js";
 
 export interface ConvertFileOptions {
@@ -110,8 +110,8 @@ export function convertFile(options: ConvertFileOptions): ConvertRun {
   const manifests = parts.map((part) => {
     const out = join(dir, part, "service.yaml");
     const converted = convert(dirname(out), {
-      name: `${name}-${part}`,
-      target: `${options.target ?? name}-${part}`,
+      name: joinedName(name, part),
+      target: joinedName(options.target ?? name, part),
       only: part,
     });
     if (!converted.ok) throw new Error(`converting ${part} alone failed where the whole file converted`);

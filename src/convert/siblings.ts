@@ -16,10 +16,9 @@ export function localhostFor(
   rewrite = true,
 ): Record<string, string> {
   if (siblings.size === 0) return env;
-  const host = new RegExp(`(^|[/@=,\\s]|^[a-z]+://)(${alternation(siblings)})(?=$|[:/,\\s?])`, "g");
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    const rewritten = v.replace(host, "$1localhost");
+    const rewritten = hostsTo(v, siblings, "localhost");
     if (rewritten !== v && rewrite)
       notes.push(`${at}.${k}: ${v} → ${rewritten} (the containers share localhost)`);
     else if (rewritten !== v)
@@ -29,6 +28,42 @@ export function localhostFor(
     out[k] = rewrite ? rewritten : v;
   }
   return out;
+}
+
+/** A URL's parts up to its host: scheme, userinfo, host (an IPv6 literal in brackets), the rest. */
+const URL_FORM = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#@\s]*@)?(\[[^\]]*\]|[^:/?#\s]*)(.*)$/s;
+/** Without a scheme: `[user[:password]@]host[:port][/path]`, the host a bare name. */
+const HOST_FORM = /^([^@/\s]+@)?([A-Za-z0-9_-]+)((?::\d{1,5})?(?:\/.*)?)$/s;
+
+/**
+ * `value` with every host that is a sibling's name replaced by `to`, parsed, never by substring.
+ * The value is split into tokens at commas, semicolons and whitespace (lists of hosts; a
+ * multi-host URL's other hosts); a token with `://` is a URL, of which only the host is compared
+ * (`redis://redis:6379/0` keeps its scheme; its query string is never read); any other token is
+ * split at `=` (`-Dhost=db`) and each part read as `[user@]host[:port][/path]`. Anything else is
+ * left alone. Hostnames compare case-insensitively.
+ */
+export function hostsTo(value: string, siblings: ReadonlySet<string>, to: string): string {
+  const sibling = new Set([...siblings].map((s) => s.toLowerCase()));
+  const host = (part: string) => {
+    const bare = HOST_FORM.exec(part);
+    if (!bare) return part;
+    const [, userinfo = "", name = "", rest = ""] = bare;
+    return sibling.has(name.toLowerCase()) ? `${userinfo}${to}${rest}` : part;
+  };
+  return value
+    .split(/([,;\s]+)/)
+    .map((token, i) => {
+      if (i % 2 === 1 || token === "") return token;
+      if (token.includes("://")) {
+        const url = URL_FORM.exec(token);
+        if (!url) return token;
+        const [, scheme, userinfo = "", name = "", rest = ""] = url;
+        return sibling.has(name.toLowerCase()) ? `${scheme}${userinfo}${to}${rest}` : token;
+      }
+      return token.split(/(=)/).map(host).join("");
+    })
+    .join("");
 }
 
 /** The sibling names as one regular-expression alternation, each taken literally. */
