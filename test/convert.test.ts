@@ -73,8 +73,25 @@ const cases: [dir: string, file: string, dropped: string[], token?: string, env?
         "services.app.healthcheck",
         "services.app.volumes[0]",
         "services.app.volumes[2]",
-        "services.app.ports[0]",
+        "services.app.ports[1]",
       ],
+    ],
+    [
+      "compose-jobs-host",
+      "docker-compose.yml",
+      [
+        "services.migrate",
+        "services.seed",
+        "services.app.depends_on",
+        "services.app.volumes[0]",
+        "services.app.volumes[1]",
+        "services.app.volumes[2]",
+        "services.postgres.volumes[1]",
+        "services.app.env_file: SENTRY_DSN",
+        "services.app.env_file line 5",
+      ],
+      undefined,
+      { TZ: "Europe/Berlin" },
     ],
   ];
 
@@ -119,6 +136,22 @@ describe("svc convert", () => {
         );
         expect(readFileSync(join(fixture, "nginx.conf"), "utf8")).toContain("proxy_pass http://api:8080;");
         expect(text).toContain("DATABASE_URL: postgres://app:${DB_PASSWORD}@localhost:5432/app");
+      }
+      if (dir === "compose-jobs-host") {
+        const reasons = Object.fromEntries(
+          result.dropped.map((d: { path: string; reason: string }) => [d.path, d.reason]),
+        );
+        expect(reasons["services.migrate"]).toMatch(/^a one-shot service .*: run its command once/);
+        expect(reasons["services.seed"]).toBe(reasons["services.migrate"]);
+        expect(reasons["services.app.volumes[0]"]).toContain("set TZ under environment instead");
+        expect(reasons["services.postgres.volumes[1]"]).toContain("set TZ under environment instead");
+        expect(reasons["services.app.volumes[1]"]).toContain("the platform gives containers no engine");
+        expect(reasons["services.app.volumes[2]"]).toContain("copy the file into the repository");
+        expect(text).toContain("REDIS_URL: redis://localhost:6379/0");
+        expect(text).toContain("DATABASE_URL: postgres://app@localhost:5432/app");
+        expect(text).toContain("TZ: ${TZ}");
+        expect(text).not.toContain("migrate");
+        expect(result.notes.join("\n")).toContain("app.env passes TZ through from the environment");
       }
       if (dir === "compose-app") {
         expect(text).toContain("secret: compose-app-api-db_password".replace("_", "-"));

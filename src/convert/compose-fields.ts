@@ -1,7 +1,7 @@
 import type { RawContainer } from "../manifest/model.js";
 import { type Dropped, isMap } from "./fields.js";
 
-/** compose fields svc reads with more than a rename: env_file: and build:. */
+/** compose fields svc reads with more than a rename: env_file:, build:, host paths in volumes:. */
 
 /** compose `env_file:` read and inlined (written environment: entries win over them). */
 export function envFiles(
@@ -25,14 +25,38 @@ export function envFiles(
       });
       return;
     }
-    for (const line of text.split(/\r?\n/)) {
-      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$/.exec(line);
-      if (!m || line.trim().startsWith("#")) continue;
-      const raw = m[2] ?? "";
+    const passed: string[] = [];
+    for (const [n, line] of text.split(/\r?\n/).entries()) {
+      if (line.trim() === "" || line.trim().startsWith("#")) continue;
+      const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=\s*(.*?))?\s*$/.exec(line);
+      const key = m?.[1];
+      if (!key) {
+        dropped.push({
+          path: `${path} line ${n + 1}`,
+          reason: "not KEY=VALUE, so compose would not read it either",
+        });
+        continue;
+      }
+      const raw = m[2];
+      if (raw === undefined) {
+        // A name alone takes its value from the environment compose runs in: svc interpolates it.
+        out[key] = `\${${key}}`;
+        passed.push(key);
+        continue;
+      }
       const quoted = /^(["'])(.*)\1$/.exec(raw);
       const v = quoted ? (quoted[2] ?? "") : raw.replace(/\s+#.*$/, "");
-      if (v !== "") out[m[1] as string] = v;
+      if (v !== "") out[key] = v;
+      else
+        dropped.push({
+          path: `${path}: ${key}`,
+          reason: "empty in the env file: svc has no empty env values; give it a value or leave it out",
+        });
     }
+    if (passed.length)
+      notes.push(
+        `${path}: ${file} passes ${passed.join(", ")} through from the environment: set ${passed.length === 1 ? "it" : "them"} where svc runs (svc interpolates \${${passed[0]}})`,
+      );
     notes.push(`${path}: the values of ${file} are written under env (secret-looking ones as { secret: })`);
   });
   return out;
@@ -61,4 +85,16 @@ export function buildFrom(value: unknown, at: string, dropped: Dropped[]): RawCo
     if (!["context", "dockerfile", "args", "target"].includes(key))
       dropped.push({ path: `${at}.${key}`, reason: "no svc equivalent" });
   return out;
+}
+
+/**
+ * Why a host path mounted into a container is not carried, and what to do instead: the platform's
+ * containers see no file of the machine compose ran on.
+ */
+export function hostPathReason(source: string): string {
+  if (source === "/etc/localtime" || source === "/etc/timezone")
+    return "the host's time zone: set TZ under environment instead (TZ: Europe/Berlin)";
+  if (/^\/(var\/)?run\/docker\.sock$/.test(source))
+    return "the Docker engine's socket: the platform gives containers no engine to talk to";
+  return "an absolute path on the machine compose runs on: copy the file into the repository and mount it by a relative path";
 }

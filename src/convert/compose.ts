@@ -1,6 +1,6 @@
 import { type RawContainer, toName } from "../manifest/model.js";
 import { registryOf } from "../platform/image.js";
-import { buildFrom, envFiles } from "./compose-fields.js";
+import { buildFrom, envFiles, hostPathReason } from "./compose-fields.js";
 import {
   type Any,
   type Conversion,
@@ -69,14 +69,37 @@ export function fromCompose(
     });
     return false;
   });
+  // One-shot services (a migration, an init job) run once and exit; the platform keeps every
+  // container of a pod running, so they are listed with what to do, never run in the pod.
+  const awaited = new Set(
+    services.flatMap(([, raw]) =>
+      isMap(raw) && isMap(raw.depends_on)
+        ? Object.entries(raw.depends_on)
+            .filter(([, d]) => isMap(d) && d.condition === "service_completed_successfully")
+            .map(([name]) => name)
+        : [],
+    ),
+  );
+  const running = services.filter(([serviceName, raw]) => {
+    const once =
+      awaited.has(serviceName) ||
+      (isMap(raw) && (raw.restart === "no" || raw.restart === false) && raw.ports === undefined);
+    if (once)
+      dropped.push({
+        path: `services.${serviceName}`,
+        reason:
+          "a one-shot service (it runs once and exits; the platform keeps every container running): run its command once — as a verify run: check of the service that needs it, or before the app's own start in its command",
+      });
+    return !once;
+  });
   const siblings = new Set(
-    services.flatMap(([serviceName, raw]) => [
+    running.flatMap(([serviceName, raw]) => [
       serviceName,
       ...(isMap(raw) && typeof raw.container_name === "string" ? [raw.container_name] : []),
       ...(isMap(raw) && typeof raw.hostname === "string" ? [raw.hostname] : []),
     ]),
   );
-  const converted = options.only ? services.filter(([n]) => toName(n) === options.only) : services;
+  const converted = options.only ? running.filter(([n]) => toName(n) === options.only) : running;
   const rewritten: NonNullable<Conversion["rewritten"]> = [];
   const containers = converted.map(([serviceName, raw]): RawContainer => {
     const s = isMap(raw) ? raw : {};
@@ -147,7 +170,8 @@ export function fromCompose(
           path,
           reason: `${source} is in the home directory of the machine compose runs on: copy the file into the repository and mount it from there`,
         });
-      else if (source.startsWith(".") || source.startsWith("/")) {
+      else if (source.startsWith("/")) dropped.push({ path, reason: hostPathReason(source) });
+      else if (source.startsWith(".")) {
         if (sourceExists(source) === "file") files.push({ source, target });
         else
           dropped.push({

@@ -43,26 +43,78 @@ export function manifest(options: ConvertOptions, containers: RawContainer[]): R
   };
 }
 
+/** At most this many ports from one range (`3000-3005`): more is a listed drop, not 1,000 ports. */
+const MAX_RANGE = 16;
+
+/**
+ * One compose port string, `[ip:][host:]container[/protocol]` where host and container may be
+ * ranges (`3000-3005`), ip IPv4 or [IPv6], host empty (`127.0.0.1::80`: any host port), as svc
+ * ports; a form svc cannot carry is listed with why. A number may be a variable
+ * (${WEB_PORT:-8080}): svc interpolates manifests as compose does.
+ */
+function portString(p: string, at: string, dropped: Dropped[]): string[] {
+  const num = String.raw`(?:\d+(?:-\d+)?|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-[0-9]*)?\})`;
+  const m = new RegExp(
+    `^(?:(\\d+\\.\\d+\\.\\d+\\.\\d+|\\[[0-9a-fA-F:.]+\\]):)?(?:(${num})?:)?(${num})(?:/([a-zA-Z]+))?$`,
+  ).exec(p);
+  if (!m) {
+    dropped.push({
+      path: at,
+      reason: `port ${p}: not a form compose documents ([ip:][host:]container[/protocol])`,
+    });
+    return [];
+  }
+  const [, ip, host, container = "", protocol = "tcp"] = m;
+  if (ip?.startsWith("127.") || ip === "[::1]") {
+    dropped.push({
+      path: at,
+      reason: `port ${p} is bound to ${ip} (this machine only); the platform publishes ports to everyone, so it is left out: add it to ports if it should be public`,
+    });
+    return [];
+  }
+  const proto = protocol.toLowerCase();
+  if (proto !== "tcp" && proto !== "udp") {
+    dropped.push({ path: at, reason: `port ${p}: the platform carries tcp and udp only` });
+    return [];
+  }
+  const range = (text: string | undefined) => {
+    const r = /^(\d+)-(\d+)$/.exec(text ?? "");
+    return r ? { from: Number(r[1]), to: Number(r[2]) } : undefined;
+  };
+  const cr = range(container);
+  const hr = range(host);
+  const suffix = proto === "tcp" && !m[4] ? "" : `/${proto}`;
+  if (!cr && !hr) return [`${host ? `${host}:` : ""}${container}${suffix}`];
+  const count = cr ? cr.to - cr.from + 1 : 1;
+  if (!cr || count < 1 || count > MAX_RANGE || (hr && hr.to - hr.from + 1 !== count)) {
+    dropped.push({
+      path: at,
+      reason: `port ${p}: a range of container ports becomes one svc port each, at most ${MAX_RANGE}, with a host range of the same length`,
+    });
+    return [];
+  }
+  return Array.from({ length: count }, (_, k) => `${hr ? `${hr.from + k}:` : ""}${cr.from + k}${suffix}`);
+}
+
 export function portsFrom(value: unknown, at: string, dropped: Dropped[]): (string | number)[] {
   if (value === undefined) return [];
   const out: (string | number)[] = [];
   for (const [i, p] of (Array.isArray(value) ? value : []).entries()) {
     if (typeof p === "number") out.push(p);
     else if (typeof p === "string") {
-      // [ip:][host:]container[/protocol]; an ip has dots, so "8080:80" keeps its host port. A
-      // number may be a variable (${WEB_PORT:-8080}): svc interpolates manifests as compose does.
-      const num = String.raw`(\d+|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-[0-9]*)?\})`;
-      const m = new RegExp(`^(?:(\\d+\\.\\d+\\.\\d+\\.\\d+):)?(?:${num}:)?${num}(?:/(tcp|udp))?$`, "i").exec(
-        p,
-      );
-      if (m?.[1]?.startsWith("127."))
-        dropped.push({
-          path: `${at}[${i}]`,
-          reason: `port ${p} is bound to ${m[1]} (this machine only); the platform publishes ports to everyone, so it is left out: add it to ports if it should be public`,
-        });
-      else if (m) out.push(`${m[2] ? `${m[2]}:` : ""}${m[3]}${m[4] ? `/${m[4].toLowerCase()}` : ""}`);
-      else
-        dropped.push({ path: `${at}[${i}]`, reason: `port ${p}: ranges and other forms are not supported` });
+      // A container port once: compose lets a range and a single port overlap; the platform does not.
+      for (const port of portString(p, `${at}[${i}]`, dropped)) {
+        const key = (s: string | number) =>
+          String(s)
+            .replace(/^.*:/, "")
+            .replace(/^(\d+)$/, "$1/tcp");
+        if (out.some((o) => key(o) === key(port)))
+          dropped.push({
+            path: `${at}[${i}]`,
+            reason: `container port ${key(port)} is published by an earlier entry: the platform takes each container port once`,
+          });
+        else out.push(port);
+      }
     } else if (isMap(p)) {
       const container = Number(p.containerPort ?? p.target ?? p.container);
       const host = Number(p.hostPort ?? p.published ?? p.host ?? 0);
@@ -79,11 +131,6 @@ export function portsFrom(value: unknown, at: string, dropped: Dropped[]): (stri
   return out;
 }
 
-/**
- * Secrets are never copied into the manifest: a value svc holds as a secret becomes a reference
- * to it, whatever the variable's name; a variable whose name looks secret becomes a
- * `{ secret: NAME }` reference, and a note says how to store the value.
- */
 /**
  * A generated name (a secret, a target, a service of --split) from its parts: lower-case words
  * joined by `-`, a part left out when the name so far already ends with it (`compose-web` and
@@ -102,6 +149,11 @@ export function joinedName(...parts: string[]): string {
   return name.slice(0, 128);
 }
 
+/**
+ * Secrets are never copied into the manifest: a value svc holds as a secret becomes a reference
+ * to it, whatever the variable's name; a variable whose name looks secret becomes a
+ * `{ secret: NAME }` reference, and a note says how to store the value.
+ */
 export function secretsOut(
   env: Record<string, string>,
   { name: service, held }: ConvertOptions,
