@@ -89,6 +89,7 @@ const cases: [dir: string, file: string, dropped: string[], token?: string, env?
         "services.postgres.volumes[1]",
         "services.app.env_file: SENTRY_DSN",
         "services.app.env_file line 5",
+        "services.app.secrets[0]",
       ],
       undefined,
       { TZ: "Europe/Berlin" },
@@ -147,6 +148,12 @@ describe("svc convert", () => {
         expect(reasons["services.postgres.volumes[1]"]).toContain("set TZ under environment instead");
         expect(reasons["services.app.volumes[1]"]).toContain("the platform gives containers no engine");
         expect(reasons["services.app.volumes[2]"]).toContain("copy the file into the repository");
+        expect(reasons["services.app.secrets[0]"]).toContain(
+          "./api_key.txt is not in this checkout (kept out of git, as secrets should be)",
+        );
+        expect(reasons["services.app.secrets[0]"]).toContain(
+          "`svc secret set compose-jobs-host-api-key < ./api_key.txt`",
+        );
         expect(text).toContain("REDIS_URL: redis://localhost:6379/0");
         expect(text).toContain("DATABASE_URL: postgres://app@localhost:5432/app");
         expect(text).toContain("TZ: ${TZ}");

@@ -9,6 +9,7 @@ import {
   envFrom,
   imageVariable,
   isMap,
+  joinedName,
   manifest,
   portsFrom,
   secretsOut,
@@ -191,7 +192,12 @@ export function fromCompose(
             : `/run/secrets/${c.target}`
           : `/run/secrets/${name}`;
       const def = topSecrets[name];
-      if (isMap(def) && typeof def.file === "string")
+      if (isMap(def) && typeof def.file === "string" && sourceExists(def.file) !== "file")
+        dropped.push({
+          path: `${at}.secrets[${i}]`,
+          reason: `${def.file} is not in this checkout (kept out of git, as secrets should be), and svc mounts only files in the repository: if the image also reads the value from a variable, store it with \`svc secret set ${joinedName(options.name, name)} < ${def.file}\` and refer to it as { secret: ${joinedName(options.name, name)} } under env`,
+        });
+      else if (isMap(def) && typeof def.file === "string")
         files.push({ source: def.file, target, sensitive: true });
       else
         dropped.push({
