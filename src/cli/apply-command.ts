@@ -181,9 +181,11 @@ export abstract class ApplyCommand extends SvcCommand {
     interrupt.off();
     const result = { services: outcomes, interrupted: interrupt.stopping() };
     await this.applied(result);
-    if (flags.report) writeReport(flags.report, notifyPayload(result, context));
+    // One summary, the same in the report and the notification (its time too).
+    const payload = notifyPayload(result, context);
+    if (flags.report) writeReport(flags.report, payload);
     if (flags.notify) {
-      const problem = await postNotification(flags.notify, notifyPayload(result, context));
+      const problem = await postNotification(flags.notify, payload);
       if (problem)
         process.stderr.write(
           `${pc.yellow("Warning:")} the apply's notification was not delivered: ${problem}\n`,
