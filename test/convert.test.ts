@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -239,21 +239,86 @@ describe("svc convert", () => {
     ]);
   });
 
-  it("says what keeps a project from one pod (same image, same port) before validation fails on it", () => {
-    const compose = join(mkdtempSync(join(tmpdir(), "svc-convert-")), "docker-compose.yml");
+  it("a project one pod cannot hold: refused without a directory, saying why; with -o DIR, the fewest pods, hosts across them as variables", () => {
+    const work = mkdtempSync(join(tmpdir(), "svc-convert-groups-"));
+    const compose = join(work, "docker-compose.yml");
     writeFileSync(
       compose,
-      'services:\n  a:\n    image: redis:7\n    ports: ["6379"]\n  b:\n    image: redis:7\n    ports: ["7000:6379"]\n',
+      [
+        "services:",
+        "  web:",
+        "    image: ghcr.io/acme/app:3.1",
+        '    command: ["app", "serve"]',
+        '    ports: ["8000:8000"]',
+        "    environment:",
+        "      DATABASE_URL: postgres://app@db:5432/app",
+        "      CACHE: redis:6379",
+        "    volumes:",
+        "      - ./proxy.conf:/etc/proxy.conf",
+        "  worker:",
+        "    image: ghcr.io/acme/app:3.1",
+        '    command: ["app", "work"]',
+        "    environment:",
+        "      DATABASE_URL: postgres://app@db:5432/app",
+        "      QUEUE_URL: redis://redis:6379/1",
+        "  db:",
+        "    image: postgres:16.4",
+        "  redis:",
+        "    image: redis:7.2",
+        "",
+      ].join("\n"),
     );
-    const r = svc(["convert", compose, "--json"]);
-    expect(r.status).toBe(3);
+    writeFileSync(
+      join(work, "proxy.conf"),
+      "location /jobs { proxy_pass http://worker:9090; }\nlocation /db { proxy_pass http://db:8081; }\n",
+    );
+    const refused = svc(["convert", compose, "--json"]);
+    expect(refused.status).toBe(3);
+    const { error } = JSON.parse(refused.stdout);
+    expect(error.message).toBe(
+      "4 compose services do not fit one pod: web and worker run the same image ghcr.io/acme/app:3.1",
+    );
+    expect(error.hint).toContain("name their directory with -o DIR");
+    expect(svc(["convert", compose, "-o", join(work, "service.yaml")]).status).toBe(3);
+    expect(readdirSync(work).sort()).toEqual(["docker-compose.yml", "proxy.conf"]);
+
+    const out = join(work, "svc");
+    const r = svc(["convert", compose, "-o", out, "--name", "acme", "--json"], {
+      env: { DB_HOST: "10.0.0.7", REDIS_HOST: "10.0.0.7" },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
-    expect(result.notes).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining("a and b run the same image redis:7"),
-        expect.stringContaining("a and b both listen on container port 6379/tcp"),
-      ]),
+    expectMatchesSchema("convert-result.schema.json", result);
+    expect(result.files.map((f: string) => f.slice(out.length + 1))).toEqual([
+      "web/service.yaml",
+      "worker/service.yaml",
+    ]);
+    const web = readFileSync(join(out, "web", "service.yaml"), "utf8");
+    const worker = readFileSync(join(out, "worker", "service.yaml"), "utf8");
+    expect(web).toContain("name: acme-web\n");
+    expect(web).toContain("target: acme-web\n");
+    expect(web).toContain("DATABASE_URL: postgres://app@localhost:5432/app");
+    expect(web).toContain("CACHE: localhost:6379");
+    expect(worker).toContain("name: acme-worker\n");
+    expect(worker).toContain("DATABASE_URL: postgres://app@${DB_HOST}:5432/app");
+    expect(worker).toContain("QUEUE_URL: redis://${REDIS_HOST}:6379/1");
+    const notes = result.notes.join("\n");
+    expect(notes).toContain(
+      "4 compose services need 2 pods (web and worker run the same image ghcr.io/acme/app:3.1): acme-web (web, db, redis), acme-worker (worker)",
     );
+    expect(notes).toContain(
+      "db runs in the service acme-web: set DB_HOST to its address once it is deployed (svc status acme-web shows it)",
+    );
+    // A config file: the host in this pod becomes localhost in the copy mounted; the one elsewhere is listed.
+    expect(notes).toContain(
+      "./proxy.conf line 1 names worker (location /jobs { proxy_pass http://worker:9090; }), which runs in the service acme-worker: point it at that service's address",
+    );
+    const proxy = readFileSync(join(out, "web", "proxy.localhost.conf"), "utf8");
+    expect(proxy).toContain("proxy_pass http://localhost:8081;");
+    expect(proxy).toContain("proxy_pass http://worker:9090;");
+    // Valid once the variables it lists are set.
+    expect(svc(["validate", out], { env: { DB_HOST: "10.0.0.7", REDIS_HOST: "10.0.0.7" } }).status).toBe(0);
+    expect(readFileSync(join(out, "worker", "service.convert.md"), "utf8")).toContain("need 2 pods");
   });
 
   it("converts a profile's services when --profile names it", () => {

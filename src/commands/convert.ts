@@ -14,7 +14,7 @@ export interface ConvertResult {
   file?: string;
   /** The report saved beside it (-o). */
   report?: string;
-  /** --split: the manifests written, one per compose service. */
+  /** --split, or a project one pod cannot hold: the manifests written, one per service or pod. */
   files?: string[];
   dropped: Dropped[];
   notes: string[];
@@ -28,6 +28,7 @@ export default class Convert extends SvcCommand {
   static override examples = [
     "<%= config.bin %> convert VKubefile.yaml -o service.yaml",
     "<%= config.bin %> convert docker-compose.yml --target shop-prod",
+    "<%= config.bin %> convert docker-compose.yml -o deploy/   # one manifest per pod when one pod cannot hold it",
   ];
   static override args = {
     file: Args.string({ description: "VKubefile or docker-compose file.", required: true }),
@@ -35,8 +36,9 @@ export default class Convert extends SvcCommand {
   static override flags = {
     output: Flags.string({
       char: "o",
-      description: "Write here instead of standard output.",
-      helpValue: "FILE",
+      description:
+        "Write here instead of standard output. A compose project one pod cannot hold (one image twice, one container port twice, more than 16 services) needs a directory: DIR/<first service>/service.yaml per pod.",
+      helpValue: "FILE|DIR",
     }),
     name: Flags.string({ description: "metadata.name (default: from the file's directory)." }),
     target: Flags.string({
@@ -45,7 +47,7 @@ export default class Convert extends SvcCommand {
     force: Flags.boolean({ description: "Overwrite the output file if it exists." }),
     split: Flags.boolean({
       description:
-        "compose: one manifest per compose service (-o DIR: DIR/<service>/service.yaml), each its own service and target, for projects one pod cannot hold.",
+        "compose: one manifest per compose service (-o DIR: DIR/<service>/service.yaml), each its own service and target.",
     }),
     profile: Flags.string({
       multiple: true,
@@ -74,10 +76,11 @@ export default class Convert extends SvcCommand {
     }
     if (!this.jsonEnabled()) for (const m of run.manifests) showConverted(m);
     const [one] = run.manifests;
-    // --split: what one service could not carry, the others often could not either: said once.
+    // Several manifests (--split, or one per pod): what one could not carry, the others often
+    // could not either: said once.
     const dropped = new Map(run.manifests.flatMap((m) => m.conversion.dropped).map((d) => [d.path, d]));
     const result: ConvertResult =
-      flags.split || !one
+      run.manifests.length !== 1 || !one
         ? {
             format: run.format,
             files: run.manifests.map((m) => m.out as string),

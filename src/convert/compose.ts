@@ -15,7 +15,8 @@ import {
   secretsOut,
   words,
 } from "./fields.js";
-import { localhostFor, rewriteSiblings, siblingMentions } from "./siblings.js";
+import { onePodLimits } from "./groups.js";
+import { elsewhereFor, hostsNamed, localhostFor, rewriteSiblings, siblingMentions } from "./siblings.js";
 
 const COMPOSE_SERVICE = new Set([
   "image",
@@ -93,14 +94,27 @@ export function fromCompose(
       });
     return !once;
   });
-  const siblings = new Set(
-    running.flatMap(([serviceName, raw]) => [
-      serviceName,
-      ...(isMap(raw) && typeof raw.container_name === "string" ? [raw.container_name] : []),
-      ...(isMap(raw) && typeof raw.hostname === "string" ? [raw.hostname] : []),
-    ]),
-  );
-  const converted = options.only ? running.filter(([n]) => toName(n) === options.only) : running;
+  const aliases = ([serviceName, raw]: [string, unknown]) => [
+    serviceName,
+    ...(isMap(raw) && typeof raw.container_name === "string" ? [raw.container_name] : []),
+    ...(isMap(raw) && typeof raw.hostname === "string" ? [raw.hostname] : []),
+  ];
+  const siblings = new Set(running.flatMap(aliases));
+  /** Which compose service (its container name) a hostname is, lower-case. */
+  const serviceOf = new Map(running.flatMap((r) => aliases(r).map((a) => [a.toLowerCase(), toName(r[0])])));
+  // The services in this manifest: one group of several (grouping), one (--split), or all.
+  const here = (serviceName: string) =>
+    options.group
+      ? options.group.members.includes(toName(serviceName))
+      : options.only
+        ? toName(serviceName) === options.only
+        : true;
+  const converted = running.filter(([n]) => here(n));
+  // In a group, the containers share localhost; the others are services of their own, reached at
+  // an address given as a variable (${API_HOST}) once they are deployed.
+  const local = options.group ? new Set(converted.flatMap(aliases)) : siblings;
+  const elsewhere = new Set(options.group ? running.filter(([n]) => !here(n)).flatMap(aliases) : []);
+  const links: Record<string, string[]> = {};
   const rewritten: NonNullable<Conversion["rewritten"]> = [];
   const containers = converted.map(([serviceName, raw]): RawContainer => {
     const s = isMap(raw) ? raw : {};
@@ -134,16 +148,28 @@ export function fromCompose(
     const ports = portsFrom(s.ports, `${at}.ports`, dropped);
     if (ports.length) out.ports = ports;
     const passed: string[] = [];
+    const written = {
+      ...envFiles(s.env_file, `${at}.env_file`, dropped, notes, options.readText),
+      ...envFrom(s.environment, `${at}.environment`, dropped, passed),
+    };
+    const dependsOn = Array.isArray(s.depends_on)
+      ? s.depends_on.map(String)
+      : isMap(s.depends_on)
+        ? Object.keys(s.depends_on)
+        : [];
+    links[out.name] = [
+      ...new Set([
+        ...Object.values(written).flatMap((v) => hostsNamed(v, siblings)),
+        ...dependsOn.map((d) => d.toLowerCase()),
+      ]),
+    ].flatMap((h) => serviceOf.get(h) ?? []);
     const env = secretsOut(
-      localhostFor(
-        {
-          ...envFiles(s.env_file, `${at}.env_file`, dropped, notes, options.readText),
-          ...envFrom(s.environment, `${at}.environment`, dropped, passed),
-        },
-        siblings,
+      elsewhereFor(
+        localhostFor(written, local, `${at}.environment`, notes, !options.only),
+        elsewhere,
+        (host) => options.group?.elsewhere.get(serviceOf.get(host) ?? "") ?? { variable: "", service: "" },
         `${at}.environment`,
         notes,
-        !options.only,
       ),
       options,
       out.name,
@@ -218,7 +244,11 @@ export function fromCompose(
     // a copy with localhost is mounted instead (convertSource writes it beside the manifest).
     for (const f of files) {
       const content = options.readText?.(f.source) ?? "";
-      const mentions = siblingMentions(content, siblings);
+      const mentions = siblingMentions(content, local);
+      for (const m of siblingMentions(content, elsewhere))
+        notes.push(
+          `${f.source} line ${m.line} names ${m.name} (${m.text}), which runs in the service ${options.group?.elsewhere.get(serviceOf.get(m.name.toLowerCase()) ?? "")?.service}: point it at that service's address`,
+        );
       for (const m of mentions) {
         notes.push(
           options.only
@@ -231,46 +261,14 @@ export function fromCompose(
           container: out.name,
           target: f.target,
           from: f.source,
-          content: rewriteSiblings(content, siblings),
+          content: rewriteSiblings(content, local),
         });
     }
     return out;
   });
-  notes.push(...onePodLimits(containers));
-  return { manifest: manifest(options, containers), dropped, notes, rewritten };
-}
-
-/** The platform runs one pod per service: at most 16 containers, each image and port once. */
-const MAX_CONTAINERS = 16;
-
-/**
- * What keeps a compose project from being one svc service, said before validation fails on it:
- * the same image or container port in two services, more containers than a pod holds.
- */
-function onePodLimits(containers: RawContainer[]): string[] {
-  const out: string[] = [];
-  const shared = (keys: (c: RawContainer) => string[]) => {
-    const by = new Map<string, string[]>();
-    for (const c of containers) for (const k of new Set(keys(c))) by.set(k, [...(by.get(k) ?? []), c.name]);
-    return [...by].filter(([, names]) => names.length > 1);
-  };
-  for (const [image, names] of shared((c) => [c.image]))
-    out.push(
-      `${names.join(" and ")} run the same image ${image}: a service runs each image once, so put all but one in manifests of their own (their own targets): svc convert --split -o DIR writes one per compose service`,
-    );
-  const portOf = (p: string | number | object) =>
-    String(p)
-      .replace(/^.*:/, "")
-      .replace(/^(\d+)$/, "$1/tcp");
-  for (const [port, names] of shared((c) => (c.ports ?? []).map(portOf)))
-    out.push(
-      `${names.join(" and ")} both listen on container port ${port}: the containers of a service share one network, so change one, or give it a manifest of its own (svc convert --split -o DIR)`,
-    );
-  if (containers.length > MAX_CONTAINERS)
-    out.push(
-      `${containers.length} services: a pod holds at most ${MAX_CONTAINERS} containers, so split them into several manifests (several targets): svc convert --split -o DIR`,
-    );
-  return out;
+  const limits = onePodLimits(containers);
+  notes.push(...limits);
+  return { manifest: manifest(options, containers), dropped, notes, rewritten, links, limits };
 }
 
 /** A build svc can run: its Dockerfile is there, and the image (if named) has a registry to push to. */

@@ -1,5 +1,6 @@
 import { envVar, SECRET_NAME, variableName } from "../credentials/names.js";
 import type { RawContainer, RawManifest } from "../manifest/model.js";
+import { containerPort } from "./groups.js";
 
 /** What both converters share: the result's shape, options, and the fields both formats have. */
 
@@ -16,6 +17,10 @@ export interface Conversion {
   notes: string[];
   /** Config files rewritten (sibling hosts → localhost), to write beside the manifest. */
   rewritten?: { container: string; target: string; from: string; content: string }[];
+  /** compose: the services each container reaches by hostname or depends on (container names). */
+  links?: Record<string, string[]>;
+  /** compose: what keeps the project from one pod (same image, same port, too many); empty when it fits. */
+  limits?: string[];
 }
 
 export interface ConvertOptions {
@@ -25,6 +30,12 @@ export interface ConvertOptions {
   profiles?: string[];
   /** `--split`: convert only this compose service (by container name), as a service of its own. */
   only?: string;
+  /**
+   * One group of a project that needs several pods: its services (container names), and for each
+   * service elsewhere (container name) the variable its address is given in and the svc service
+   * it is part of.
+   */
+  group?: { members: string[]; elsewhere: ReadonlyMap<string, { variable: string; service: string }> };
   /** A text file beside the source (env_file:), or undefined when it cannot be read. */
   readText?: (path: string) => string | undefined;
   /** Secrets svc holds, by value: an env value equal to one becomes a reference to it. */
@@ -104,14 +115,10 @@ export function portsFrom(value: unknown, at: string, dropped: Dropped[]): (stri
     else if (typeof p === "string") {
       // A container port once: compose lets a range and a single port overlap; the platform does not.
       for (const port of portString(p, `${at}[${i}]`, dropped)) {
-        const key = (s: string | number) =>
-          String(s)
-            .replace(/^.*:/, "")
-            .replace(/^(\d+)$/, "$1/tcp");
-        if (out.some((o) => key(o) === key(port)))
+        if (out.some((o) => containerPort(o) === containerPort(port)))
           dropped.push({
             path: `${at}[${i}]`,
-            reason: `container port ${key(port)} is published by an earlier entry: the platform takes each container port once`,
+            reason: `container port ${containerPort(port)} is published by an earlier entry: the platform takes each container port once`,
           });
         else out.push(port);
       }

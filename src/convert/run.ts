@@ -8,7 +8,8 @@ import type { Variables } from "../manifest/interpolate.js";
 import { loadServices } from "../manifest/load.js";
 import { toName } from "../manifest/model.js";
 import { type ConvertedSource, convertSource } from "./convert.js";
-import { type Conversion, joinedName } from "./fields.js";
+import { type Conversion, type ConvertOptions, joinedName } from "./fields.js";
+import { containerPort, groupServices } from "./groups.js";
 import { convertReport } from "./report.js";
 
 export interface ConvertFileOptions {
@@ -59,7 +60,13 @@ export function convertFile(options: ConvertFileOptions): ConvertRun {
   const text = readFileSync(source, "utf8");
   const convert = (
     outDir: string,
-    extra: { name: string; target?: string; only?: string; writesFiles?: boolean },
+    extra: {
+      name: string;
+      target?: string;
+      only?: string;
+      group?: ConvertOptions["group"];
+      writesFiles?: boolean;
+    },
   ) => {
     const converted = convertSource(
       text,
@@ -86,6 +93,20 @@ export function convertFile(options: ConvertFileOptions): ConvertRun {
 
   if (!options.split) {
     const out = options.output ? resolve(options.output) : undefined;
+    // A project one pod cannot hold becomes one manifest per pod, in a directory.
+    const whole = convert(process.cwd(), { name, ...target });
+    const limits = whole.ok && whole.format === "compose" ? (whole.conversion.limits ?? []) : [];
+    if (whole.ok && limits.length > 0) {
+      if (!out || /\.ya?ml$/i.test(out) || (existsSync(out) && statSync(out).isFile()))
+        throw new UserError(
+          `${whole.conversion.manifest.spec.containers.length} compose services do not fit one pod: ${limits.map((l) => l.replace(/: .*/, "")).join("; ")}`,
+          {
+            hint: "svc convert then writes one manifest per pod (the fewest the platform's rules allow), each its own service and target: name their directory with -o DIR",
+            exitCode: ExitCode.invalidInput,
+          },
+        );
+      return convertGroups(whole.conversion, out, name, options, convert, write);
+    }
     refuseOverwrite(out, options.force);
     const converted = convert(out ? dirname(out) : process.cwd(), {
       name,
@@ -115,6 +136,62 @@ export function convertFile(options: ConvertFileOptions): ConvertRun {
       only: part,
     });
     if (!converted.ok) throw new Error(`converting ${part} alone failed where the whole file converted`);
+    return write(converted, out);
+  });
+  return { ok: true, format: "compose", manifests };
+}
+
+/**
+ * A compose project in the fewest pods the platform's rules allow (groups.ts): `DIR/<group>/service.yaml`
+ * for each, named after its first service, each a service and target of its own; a hostname of a
+ * service in another group is a variable, `${API_HOST}`. The grouping and why go into every report.
+ */
+function convertGroups(
+  whole: Conversion,
+  dir: string,
+  name: string,
+  options: ConvertFileOptions,
+  convert: (
+    outDir: string,
+    extra: {
+      name: string;
+      target?: string;
+      group: NonNullable<ConvertOptions["group"]>;
+      writesFiles: boolean;
+    },
+  ) => ConvertedSource,
+  write: (converted: Extract<ConvertedSource, { ok: true }>, out: string) => ConvertedManifest,
+): ConvertRun {
+  const groups = groupServices(
+    whole.manifest.spec.containers.map((c) => ({
+      name: c.name,
+      image: c.image,
+      ports: (c.ports ?? []).map(containerPort),
+      talksTo: whole.links?.[c.name] ?? [],
+    })),
+  );
+  const serviceOf = (group: string[]) => joinedName(name, group[0] ?? "");
+  const where = new Map(
+    groups.flatMap((g) =>
+      g.map((member) => [
+        member,
+        { variable: `${member.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_HOST`, service: serviceOf(g) },
+      ]),
+    ),
+  );
+  const said = `${whole.manifest.spec.containers.length} compose services need ${groups.length} pods (${(whole.limits ?? []).map((l) => l.replace(/: .*/, "")).join("; ")}): ${groups.map((g) => `${serviceOf(g)} (${g.join(", ")})`).join(", ")}; services that reach each other by hostname are kept together where the rules allow`;
+  for (const g of groups) refuseOverwrite(join(dir, g[0] ?? "", "service.yaml"), options.force);
+  const manifests = groups.map((group) => {
+    const out = join(dir, group[0] ?? "", "service.yaml");
+    const converted = convert(dirname(out), {
+      name: serviceOf(group),
+      target: joinedName(options.target ?? name, group[0] ?? ""),
+      group: { members: group, elsewhere: new Map([...where].filter(([member]) => !group.includes(member))) },
+      writesFiles: true,
+    });
+    if (!converted.ok)
+      throw new Error(`converting ${group.join(", ")} failed where the whole file converted`);
+    converted.conversion.notes.unshift(said);
     return write(converted, out);
   });
   return { ok: true, format: "compose", manifests };

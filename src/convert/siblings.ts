@@ -30,6 +30,34 @@ export function localhostFor(
   return out;
 }
 
+/**
+ * In a group (one of several manifests a project is converted to): hostnames of services in other
+ * groups become the variable that will hold that service's address (`redis://${REDIS_HOST}:6379`),
+ * each listed with where its value comes from. Never localhost: they are not in this pod.
+ */
+export function elsewhereFor(
+  env: Record<string, string>,
+  elsewhere: ReadonlySet<string>,
+  where: (host: string) => { variable: string; service: string },
+  at: string,
+  notes: string[],
+): Record<string, string> {
+  if (elsewhere.size === 0) return env;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    const told: string[] = [];
+    out[k] = hostsTo(v, elsewhere, (host) => {
+      const { variable, service } = where(host);
+      told.push(
+        `${host} runs in the service ${service}: set ${variable} to its address once it is deployed (svc status ${service} shows it)`,
+      );
+      return `\${${variable}}`;
+    });
+    if (out[k] !== v) notes.push(`${at}.${k}: ${v} → ${out[k]} (${[...new Set(told)].join("; ")})`);
+  }
+  return out;
+}
+
 /** A URL's parts up to its host: scheme, userinfo, host (an IPv6 literal in brackets), the rest. */
 const URL_FORM = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#@\s]*@)?(\[[^\]]*\]|[^:/?#\s]*)(.*)$/s;
 /** Without a scheme: `[user[:password]@]host[:port][/path]`, the host a bare name. */
@@ -43,13 +71,18 @@ const HOST_FORM = /^([^@/\s]+@)?([A-Za-z0-9_-]+)((?::\d{1,5})?(?:\/.*)?)$/s;
  * split at `=` (`-Dhost=db`) and each part read as `[user@]host[:port][/path]`. Anything else is
  * left alone. Hostnames compare case-insensitively.
  */
-export function hostsTo(value: string, siblings: ReadonlySet<string>, to: string): string {
+export function hostsTo(
+  value: string,
+  siblings: ReadonlySet<string>,
+  to: string | ((host: string) => string),
+): string {
   const sibling = new Set([...siblings].map((s) => s.toLowerCase()));
+  const replace = (name: string) => (typeof to === "string" ? to : to(name.toLowerCase()));
   const host = (part: string) => {
     const bare = HOST_FORM.exec(part);
     if (!bare) return part;
     const [, userinfo = "", name = "", rest = ""] = bare;
-    return sibling.has(name.toLowerCase()) ? `${userinfo}${to}${rest}` : part;
+    return sibling.has(name.toLowerCase()) ? `${userinfo}${replace(name)}${rest}` : part;
   };
   return value
     .split(/([,;\s]+)/)
@@ -59,11 +92,21 @@ export function hostsTo(value: string, siblings: ReadonlySet<string>, to: string
         const url = URL_FORM.exec(token);
         if (!url) return token;
         const [, scheme, userinfo = "", name = "", rest = ""] = url;
-        return sibling.has(name.toLowerCase()) ? `${scheme}${userinfo}${to}${rest}` : token;
+        return sibling.has(name.toLowerCase()) ? `${scheme}${userinfo}${replace(name)}${rest}` : token;
       }
       return token.split(/(=)/).map(host).join("");
     })
     .join("");
+}
+
+/** The sibling services a value names as hosts (lower-case), as hostsTo reads them. */
+export function hostsNamed(value: string, siblings: ReadonlySet<string>): string[] {
+  const found = new Set<string>();
+  hostsTo(value, siblings, (host) => {
+    found.add(host);
+    return host;
+  });
+  return [...found];
 }
 
 /** The sibling names as one regular-expression alternation, each taken literally. */
