@@ -278,7 +278,7 @@ describe("svc convert", () => {
     expect(error.message).toBe(
       "4 compose services do not fit one pod: web and worker run the same image ghcr.io/acme/app:3.1",
     );
-    expect(error.hint).toContain("name their directory with -o DIR");
+    expect(error.hint).toContain("pass -o DIR: svc convert writes one manifest per pod there");
     expect(svc(["convert", compose, "-o", join(work, "service.yaml")]).status).toBe(3);
     expect(readdirSync(work).sort()).toEqual(["docker-compose.yml", "proxy.conf"]);
 

@@ -101,7 +101,7 @@ export function convertFile(options: ConvertFileOptions): ConvertRun {
         throw new UserError(
           `${whole.conversion.manifest.spec.containers.length} compose services do not fit one pod: ${limits.map((l) => l.replace(/: .*/, "")).join("; ")}`,
           {
-            hint: "svc convert then writes one manifest per pod (the fewest the platform's rules allow), each its own service and target: name their directory with -o DIR",
+            hint: "pass -o DIR: svc convert writes one manifest per pod there (the fewest the platform's rules allow), each its own service and target",
             exitCode: ExitCode.invalidInput,
           },
         );
@@ -228,7 +228,7 @@ function writeManifest(
     writeFileSync(checkFile, text);
   }
   // Where its file sources live is the user's choice.
-  const loaded = loadServices({ cwd: outDir, files: [checkFile], vars, allowOutside: true });
+  const loaded = loadServices({ files: [checkFile], vars, allowOutside: true });
   if (!out) {
     rmSync(checkFile, { force: true });
     for (const d of loaded.diagnostics) if (d.file.endsWith(".service.yaml")) d.file = "(the manifest above)";
