@@ -239,6 +239,25 @@ describe("svc convert", () => {
     ]);
   });
 
+  it("a VKubefile build on Docker Hub: the image written with its registry, or asked for when it names no account", () => {
+    const work = mkdtempSync(join(tmpdir(), "svc-convert-vkube-build-"));
+    writeFileSync(join(work, "Dockerfile"), "FROM scratch\n");
+    const vkubefile = (image: string) =>
+      `Kind: vkube\nimageRegistry: docker\ncontainers:\n  - registryImagePath: ${image}\n    build:\n      dockerfilePath: Dockerfile\n    deploy:\n      containerName: web\n      ports:\n        - containerPort: 80\n`;
+    writeFileSync(join(work, "VKubefile.yaml"), vkubefile("acme/web:1.0"));
+    const hub = svc(["convert", join(work, "VKubefile.yaml"), "-o", join(work, "a.yaml"), "--json"]);
+    expect(hub.status, hub.stdout).toBe(0);
+    expect(readFileSync(join(work, "a.yaml"), "utf8")).toContain("image: docker.io/acme/web:1.0");
+    expect(JSON.parse(hub.stdout).notes.join("\n")).toContain("acme/web:1.0 is on Docker Hub");
+    writeFileSync(join(work, "VKubefile.yaml"), vkubefile("web:1.0"));
+    const bare = svc(["convert", join(work, "VKubefile.yaml"), "-o", join(work, "b.yaml"), "--json"], {
+      env: { WEB_IMAGE: "ghcr.io/acme/web" },
+    });
+    expect(bare.status, bare.stdout).toBe(0);
+    expect(readFileSync(join(work, "b.yaml"), "utf8")).toContain("image: ${WEB_IMAGE}");
+    expect(JSON.parse(bare.stdout).notes.join("\n")).toContain("names no account to push to: set WEB_IMAGE");
+  });
+
   it("a project one pod cannot hold: refused without a directory, saying why; with -o DIR, the fewest pods, hosts across them as variables", () => {
     const work = mkdtempSync(join(tmpdir(), "svc-convert-groups-"));
     const compose = join(work, "docker-compose.yml");

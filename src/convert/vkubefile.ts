@@ -1,5 +1,6 @@
 import { envVar } from "../credentials/names.js";
 import { type RawContainer, toName } from "../manifest/model.js";
+import { registryOf } from "../platform/image.js";
 import type { Any, Conversion, ConvertOptions, Dropped } from "./fields.js";
 import { envFrom, imageVariable, isMap, manifest, portsFrom, secretsOut } from "./fields.js";
 
@@ -65,6 +66,25 @@ export function fromVKubefile(doc: Any, options: ConvertOptions): Conversion {
     if (isMap(c.build) && typeof c.build.dockerfilePath === "string") {
       // vkube builds with the directory it runs in as the context: the VKubefile's, here.
       out.build = { context: ".", dockerfile: c.build.dockerfilePath };
+      // svc pushes a build to the registry the image names; vkube's `acme/web` is Docker Hub's.
+      if (
+        !out.image.startsWith("${") &&
+        registryOf(out.image) === "docker.io" &&
+        !out.image.startsWith("docker.io/")
+      ) {
+        if (out.image.split(":")[0]?.includes("/")) {
+          notes.push(
+            `${at}: ${out.image} is on Docker Hub, so it is written docker.io/${out.image} (svc pushes a build to the registry the image names)`,
+          );
+          out.image = `docker.io/${out.image}`;
+        } else {
+          const variable = imageVariable(name);
+          notes.push(
+            `${at} builds ${out.image}, which names no account to push to: set ${variable} to the repository svc pushes the build to (docker.io/you/${out.image.split(":")[0]}, ghcr.io/…)`,
+          );
+          out.image = `\${${variable}}`;
+        }
+      }
       for (const key of Object.keys(c.build))
         if (key !== "dockerfilePath")
           dropped.push({
