@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot, svc } from "./support/cli.js";
+import { silentLosses } from "./support/convert-loss.js";
 import { expectMatchesSchema } from "./support/schemas.js";
 
 /** Each fixture: the source file, what must be reported as not converted, and the tokens it holds. */
@@ -123,6 +124,14 @@ describe("svc convert", () => {
       expect(text).toBe(readFileSync(expectedFile, "utf8"));
       // The manifest is written to a temporary directory; its config files stay in the fixture.
       expect(svc(["validate", "-f", out, "--allow-outside"], { env }).status).toBe(0);
+
+      // Nothing of a compose file is lost without a line in the report.
+      if (result.format === "compose") {
+        expect(silentLosses(join(fixture, file), result, [out])).toEqual([]);
+        // The check can fail: without the report's list, what the report lists is lost.
+        if (result.dropped.length > 0)
+          expect(silentLosses(join(fixture, file), { dropped: [] }, [out]).length).toBeGreaterThan(0);
+      }
 
       // A value whose name looks secret is never copied: a { secret: } reference and a note instead.
       expect(text + r.stdout + r.stderr).not.toContain("hunter2-compose-pass");
@@ -338,6 +347,7 @@ describe("svc convert", () => {
     // Valid once the variables it lists are set.
     expect(svc(["validate", out], { env: { DB_HOST: "10.0.0.7", REDIS_HOST: "10.0.0.7" } }).status).toBe(0);
     expect(readFileSync(join(out, "worker", "service.convert.md"), "utf8")).toContain("need 2 pods");
+    expect(silentLosses(compose, result, result.files)).toEqual([]);
   });
 
   it("converts a profile's services when --profile names it", () => {
@@ -372,5 +382,6 @@ describe("svc convert", () => {
     expect(readFileSync(join(dir, "api", "service.yaml"), "utf8")).toContain("source: ../../");
     expect(svc(["validate", "-f", join(dir, "api", "service.yaml"), "--allow-outside"]).status).toBe(0);
     expect(svc(["convert", compose, "--split"]).stderr).toContain("name their directory with -o DIR");
+    expect(silentLosses(compose, result, result.files)).toEqual([]);
   });
 });
