@@ -193,8 +193,8 @@ describe("credentials with no usable keychain", () => {
 
 /**
  * The per-machine opt-in file store (svc config set credential-store file), on a machine with no
- * D-Bus: nothing reaches it before the opt-in; after it, login, secret and plan use it from new
- * shells, and it is readable by its owner only.
+ * D-Bus: nothing reaches it before the opt-in; after it, login, secret, plan and apply use it from
+ * new shells, and it is readable by its owner only.
  */
 describe.skipIf(!(await engineAvailable("the file credential store suite")))(
   "the opt-in credentials file",
@@ -208,7 +208,7 @@ describe.skipIf(!(await engineAvailable("the file credential store suite")))(
       await platform?.close(true);
     });
 
-    it("is never written without the opt-in; with it, login, secret and plan use it in new shells, 0600", async () => {
+    it("is never written without the opt-in; with it, login, secret, plan and apply use it in new shells, 0600", async () => {
       const { token } = await createService(platform, { units: 1, name: "filebox" });
       const home = mkdtempSync(join(tmpdir(), "svc-file-store-"));
       const SECRET = "file-store-secret-6620";
@@ -223,7 +223,7 @@ describe.skipIf(!(await engineAvailable("the file credential store suite")))(
       mkdirSync(join(home, "repo", ".git"), { recursive: true });
       writeFileSync(
         join(home, "repo", "service.yaml"),
-        "apiVersion: svc/v1\nkind: Service\nmetadata: { name: boxed }\nspec:\n  target: filebox\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      env: { DB: { secret: db } }\n",
+        'apiVersion: svc/v1\nkind: Service\nmetadata: { name: boxed }\nspec:\n  target: filebox\n  containers:\n    - name: web\n      image: svc-examples/hello:1.0\n      command: [/bin/httpd, -f, -p, "8080", -h, /www]\n      env: { DB: { secret: db } }\n',
       );
 
       expect((await run(["secret", "set", "db"], SECRET)).status).toBe(1);
@@ -251,6 +251,11 @@ describe.skipIf(!(await engineAvailable("the file credential store suite")))(
       expect(plan.stdout).toContain("+ boxed (target filebox) will be created");
       expect(plan.stderr).toContain("svc: credentials are kept in");
       expect(plan.stdout + plan.stderr).not.toContain(SECRET);
+      const applied = await run(["apply", "--auto-approve", "--stable-for", "1"]);
+      expect(applied.status, applied.stdout + applied.stderr).toBe(0);
+      expect(applied.stdout).toContain("boxed (target filebox): applied");
+      expect(applied.stdout + applied.stderr).not.toContain(SECRET);
+      expect((await run(["plan", "--detailed-exitcode"])).status).toBe(0);
       const secrets = await run(["secret", "list", "--json"]);
       expectMatchesSchema("credential-list-result.schema.json", JSON.parse(secrets.stdout));
       expect(JSON.parse(secrets.stdout).secrets).toEqual([{ name: "db", source: "file" }]);
