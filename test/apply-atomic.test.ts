@@ -1,6 +1,4 @@
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +16,7 @@ import {
   workerPortRange,
 } from "./support/local-platform.js";
 import { expectMatchesSchema } from "./support/schemas.js";
+import { startWebhook } from "./support/webhook.js";
 
 const hasEngine = await engineAvailable("the atomic apply suite");
 const MANIFEST = "test/fixtures/atomic/service.yaml";
@@ -111,19 +110,8 @@ describe.runIf(hasEngine).each(API_MODES)("apply --atomic (--api %s)", (mode) =>
   });
 
   it("verify.run failed: its output is the evidence, restored, exit 7; the webhook hears it once, with no secret", async () => {
-    const received: string[] = [];
-    const hook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => {
-        body += c.toString();
-      });
-      req.on("end", () => {
-        received.push(body);
-        res.end();
-      });
-    });
-    await new Promise<void>((done) => hook.listen(0, "127.0.0.1", done));
-    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    const hook = await startWebhook();
+    const { received, url } = hook;
     const report = join(dirname(smokeOut), "report.json");
     const r = await apply(
       { version: "2.0", scenario: "good", smoke: "fail" },

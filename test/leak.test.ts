@@ -1,7 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +12,7 @@ import { filesBelow } from "./support/files.js";
 import { keyringAvailable, startKeyring, type TestKeyring } from "./support/keyring.js";
 import { API_MODES, createService, startTestPlatform } from "./support/local-platform.js";
 import { pushPrivate, registryAvailable, startRegistry, type TestRegistry } from "./support/registry.js";
+import { startWebhook } from "./support/webhook.js";
 
 /**
  * The leak suite: distinctive secrets in the environment, the keychain and registry logins, then
@@ -246,19 +245,8 @@ describe.skipIf(!ready).each(API_MODES)("no secret leaks (%s API)", (mode) => {
       ),
     );
     // Told to a webhook (one payload per apply) and written with --report: both scanned below.
-    const hooked: string[] = [];
-    const hook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => {
-        body += c.toString();
-      });
-      req.on("end", () => {
-        hooked.push(body);
-        res.end();
-      });
-    });
-    await new Promise<void>((done) => hook.listen(0, "127.0.0.1", done));
-    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    const hook = await startWebhook();
+    const { received: hooked, url: hookUrl } = hook;
     for (const extra of [[], ["--json"]]) {
       const r = await run(
         [

@@ -93,26 +93,25 @@ export function convertFile(options: ConvertFileOptions): ConvertRun {
 
   if (!options.split) {
     const out = options.output ? resolve(options.output) : undefined;
-    // A project one pod cannot hold becomes one manifest per pod, in a directory.
-    const whole = convert(process.cwd(), { name, ...target });
-    const limits = whole.ok && whole.format === "compose" ? (whole.conversion.limits ?? []) : [];
-    if (whole.ok && limits.length > 0) {
-      if (!out || /\.ya?ml$/i.test(out) || (existsSync(out) && statSync(out).isFile()))
-        throw new UserError(
-          `${whole.conversion.manifest.spec.containers.length} compose services do not fit one pod: ${limits.map((l) => l.replace(/: .*/, "")).join("; ")}`,
-          {
-            hint: "pass -o DIR: svc convert writes one manifest per pod there (the fewest the platform's rules allow), each its own service and target",
-            exitCode: ExitCode.invalidInput,
-          },
-        );
-      return convertGroups(whole.conversion, out, name, options, convert, write);
-    }
-    refuseOverwrite(out, options.force);
     const converted = convert(out ? dirname(out) : process.cwd(), {
       name,
       ...target,
       writesFiles: Boolean(out),
     });
+    // A project one pod cannot hold becomes one manifest per pod, in a directory.
+    const limits = converted.ok && converted.format === "compose" ? (converted.conversion.limits ?? []) : [];
+    if (converted.ok && limits.length > 0) {
+      if (!out || /\.ya?ml$/i.test(out) || (existsSync(out) && statSync(out).isFile()))
+        throw new UserError(
+          `${converted.conversion.manifest.spec.containers.length} compose services do not fit one pod: ${whyNotOnePod(limits)}`,
+          {
+            hint: "pass -o DIR: svc convert writes one manifest per pod there (the fewest the platform's rules allow), each its own service and target",
+            exitCode: ExitCode.invalidInput,
+          },
+        );
+      return convertGroups(converted.conversion, out, name, options, convert, write);
+    }
+    refuseOverwrite(out, options.force);
     if (!converted.ok) return converted;
     for (const w of converted.writes)
       if (readText(w.path) !== w.content) refuseOverwrite(w.path, options.force);
@@ -179,7 +178,7 @@ function convertGroups(
       ]),
     ),
   );
-  const said = `${whole.manifest.spec.containers.length} compose services need ${groups.length} pods (${(whole.limits ?? []).map((l) => l.replace(/: .*/, "")).join("; ")}): ${groups.map((g) => `${serviceOf(g)} (${g.join(", ")})`).join(", ")}; services that reach each other by hostname are kept together where the rules allow`;
+  const said = `${whole.manifest.spec.containers.length} compose services need ${groups.length} pods (${whyNotOnePod(whole.limits ?? [])}): ${groups.map((g) => `${serviceOf(g)} (${g.join(", ")})`).join(", ")}; services that reach each other by hostname are kept together where the rules allow`;
   for (const g of groups) refuseOverwrite(join(dir, g[0] ?? "", "service.yaml"), options.force);
   const manifests = groups.map((group) => {
     const out = join(dir, group[0] ?? "", "service.yaml");
@@ -195,6 +194,11 @@ function convertGroups(
     return write(converted, out);
   });
   return { ok: true, format: "compose", manifests };
+}
+
+/** What keeps a project from one pod, each limit's first clause: `web and worker run the same image a:1`. */
+function whyNotOnePod(limits: readonly string[]): string {
+  return limits.map((l) => l.replace(/: .*/, "")).join("; ");
 }
 
 function refuseOverwrite(out: string | undefined, force: boolean): void {
